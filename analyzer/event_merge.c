@@ -1,0 +1,138 @@
+#include "event_merge.h"
+
+#include <stdlib.h>
+
+struct cursor {
+    const struct rs_trace_thread *thread;
+    size_t pos;
+};
+
+struct rs_merge {
+    struct cursor *heap; /* min-heap of threads with events left, by (head time, order) */
+    size_t n;
+    struct cursor *ties; /* scratch for heads sharing the earliest time */
+    rs_merge_prefer_fn prefer;
+    void *arg;
+};
+
+static const struct rs_trace_event *head(const struct cursor *c)
+{
+    return &c->thread->events[c->pos];
+}
+
+static bool before(const struct cursor *a, const struct cursor *b)
+{
+    uint64_t ta = head(a)->time, tb = head(b)->time;
+    if (ta != tb)
+        return ta < tb;
+    return a->thread->order < b->thread->order;
+}
+
+static void sift_down(struct rs_merge *m, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, best = i;
+        if (l < m->n && before(&m->heap[l], &m->heap[best]))
+            best = l;
+        if (r < m->n && before(&m->heap[r], &m->heap[best]))
+            best = r;
+        if (best == i)
+            return;
+        struct cursor t = m->heap[i];
+        m->heap[i] = m->heap[best];
+        m->heap[best] = t;
+        i = best;
+    }
+}
+
+static void sift_up(struct rs_merge *m, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!before(&m->heap[i], &m->heap[p]))
+            return;
+        struct cursor t = m->heap[i];
+        m->heap[i] = m->heap[p];
+        m->heap[p] = t;
+        i = p;
+    }
+}
+
+static void push(struct rs_merge *m, struct cursor c)
+{
+    m->heap[m->n++] = c;
+    sift_up(m, m->n - 1);
+}
+
+static struct cursor pop(struct rs_merge *m)
+{
+    struct cursor top = m->heap[0];
+    m->heap[0] = m->heap[--m->n];
+    sift_down(m, 0);
+    return top;
+}
+
+struct rs_merge *rs_merge_new(const struct rs_trace *t, rs_merge_prefer_fn prefer, void *arg)
+{
+    struct rs_merge *m = calloc(1, sizeof *m);
+    size_t cap = t->nthreads ? t->nthreads : 1;
+    if (!m)
+        return NULL;
+    m->heap = calloc(cap, sizeof *m->heap);
+    m->ties = calloc(cap, sizeof *m->ties);
+    if (!m->heap || !m->ties) {
+        rs_merge_free(m);
+        return NULL;
+    }
+    m->prefer = prefer;
+    m->arg = arg;
+    const struct rs_trace_thread *th, *tmp;
+    HASH_ITER(hh, t->threads, th, tmp) {
+        if (th->nevents && m->n < cap)
+            push(m, (struct cursor){th, 0});
+    }
+    return m;
+}
+
+const struct rs_trace_event *rs_merge_next(struct rs_merge *m,
+                                           const struct rs_trace_thread **thread)
+{
+    if (m->n == 0)
+        return NULL;
+    struct cursor pick = pop(m);
+    if (m->n && head(&m->heap[0])->time == head(&pick)->time && m->prefer) {
+        /* Several threads at the same instant: gather them (in thread order, as the heap
+         * yields them) and take the first whose event fits the state. */
+        size_t nt = 0;
+        m->ties[nt++] = pick;
+        while (m->n && head(&m->heap[0])->time == head(&pick)->time)
+            m->ties[nt++] = pop(m);
+        size_t chosen = 0;
+        for (size_t i = 0; i < nt; i++) {
+            if (m->prefer(head(&m->ties[i]), m->arg)) {
+                chosen = i;
+                break;
+            }
+        }
+        pick = m->ties[chosen];
+        for (size_t i = 0; i < nt; i++) {
+            if (i != chosen)
+                push(m, m->ties[i]);
+        }
+    }
+    const struct rs_trace_event *ev = head(&pick);
+    if (thread)
+        *thread = pick.thread;
+    if (++pick.pos < pick.thread->nevents)
+        push(m, pick);
+    return ev;
+}
+
+void rs_merge_free(struct rs_merge *m)
+{
+    if (!m)
+        return;
+    free(m->heap);
+    free(m->ties);
+    free(m);
+}

@@ -1,0 +1,22 @@
+/* All threads' events as one sequence ordered by time. Each thread's own order is kept
+ * exactly (it is the order the thread made them); across threads only timestamps order
+ * events, so when heads of several threads share the earliest time, the caller's `prefer`
+ * says which event fits the current state (a free of a live block, an allocation at a free
+ * address) and that one goes first. */
+#ifndef REFSCOPE_EVENT_MERGE_H
+#define REFSCOPE_EVENT_MERGE_H
+
+#include "trace_model.h"
+
+typedef bool (*rs_merge_prefer_fn)(const struct rs_trace_event *ev, void *arg);
+
+struct rs_merge;
+
+/* NULL when out of memory. */
+struct rs_merge *rs_merge_new(const struct rs_trace *t, rs_merge_prefer_fn prefer, void *arg);
+/* The next event, or NULL after the last. *thread (if not NULL) gets its thread. */
+const struct rs_trace_event *rs_merge_next(struct rs_merge *m,
+                                           const struct rs_trace_thread **thread);
+void rs_merge_free(struct rs_merge *m);
+
+#endif

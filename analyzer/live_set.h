@@ -1,0 +1,41 @@
+/* The blocks live at a point of the replay, by address. Anonymous mmap regions are also
+ * kept on a list of their own, because munmap works on address ranges, not on blocks. */
+#ifndef REFSCOPE_LIVE_SET_H
+#define REFSCOPE_LIVE_SET_H
+
+#include "rs_uthash.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rs_live_block {
+    uint64_t addr;
+    uint64_t size;      /* the block's real size */
+    uint64_t bytes;     /* bytes it stands for: its size, or a sample's weight */
+    uint64_t count;     /* blocks it stands for: 1, or a sample's estimate */
+    uint64_t time;
+    uint32_t stack_id;
+    uint8_t kind;       /* rs_alloc_kind */
+    UT_hash_handle hh;  /* by address */
+    UT_hash_handle mm;  /* RS_ALLOC_MMAP regions only */
+};
+
+struct rs_live_set {
+    struct rs_live_block *by_addr;
+    struct rs_live_block *mmaps;
+    uint64_t bytes;     /* sum of `bytes` (modulo 2^64: absurd sizes wrap, they do not trap) */
+    uint64_t blocks;    /* sum of `count` */
+};
+
+struct rs_live_block *rs_live_find(const struct rs_live_set *s, uint64_t addr);
+/* Adds a copy of `b`; a block already at that address is dropped first. False when out of
+ * memory. */
+bool rs_live_add(struct rs_live_set *s, const struct rs_live_block *b);
+void rs_live_remove(struct rs_live_set *s, struct rs_live_block *b);
+/* Releases [addr, addr + len) from the live mmap regions, shrinking, splitting or removing
+ * the ones it overlaps. Adds the bytes released to *released. False when out of memory. */
+bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t *released);
+bool rs_live_overlaps_mmap(const struct rs_live_set *s, uint64_t addr, uint64_t len);
+void rs_live_clear(struct rs_live_set *s);
+
+#endif

@@ -1,0 +1,175 @@
+/* What the trace reader produces: everything a trace file says, decoded, before any
+ * interpretation (replay, symbolization). Strings from the trace are kept as bytes with a
+ * length: they come from the traced program and may hold anything, NUL included. */
+#ifndef REFSCOPE_TRACE_MODEL_H
+#define REFSCOPE_TRACE_MODEL_H
+
+#include "rs_trace_format.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "rs_uthash.h"
+
+/* Owned copy; `s` is also NUL-terminated so it can be passed where a C string is wanted
+ * (it is cut at the first NUL there). */
+struct rs_text {
+    char *s;
+    size_t len;
+};
+
+enum rs_event_type {
+    RS_EVENT_ALLOC = 0,
+    RS_EVENT_SAMPLED_ALLOC,
+    RS_EVENT_FREE,
+    RS_EVENT_MUNMAP,
+};
+
+struct rs_trace_event {
+    uint64_t time;     /* ns since trace start */
+    uint64_t addr;
+    uint64_t size;     /* allocation size, or munmap length; 0 for frees */
+    uint64_t weight;   /* sampled allocations: bytes the sample stands for; else 0 */
+    uint32_t stack_id;
+    uint8_t type;      /* enum rs_event_type */
+    uint8_t kind;      /* rs_alloc_kind or rs_free_kind */
+    uint8_t tag;       /* the record tag as read */
+};
+
+struct rs_trace_counters {
+    uint64_t events;
+    uint64_t waits;
+    uint64_t drops;
+    uint64_t wait_ns;
+};
+
+struct rs_trace_thread {
+    uint32_t tid;
+    uint32_t flags;             /* RS_THREAD_*, from the latest THREAD record */
+    bool named;                 /* a THREAD record was seen */
+    struct rs_text name;        /* latest name */
+    size_t order;               /* first appearance in the file, for stable output */
+    struct rs_trace_event *events;
+    size_t nevents;
+    size_t cap;
+    bool has_counters;
+    struct rs_trace_counters counters; /* latest COUNTERS record wins (they are cumulative) */
+    UT_hash_handle hh;
+};
+
+struct rs_trace_stack {
+    uint32_t id;
+    uint32_t nwords;
+    uint64_t *words;            /* innermost first */
+    UT_hash_handle hh;
+};
+
+struct rs_trace_segment {
+    uint64_t vaddr;             /* as in the ELF program header: add load_bias for runtime */
+    uint64_t memsz;
+    uint32_t flags;             /* PF_* */
+};
+
+struct rs_trace_module {
+    struct rs_text path;
+    uint64_t load_bias;
+    struct rs_trace_segment *segs;
+    uint32_t nsegs;
+    uint8_t *build_id;
+    size_t build_id_len;
+};
+
+struct rs_trace_module_map {
+    uint64_t generation;
+    bool complete;              /* its MODULES_END was seen */
+    struct rs_trace_module *modules;
+    size_t nmodules;
+    size_t cap;
+    UT_hash_handle hh;          /* iteration order = order of appearance */
+};
+
+struct rs_trace_note {
+    uint64_t level;             /* 0 info, 1 warning */
+    struct rs_text text;
+};
+
+struct rs_trace_mark {
+    uint64_t time;
+    uint64_t kind;              /* rs_mark_kind */
+    struct rs_text label;
+};
+
+struct rs_trace_end {
+    bool present;
+    uint64_t total_events;
+    uint64_t total_drops;
+    uint64_t total_waits;
+    uint64_t end_time;
+    uint64_t reason;            /* rs_end_reason */
+};
+
+struct rs_trace_header {
+    uint16_t version_major;
+    uint16_t version_minor;
+    uint32_t present;           /* bit (1 << field id) for each field seen */
+    uint64_t pid;
+    uint64_t ppid;
+    uint64_t start_realtime;
+    uint64_t start_monotonic;
+    uint64_t clock;
+    uint64_t stack_depth;
+    uint64_t page_size;
+    uint64_t flags;
+    uint64_t sample_bytes;
+    struct rs_text exe;
+    struct rs_text hostname;
+    struct rs_text *argv;
+    size_t argc;
+};
+
+static inline bool rs_header_has(const struct rs_trace_header *h, enum rs_header_field f)
+{
+    return f < 32 && (h->present & (UINT32_C(1) << f));
+}
+
+struct rs_trace {
+    char *name;                 /* the path it was read from, for messages */
+    uint64_t file_size;
+    struct rs_trace_header hdr;
+    uint64_t nchunks;
+    uint64_t nevents;
+    bool partial;               /* the file ends inside a chunk */
+    uint64_t partial_at;        /* byte offset of that incomplete chunk */
+
+    struct rs_trace_thread *threads;    /* by tid */
+    size_t nthreads;
+    struct rs_trace_stack *stacks;      /* by id */
+    struct rs_trace_module_map *module_maps; /* by generation */
+    struct rs_trace_module_map *open_map;    /* between MODULES_BEGIN and MODULES_END; it
+                                              * is in module_maps too */
+    struct rs_trace_note *notes;
+    size_t nnotes, notes_cap;
+    struct rs_trace_mark *marks;
+    size_t nmarks, marks_cap;
+    struct rs_trace_end end;
+};
+
+struct rs_trace *rs_trace_new(const char *name);
+void rs_trace_free(struct rs_trace *t);
+void rs_trace_module_map_free(struct rs_trace_module_map *m);
+
+/* Returns the thread, creating it (with no events) when new; NULL when out of memory. */
+struct rs_trace_thread *rs_trace_thread_get(struct rs_trace *t, uint32_t tid);
+struct rs_trace_thread *rs_trace_thread_find(const struct rs_trace *t, uint32_t tid);
+const struct rs_trace_stack *rs_trace_stack_find(const struct rs_trace *t, uint32_t id);
+/* The threads in order of first appearance; caller frees the array. NULL if out of memory
+ * (or no threads: check nthreads). */
+struct rs_trace_thread **rs_trace_threads_sorted(const struct rs_trace *t);
+
+bool rs_text_set(struct rs_text *dst, const void *bytes, size_t len);
+void rs_text_clear(struct rs_text *t);
+
+/* Grows *array (of `elem` bytes each, `*cap` allocated) to hold one more than `n`.
+ * Growth follows data that has actually been decoded, never a count from the file. */
+bool rs_grow(void **array, size_t *cap, size_t n, size_t elem);
+
+#endif

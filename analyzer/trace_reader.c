@@ -1,0 +1,382 @@
+#include "trace_reader.h"
+
+#include "decode_cursor.h"
+#include "escape.h"
+#include "trace_records.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+const char *rs_read_status_name(enum rs_read_status s)
+{
+    switch (s) {
+    case RS_READ_OK: return "ok";
+    case RS_READ_ERR_IO: return "io";
+    case RS_READ_ERR_EMPTY: return "empty";
+    case RS_READ_ERR_MAGIC: return "bad-magic";
+    case RS_READ_ERR_VERSION: return "version";
+    case RS_READ_ERR_HEADER_TRUNCATED: return "header-truncated";
+    case RS_READ_ERR_HEADER_CORRUPT: return "header-corrupt";
+    case RS_READ_ERR_CHUNK_CORRUPT: return "chunk-corrupt";
+    case RS_READ_ERR_RECORD_CORRUPT: return "record-corrupt";
+    case RS_READ_ERR_NOMEM: return "out-of-memory";
+    }
+    return "?";
+}
+
+__attribute__((format(printf, 5, 6))) static enum rs_read_status
+fail(struct rs_read_error *err, const char *name, enum rs_read_status status, uint64_t offset,
+     const char *fmt, ...)
+{
+    err->status = status;
+    err->offset = offset;
+    size_t n = rs_escape_to(err->message, sizeof err->message, name, strlen(name));
+    if (n + 2 < sizeof err->message) {
+        memcpy(err->message + n, ": ", 3);
+        n += 2;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message + n, sizeof err->message - n, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+static uint32_t crc_of(const uint8_t *p, size_t n)
+{
+    /* zlib's crc32 takes a uInt length: feed it in pieces so any size is covered. */
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (n) {
+        uInt piece = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        crc = crc32(crc, p, piece);
+        p += piece;
+        n -= piece;
+    }
+    return (uint32_t)crc;
+}
+
+/* ---- file header --------------------------------------------------------------------- */
+
+static bool field_varint(const uint8_t *p, size_t n, uint64_t *v)
+{
+    struct rs_cursor c = {p, p + n};
+    return rs_cur_varint(&c, v) && c.p == c.end;
+}
+
+static bool set_argv(struct rs_trace_header *h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < h->argc; i++)
+        rs_text_clear(&h->argv[i]);
+    free(h->argv);
+    h->argv = NULL;
+    h->argc = 0;
+    size_t cap = 0;
+    size_t i = 0;
+    while (i < n) {
+        const uint8_t *nul = memchr(p + i, 0, n - i);
+        size_t len = nul ? (size_t)(nul - (p + i)) : n - i; /* a last argument without its NUL
+                                                               * is kept */
+        if (!rs_grow((void **)&h->argv, &cap, h->argc, sizeof *h->argv))
+            return false;
+        h->argv[h->argc] = (struct rs_text){0};
+        if (!rs_text_set(&h->argv[h->argc], p + i, len))
+            return false;
+        h->argc++;
+        i += len + 1;
+    }
+    return true;
+}
+
+/* Returns 0, -1 when a known field does not decode, -2 when out of memory. */
+static int parse_header_fields(struct rs_trace_header *h, const uint8_t *p, size_t n,
+                               uint64_t *bad_field)
+{
+    struct rs_cursor c = {p, p + n};
+    while (c.p < c.end) {
+        uint64_t id;
+        const uint8_t *v;
+        size_t len;
+        if (!rs_cur_varint(&c, &id) || !rs_cur_bytes(&c, &v, &len)) {
+            *bad_field = 0;
+            return -1;
+        }
+        *bad_field = id;
+        uint64_t *num = NULL;
+        struct rs_text *text = NULL;
+        switch (id) {
+        case RS_HDR_PID: num = &h->pid; break;
+        case RS_HDR_PPID: num = &h->ppid; break;
+        case RS_HDR_START_REALTIME: num = &h->start_realtime; break;
+        case RS_HDR_START_MONOTONIC: num = &h->start_monotonic; break;
+        case RS_HDR_CLOCK: num = &h->clock; break;
+        case RS_HDR_STACK_DEPTH: num = &h->stack_depth; break;
+        case RS_HDR_PAGE_SIZE: num = &h->page_size; break;
+        case RS_HDR_FLAGS: num = &h->flags; break;
+        case RS_HDR_SAMPLE_BYTES: num = &h->sample_bytes; break;
+        case RS_HDR_EXE: text = &h->exe; break;
+        case RS_HDR_HOSTNAME: text = &h->hostname; break;
+        case RS_HDR_ARGV:
+            if (!set_argv(h, v, len))
+                return -2;
+            break;
+        default:
+            continue; /* a field from a later minor version */
+        }
+        if (num && !field_varint(v, len, num))
+            return -1;
+        if (text && !rs_text_set(text, v, len))
+            return -2;
+        h->present |= UINT32_C(1) << id;
+    }
+    return 0;
+}
+
+static enum rs_read_status read_file_header(const uint8_t *data, size_t len, struct rs_trace *t,
+                                            struct rs_read_error *err, size_t *body_end)
+{
+    const char *name = t->name;
+    if (len == 0)
+        return fail(err, name, RS_READ_ERR_EMPTY, 0, "file is empty");
+    size_t m = len < RS_FILE_MAGIC_LEN ? len : RS_FILE_MAGIC_LEN;
+    if (memcmp(data, RS_FILE_MAGIC, m) != 0)
+        return fail(err, name, RS_READ_ERR_MAGIC, 0, "not a refscope trace (bad magic)");
+    if (len < 12)
+        return fail(err, name, RS_READ_ERR_HEADER_TRUNCATED, len, "truncated file header");
+    t->hdr.version_major = rs_get_u16le(data + 8);
+    t->hdr.version_minor = rs_get_u16le(data + 10);
+    if (t->hdr.version_major != RS_VERSION_MAJOR)
+        return fail(err, name, RS_READ_ERR_VERSION, 8,
+                    "unsupported trace version %u.%u (this refscope reads %d.x)",
+                    t->hdr.version_major, t->hdr.version_minor, RS_VERSION_MAJOR);
+    if (len < RS_FILE_HEADER_SIZE)
+        return fail(err, name, RS_READ_ERR_HEADER_TRUNCATED, len, "truncated file header");
+    uint32_t body_len = rs_get_u32le(data + 12);
+    uint32_t body_crc = rs_get_u32le(data + 16);
+    if (body_len > RS_FILE_HEADER_MAX_BODY)
+        return fail(err, name, RS_READ_ERR_HEADER_CORRUPT, 12,
+                    "corrupt file header (header length %u over the limit of %u)", body_len,
+                    RS_FILE_HEADER_MAX_BODY);
+    if (len - RS_FILE_HEADER_SIZE < body_len)
+        return fail(err, name, RS_READ_ERR_HEADER_TRUNCATED, len, "truncated file header");
+    const uint8_t *body = data + RS_FILE_HEADER_SIZE;
+    if (crc_of(body, body_len) != body_crc)
+        return fail(err, name, RS_READ_ERR_HEADER_CORRUPT, 16,
+                    "corrupt file header (checksum mismatch)");
+    uint64_t bad_field = 0;
+    int r = parse_header_fields(&t->hdr, body, body_len, &bad_field);
+    if (r == -2)
+        return fail(err, name, RS_READ_ERR_NOMEM, 0, "out of memory");
+    if (r < 0)
+        return fail(err, name, RS_READ_ERR_HEADER_CORRUPT, RS_FILE_HEADER_SIZE,
+                    "corrupt file header (field %llu does not decode)",
+                    (unsigned long long)bad_field);
+    *body_end = RS_FILE_HEADER_SIZE + (size_t)body_len;
+    return RS_READ_OK;
+}
+
+/* ---- chunks -------------------------------------------------------------------------- */
+
+static enum rs_read_status read_records(const uint8_t *data, size_t at,
+                                        const struct rs_chunk_header *ch, struct rs_trace *t,
+                                        struct rs_read_error *err)
+{
+    struct rs_chunk_ctx ctx = {
+        .trace = t,
+        .tid = ch->tid,
+        .time = ch->base_time,
+        .addr = 0,
+    };
+    uint8_t here = RS_REC_IN_META;
+    if (ch->tid != RS_CHUNK_TID_META) {
+        here = RS_REC_IN_THREAD;
+        ctx.thread = rs_trace_thread_get(t, ch->tid);
+        if (!ctx.thread)
+            return fail(err, t->name, RS_READ_ERR_NOMEM, at, "out of memory");
+    }
+    const uint8_t *payload = data + at + RS_CHUNK_HEADER_SIZE;
+    struct rs_cursor c = {payload, payload + ch->payload_len};
+    while (c.p < c.end) {
+        uint64_t rec_at = (uint64_t)(c.p - data);
+        uint8_t tag = *c.p++;
+        const struct rs_record_handler *h = rs_record_handler(tag);
+        const char *why = NULL;
+        int r = RS_REC_OK;
+        if (tag < RS_TAG_LENGTH_PREFIXED) {
+            /* A fixed-shape record this reader does not know cannot be skipped. */
+            if (!h)
+                return fail(err, t->name, RS_READ_ERR_RECORD_CORRUPT, rec_at,
+                            "corrupt record at byte %llu (unknown event tag 0x%02x)",
+                            (unsigned long long)rec_at, tag);
+            if (!(h->where & here))
+                return fail(err, t->name, RS_READ_ERR_RECORD_CORRUPT, rec_at,
+                            "corrupt record at byte %llu (event record in the metadata chunk)",
+                            (unsigned long long)rec_at);
+            r = h->decode(&ctx, tag, &c, &why);
+        } else {
+            uint64_t body_len;
+            if (!rs_cur_varint(&c, &body_len) || body_len > rs_cur_left(&c))
+                return fail(err, t->name, RS_READ_ERR_RECORD_CORRUPT, rec_at,
+                            "corrupt record at byte %llu (record length runs past its chunk)",
+                            (unsigned long long)rec_at);
+            struct rs_cursor body = {c.p, c.p + body_len};
+            c.p = body.end;
+            if (!h)
+                continue; /* from a later minor version */
+            if (!(h->where & here))
+                return fail(err, t->name, RS_READ_ERR_RECORD_CORRUPT, rec_at,
+                            "corrupt record at byte %llu (tag 0x%02x in the wrong chunk)",
+                            (unsigned long long)rec_at, tag);
+            r = h->decode(&ctx, tag, &body, &why);
+        }
+        if (r == RS_REC_NOMEM)
+            return fail(err, t->name, RS_READ_ERR_NOMEM, rec_at, "out of memory");
+        if (r != RS_REC_OK)
+            return fail(err, t->name, RS_READ_ERR_RECORD_CORRUPT, rec_at,
+                        "corrupt record at byte %llu (%s)", (unsigned long long)rec_at,
+                        why ? why : "does not decode");
+    }
+    return RS_READ_OK;
+}
+
+/* Whatever is there of the magic must match, even in a header cut short. */
+static bool chunk_magic_prefix_ok(const uint8_t *p, size_t left)
+{
+    uint8_t magic[4];
+    rs_put_u32le(magic, RS_CHUNK_MAGIC);
+    return memcmp(p, magic, left < 4 ? left : 4) == 0;
+}
+
+static enum rs_read_status read_chunks(const uint8_t *data, size_t len, size_t at,
+                                       struct rs_trace *t, struct rs_read_error *err)
+{
+    uint32_t expected_seq = 0;
+    while (at < len) {
+        size_t left = len - at;
+        if (!chunk_magic_prefix_ok(data + at, left))
+            return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
+                        "corrupt chunk at byte %zu (bad magic)", at);
+        if (left < RS_CHUNK_HEADER_SIZE)
+            goto partial;
+        struct rs_chunk_header ch = {0};
+        rs_decode_chunk_header(data + at, &ch);
+        if (ch.payload_len > RS_CHUNK_MAX_PAYLOAD)
+            return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
+                        "corrupt chunk at byte %zu (payload length %u over the limit)", at,
+                        ch.payload_len);
+        if (ch.payload_len > left - RS_CHUNK_HEADER_SIZE)
+            goto partial;
+        uint32_t crc = crc_of(data + at + RS_CHUNK_CRC_FROM,
+                              RS_CHUNK_HEADER_SIZE - RS_CHUNK_CRC_FROM + (size_t)ch.payload_len);
+        if (crc != ch.crc)
+            return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
+                        "corrupt chunk at byte %zu (checksum mismatch)", at);
+        if (ch.seq != expected_seq)
+            return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
+                        "corrupt chunk at byte %zu (sequence number %u, expected %u)", at,
+                        ch.seq, expected_seq);
+        enum rs_read_status s = read_records(data, at, &ch, t, err);
+        if (s != RS_READ_OK)
+            return s;
+        expected_seq++;
+        t->nchunks++;
+        at += RS_CHUNK_HEADER_SIZE + (size_t)ch.payload_len;
+    }
+    return RS_READ_OK;
+
+partial:
+    /* The writer was stopped while this chunk was being written: what came before is
+     * whole and checked, so keep it. */
+    t->partial = true;
+    t->partial_at = at;
+    return RS_READ_OK;
+}
+
+enum rs_read_status rs_trace_read_buffer(const uint8_t *data, size_t len, const char *name,
+                                         struct rs_trace **out, struct rs_read_error *err)
+{
+    *out = NULL;
+    memset(err, 0, sizeof *err);
+    struct rs_trace *t = rs_trace_new(name);
+    if (!t)
+        return fail(err, name, RS_READ_ERR_NOMEM, 0, "out of memory");
+    t->file_size = len;
+    size_t at = 0;
+    enum rs_read_status s = read_file_header(data, len, t, err, &at);
+    if (s == RS_READ_OK)
+        s = read_chunks(data, len, at, t, err);
+    if (s != RS_READ_OK) {
+        rs_trace_free(t);
+        return s;
+    }
+    *out = t;
+    return RS_READ_OK;
+}
+
+/* The whole file is read rather than mapped: a trace still being written (or truncated
+ * meanwhile) cannot then fault under us. */
+static enum rs_read_status slurp(const char *path, uint8_t **data, size_t *len,
+                                 struct rs_read_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(err, path, RS_READ_ERR_IO, 0, "%s", strerror(errno));
+    struct stat st;
+    size_t cap = 1 << 16;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uint64_t)st.st_size < SIZE_MAX - 1)
+        cap = (size_t)st.st_size + 1; /* +1: EOF is seen without growing */
+    uint8_t *buf = malloc(cap);
+    size_t n = 0;
+    for (;;) {
+        if (!buf) {
+            close(fd);
+            return fail(err, path, RS_READ_ERR_NOMEM, 0, "out of memory (file too large)");
+        }
+        if (n == cap) {
+            uint8_t *nb = cap < SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (!nb)
+                free(buf);
+            buf = nb;
+            cap *= 2;
+            continue;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return fail(err, path, RS_READ_ERR_IO, n, "%s", strerror(e));
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    *data = buf;
+    *len = n;
+    return RS_READ_OK;
+}
+
+enum rs_read_status rs_trace_read_file(const char *path, struct rs_trace **out,
+                                       struct rs_read_error *err)
+{
+    *out = NULL;
+    memset(err, 0, sizeof *err);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    enum rs_read_status s = slurp(path, &data, &len, err);
+    if (s != RS_READ_OK)
+        return s;
+    s = rs_trace_read_buffer(data, len, path, out, err);
+    free(data);
+    return s;
+}

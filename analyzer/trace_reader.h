@@ -1,0 +1,40 @@
+/* Reads a trace file into a struct rs_trace, trusting nothing in it.
+ *
+ * A file cut short inside a chunk (the writer was killed) is not an error: the trace is
+ * marked partial and keeps every complete chunk. Anything that cannot be the writer's
+ * output cut short (bad magic, bad checksum, out-of-order chunk, a record that does not
+ * decode) is an error naming the byte offset. */
+#ifndef REFSCOPE_TRACE_READER_H
+#define REFSCOPE_TRACE_READER_H
+
+#include "trace_model.h"
+
+enum rs_read_status {
+    RS_READ_OK = 0,
+    RS_READ_ERR_IO,               /* cannot open or read the file (message: strerror) */
+    RS_READ_ERR_EMPTY,
+    RS_READ_ERR_MAGIC,            /* not a refscope trace */
+    RS_READ_ERR_VERSION,          /* another major version */
+    RS_READ_ERR_HEADER_TRUNCATED, /* the file ends inside the file header */
+    RS_READ_ERR_HEADER_CORRUPT,   /* header checksum, size or field encoding */
+    RS_READ_ERR_CHUNK_CORRUPT,    /* chunk magic, size, checksum or sequence */
+    RS_READ_ERR_RECORD_CORRUPT,   /* a record inside a checked chunk does not decode */
+    RS_READ_ERR_NOMEM,
+};
+
+struct rs_read_error {
+    enum rs_read_status status;
+    uint64_t offset;              /* where the problem is, for the corrupt-* classes */
+    char message[512];            /* one line: "<name>: <what is wrong>" */
+};
+
+/* Both return RS_READ_OK and set *out, or an error status with *out NULL and `err` filled.
+ * `name` is used in messages (the path, normally). */
+enum rs_read_status rs_trace_read_file(const char *path, struct rs_trace **out,
+                                       struct rs_read_error *err);
+enum rs_read_status rs_trace_read_buffer(const uint8_t *data, size_t len, const char *name,
+                                         struct rs_trace **out, struct rs_read_error *err);
+
+const char *rs_read_status_name(enum rs_read_status s);
+
+#endif

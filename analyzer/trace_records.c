@@ -1,0 +1,344 @@
+#include "trace_records.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CORRUPT(reason)          \
+    do {                         \
+        *why = (reason);         \
+        return RS_REC_CORRUPT;   \
+    } while (0)
+
+/* ---- events -------------------------------------------------------------------------- */
+
+static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                        const char **why, struct rs_trace_event **out)
+{
+    uint64_t dt, da;
+    if (!rs_cur_varint(c, &dt) || !rs_cur_varint(c, &da))
+        CORRUPT("event record cut short");
+    if (ctx->time + dt < ctx->time)
+        CORRUPT("event time overflows");
+    ctx->time += dt;
+    ctx->addr += (uint64_t)rs_unzigzag(da);
+
+    struct rs_trace_thread *th = ctx->thread;
+    if (!rs_grow((void **)&th->events, &th->cap, th->nevents, sizeof *th->events))
+        return RS_REC_NOMEM;
+    struct rs_trace_event *ev = &th->events[th->nevents];
+    memset(ev, 0, sizeof *ev);
+    ev->time = ctx->time;
+    ev->addr = ctx->addr;
+    ev->tag = tag;
+    ev->kind = tag & RS_TAG_KIND_MASK;
+    *out = ev;
+    return RS_REC_OK;
+}
+
+/* The event is only counted once fully decoded, so a failure leaves no half event. */
+static void event_commit(struct rs_chunk_ctx *ctx)
+{
+    ctx->thread->nevents++;
+    ctx->trace->nevents++;
+}
+
+static int decode_alloc(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                        const char **why)
+{
+    struct rs_trace_event *ev;
+    int r = event_common(ctx, tag, c, why, &ev);
+    if (r)
+        return r;
+    ev->type = RS_EVENT_ALLOC;
+    if (!rs_cur_varint(c, &ev->size) || !rs_cur_u32(c, &ev->stack_id))
+        CORRUPT("allocation record cut short");
+    if ((tag & ~RS_TAG_KIND_MASK) == RS_TAG_SAMPLED_ALLOC) {
+        ev->type = RS_EVENT_SAMPLED_ALLOC;
+        if (!rs_cur_varint(c, &ev->weight))
+            CORRUPT("sampled allocation record cut short");
+    }
+    event_commit(ctx);
+    return RS_REC_OK;
+}
+
+static int decode_free(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                       const char **why)
+{
+    struct rs_trace_event *ev;
+    int r = event_common(ctx, tag, c, why, &ev);
+    if (r)
+        return r;
+    ev->type = RS_EVENT_FREE;
+    event_commit(ctx);
+    return RS_REC_OK;
+}
+
+static int decode_munmap(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                         const char **why)
+{
+    struct rs_trace_event *ev;
+    int r = event_common(ctx, tag, c, why, &ev);
+    if (r)
+        return r;
+    ev->type = RS_EVENT_MUNMAP;
+    ev->kind = 0;
+    if (!rs_cur_varint(c, &ev->size))
+        CORRUPT("munmap record cut short");
+    event_commit(ctx);
+    return RS_REC_OK;
+}
+
+/* ---- metadata ------------------------------------------------------------------------ */
+
+static int decode_stack(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                        const char **why)
+{
+    (void)tag;
+    uint32_t id;
+    uint64_t n;
+    if (!rs_cur_u32(c, &id) || !rs_cur_varint(c, &n))
+        CORRUPT("stack record cut short");
+    if (id == RS_STACK_ID_NONE)
+        CORRUPT("stack record with the reserved id 0");
+    /* Each word takes at least one byte: a count larger than the body is a lie. */
+    if (n > RS_STACK_MAX_WORDS || n > rs_cur_left(c))
+        CORRUPT("stack record with an impossible word count");
+    uint64_t *words = malloc((n ? n : 1) * sizeof *words);
+    if (!words)
+        return RS_REC_NOMEM;
+    uint64_t prev = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t d;
+        if (!rs_cur_varint(c, &d)) {
+            free(words);
+            CORRUPT("stack record cut short");
+        }
+        prev += (uint64_t)rs_unzigzag(d);
+        words[i] = prev;
+    }
+    struct rs_trace_stack *s = NULL;
+    HASH_FIND(hh, ctx->trace->stacks, &id, sizeof id, s);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s) {
+            free(words);
+            return RS_REC_NOMEM;
+        }
+        s->id = id;
+        HASH_ADD(hh, ctx->trace->stacks, id, sizeof s->id, s);
+    }
+    free(s->words);
+    s->words = words;
+    s->nwords = (uint32_t)n;
+    return RS_REC_OK;
+}
+
+static int decode_thread(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                         const char **why)
+{
+    (void)tag;
+    uint32_t tid, flags;
+    const uint8_t *name;
+    size_t len;
+    if (!rs_cur_u32(c, &tid) || !rs_cur_u32(c, &flags) || !rs_cur_bytes(c, &name, &len))
+        CORRUPT("thread record cut short");
+    if (tid == RS_CHUNK_TID_META)
+        CORRUPT("thread record for tid 0");
+    struct rs_trace_thread *th = rs_trace_thread_get(ctx->trace, tid);
+    if (!th || !rs_text_set(&th->name, name, len))
+        return RS_REC_NOMEM;
+    th->flags = flags;
+    th->named = true;
+    return RS_REC_OK;
+}
+
+static int decode_modules_begin(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                                const char **why)
+{
+    (void)tag;
+    uint64_t gen;
+    if (!rs_cur_varint(c, &gen))
+        CORRUPT("module map record cut short");
+    struct rs_trace *t = ctx->trace;
+    struct rs_trace_module_map *m = NULL;
+    HASH_FIND(hh, t->module_maps, &gen, sizeof gen, m);
+    if (m) { /* the same generation again: the newer content wins */
+        HASH_DEL(t->module_maps, m);
+        rs_trace_module_map_free(m);
+    }
+    m = calloc(1, sizeof *m);
+    if (!m)
+        return RS_REC_NOMEM;
+    m->generation = gen;
+    HASH_ADD(hh, t->module_maps, generation, sizeof m->generation, m);
+    t->open_map = m; /* an unfinished earlier map stays, marked incomplete */
+    return RS_REC_OK;
+}
+
+static int decode_module(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                         const char **why)
+{
+    (void)tag;
+    struct rs_trace_module_map *m = ctx->trace->open_map;
+    if (!m)
+        CORRUPT("module record outside a module map");
+    const uint8_t *path, *bid;
+    size_t path_len, bid_len;
+    uint64_t bias, nsegs;
+    if (!rs_cur_bytes(c, &path, &path_len) || !rs_cur_varint(c, &bias) ||
+        !rs_cur_varint(c, &nsegs))
+        CORRUPT("module record cut short");
+    if (nsegs > rs_cur_left(c) / 3) /* three varints of at least one byte each */
+        CORRUPT("module record with an impossible segment count");
+    if (!rs_grow((void **)&m->modules, &m->cap, m->nmodules, sizeof *m->modules))
+        return RS_REC_NOMEM;
+    struct rs_trace_module mod = {.load_bias = bias};
+    mod.segs = calloc(nsegs ? nsegs : 1, sizeof *mod.segs);
+    if (!mod.segs)
+        return RS_REC_NOMEM;
+    for (uint64_t i = 0; i < nsegs; i++) {
+        struct rs_trace_segment *s = &mod.segs[i];
+        if (!rs_cur_varint(c, &s->vaddr) || !rs_cur_varint(c, &s->memsz) ||
+            !rs_cur_u32(c, &s->flags)) {
+            free(mod.segs);
+            CORRUPT("module record cut short");
+        }
+    }
+    mod.nsegs = (uint32_t)nsegs;
+    if (!rs_cur_bytes(c, &bid, &bid_len)) {
+        free(mod.segs);
+        CORRUPT("module record cut short");
+    }
+    mod.build_id = malloc(bid_len ? bid_len : 1);
+    if (!mod.build_id || !rs_text_set(&mod.path, path, path_len)) {
+        free(mod.segs);
+        free(mod.build_id);
+        return RS_REC_NOMEM;
+    }
+    if (bid_len)
+        memcpy(mod.build_id, bid, bid_len);
+    mod.build_id_len = bid_len;
+    m->modules[m->nmodules++] = mod;
+    return RS_REC_OK;
+}
+
+static int decode_modules_end(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                              const char **why)
+{
+    (void)tag;
+    uint64_t gen;
+    if (!rs_cur_varint(c, &gen))
+        CORRUPT("module map record cut short");
+    struct rs_trace_module_map *m = ctx->trace->open_map;
+    if (!m || m->generation != gen)
+        CORRUPT("module map end without its beginning");
+    m->complete = true;
+    ctx->trace->open_map = NULL;
+    return RS_REC_OK;
+}
+
+static int decode_counters(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                           const char **why)
+{
+    (void)tag;
+    uint32_t tid;
+    struct rs_trace_counters k;
+    if (!rs_cur_u32(c, &tid) || !rs_cur_varint(c, &k.events) || !rs_cur_varint(c, &k.waits) ||
+        !rs_cur_varint(c, &k.drops) || !rs_cur_varint(c, &k.wait_ns))
+        CORRUPT("counters record cut short");
+    if (tid == RS_CHUNK_TID_META)
+        CORRUPT("counters record for tid 0");
+    struct rs_trace_thread *th = rs_trace_thread_get(ctx->trace, tid);
+    if (!th)
+        return RS_REC_NOMEM;
+    th->counters = k;
+    th->has_counters = true;
+    return RS_REC_OK;
+}
+
+static int decode_end(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                      const char **why)
+{
+    (void)tag;
+    struct rs_trace_end e = {.present = true};
+    if (!rs_cur_varint(c, &e.total_events) || !rs_cur_varint(c, &e.total_drops) ||
+        !rs_cur_varint(c, &e.total_waits) || !rs_cur_varint(c, &e.end_time) ||
+        !rs_cur_varint(c, &e.reason))
+        CORRUPT("end record cut short");
+    ctx->trace->end = e;
+    return RS_REC_OK;
+}
+
+static int decode_note(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                       const char **why)
+{
+    (void)tag;
+    struct rs_trace *t = ctx->trace;
+    uint64_t level;
+    const uint8_t *text;
+    size_t len;
+    if (!rs_cur_varint(c, &level) || !rs_cur_bytes(c, &text, &len))
+        CORRUPT("note record cut short");
+    if (!rs_grow((void **)&t->notes, &t->notes_cap, t->nnotes, sizeof *t->notes))
+        return RS_REC_NOMEM;
+    struct rs_trace_note *n = &t->notes[t->nnotes];
+    memset(n, 0, sizeof *n);
+    n->level = level;
+    if (!rs_text_set(&n->text, text, len))
+        return RS_REC_NOMEM;
+    t->nnotes++;
+    return RS_REC_OK;
+}
+
+static int decode_mark(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                       const char **why)
+{
+    (void)tag;
+    struct rs_trace *t = ctx->trace;
+    uint64_t time, kind;
+    const uint8_t *label;
+    size_t len;
+    if (!rs_cur_varint(c, &time) || !rs_cur_varint(c, &kind) || !rs_cur_bytes(c, &label, &len))
+        CORRUPT("mark record cut short");
+    if (!rs_grow((void **)&t->marks, &t->marks_cap, t->nmarks, sizeof *t->marks))
+        return RS_REC_NOMEM;
+    struct rs_trace_mark *m = &t->marks[t->nmarks];
+    memset(m, 0, sizeof *m);
+    m->time = time;
+    m->kind = kind;
+    if (!rs_text_set(&m->label, label, len))
+        return RS_REC_NOMEM;
+    t->nmarks++;
+    return RS_REC_OK;
+}
+
+/* ---- the table --------------------------------------------------------------------- */
+
+#define KINDS(base, count) [(base)...((base) + (count)-1)]
+
+static const struct rs_record_handler handlers[256] = {
+    KINDS(RS_TAG_ALLOC, RS_ALLOC_KIND_COUNT) = {decode_alloc, RS_REC_IN_THREAD},
+    KINDS(RS_TAG_SAMPLED_ALLOC, RS_ALLOC_KIND_COUNT) = {decode_alloc, RS_REC_IN_THREAD},
+    KINDS(RS_TAG_FREE, RS_FREE_KIND_COUNT) = {decode_free, RS_REC_IN_THREAD},
+    [RS_TAG_MUNMAP] = {decode_munmap, RS_REC_IN_THREAD},
+
+    /* Metadata records are written to the metadata chunk, but nothing in them depends on
+     * a chunk's delta state, so they are accepted wherever they appear. */
+    [RS_TAG_STACK] = {decode_stack, RS_REC_ANYWHERE},
+    [RS_TAG_THREAD] = {decode_thread, RS_REC_ANYWHERE},
+    [RS_TAG_MODULES_BEGIN] = {decode_modules_begin, RS_REC_ANYWHERE},
+    [RS_TAG_MODULE] = {decode_module, RS_REC_ANYWHERE},
+    [RS_TAG_MODULES_END] = {decode_modules_end, RS_REC_ANYWHERE},
+    [RS_TAG_COUNTERS] = {decode_counters, RS_REC_ANYWHERE},
+    [RS_TAG_END] = {decode_end, RS_REC_ANYWHERE},
+    [RS_TAG_NOTE] = {decode_note, RS_REC_ANYWHERE},
+    [RS_TAG_MARK] = {decode_mark, RS_REC_ANYWHERE},
+
+    /* 0x80-0xBF Python records and 0xC0-0xFF snapshot records: decoders go here. Until
+     * then they are skipped by their length. */
+};
+
+const struct rs_record_handler *rs_record_handler(uint8_t tag)
+{
+    return handlers[tag].decode ? &handlers[tag] : NULL;
+}

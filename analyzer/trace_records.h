@@ -1,0 +1,45 @@
+/* Record decoders, one per tag, found through a table so that new records (Python, object
+ * graph snapshots) plug in with one table entry and no change to the chunk loop. */
+#ifndef REFSCOPE_TRACE_RECORDS_H
+#define REFSCOPE_TRACE_RECORDS_H
+
+#include "decode_cursor.h"
+#include "trace_model.h"
+
+/* Decoding state of the chunk being read. Delta state restarts at every chunk. */
+struct rs_chunk_ctx {
+    struct rs_trace *trace;
+    uint32_t tid;
+    struct rs_trace_thread *thread; /* NULL in the metadata chunk */
+    uint64_t time;                  /* time of the previous event (starts at base_time) */
+    uint64_t addr;                  /* address of the previous event (starts at 0) */
+};
+
+enum rs_record_result {
+    RS_REC_OK = 0,
+    RS_REC_CORRUPT = -1,
+    RS_REC_NOMEM = -2,
+};
+
+/* For an event record (tag < RS_TAG_LENGTH_PREFIXED), `c` spans the rest of the chunk and
+ * the decoder advances it past the record. For a length-prefixed record, `c` spans exactly
+ * the body; bytes the decoder leaves unread are ignored, so a later minor version may
+ * append fields to a record. On RS_REC_CORRUPT, *why says what was wrong. */
+typedef int (*rs_record_decoder)(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
+                                 const char **why);
+
+enum rs_record_where {
+    RS_REC_IN_META = 1 << 0,
+    RS_REC_IN_THREAD = 1 << 1,
+    RS_REC_ANYWHERE = RS_REC_IN_META | RS_REC_IN_THREAD,
+};
+
+struct rs_record_handler {
+    rs_record_decoder decode;
+    uint8_t where;                  /* rs_record_where: chunks it may appear in */
+};
+
+/* NULL when this reader does not know the tag. */
+const struct rs_record_handler *rs_record_handler(uint8_t tag);
+
+#endif

@@ -1,0 +1,103 @@
+/* Encoding side of the trace format (rs_trace_format.h): builds the file header, chunks and
+ * records into a growable byte buffer. Used by the shim's writer and by tests that craft
+ * traces. It never calls malloc itself: the buffer's owner supplies `grow`, so the shim can
+ * back it with mmap and stay out of the allocator it interposes. */
+#ifndef REFSCOPE_TRACE_ENCODE_H
+#define REFSCOPE_TRACE_ENCODE_H
+
+#include "rs_trace_format.h"
+
+#include <stdbool.h>
+
+struct rs_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+    /* Makes room for at least `need` bytes in total; returns false when it cannot. */
+    bool (*grow)(struct rs_buf *buf, size_t need);
+    bool failed; /* a grow failed: the contents are incomplete and must not be written */
+};
+
+static inline bool rs_buf_reserve(struct rs_buf *b, size_t extra)
+{
+    if (b->failed)
+        return false;
+    if (b->len + extra <= b->cap)
+        return true;
+    if (!b->grow || !b->grow(b, b->len + extra)) {
+        b->failed = true;
+        return false;
+    }
+    return true;
+}
+
+static inline void rs_buf_varint(struct rs_buf *b, uint64_t v)
+{
+    if (rs_buf_reserve(b, RS_VARINT_MAX))
+        b->len += rs_put_varint(b->data + b->len, v);
+}
+
+static inline void rs_buf_byte(struct rs_buf *b, uint8_t v)
+{
+    if (rs_buf_reserve(b, 1))
+        b->data[b->len++] = v;
+}
+
+void rs_buf_bytes(struct rs_buf *b, const void *p, size_t n);
+/* varint length, then the bytes */
+void rs_buf_string(struct rs_buf *b, const char *s, size_t n);
+
+/* File header. `fields` is a TLV body built with rs_hdr_* below. */
+void rs_encode_file_header(struct rs_buf *out, const struct rs_buf *fields);
+void rs_hdr_u64(struct rs_buf *fields, enum rs_header_field id, uint64_t v);
+void rs_hdr_bytes(struct rs_buf *fields, enum rs_header_field id, const void *p, size_t n);
+
+/* A chunk is opened, filled with records, then closed (which writes its length and crc).
+ * Chunks do not nest. */
+struct rs_chunk_writer {
+    struct rs_buf *out;
+    size_t header_at;
+    uint32_t tid;
+    uint64_t base_time;
+    uint64_t last_time;
+    uint64_t last_addr;
+    bool open;
+};
+
+void rs_chunk_open(struct rs_chunk_writer *w, struct rs_buf *out, uint32_t tid, uint64_t base_time);
+/* Closes the chunk with sequence number `seq`. An empty chunk is dropped (returns false). */
+bool rs_chunk_close(struct rs_chunk_writer *w, uint32_t seq);
+
+/* Event records. Times are ns since trace start and must not decrease within a chunk. */
+void rs_rec_alloc(struct rs_chunk_writer *w, enum rs_alloc_kind kind, uint64_t time, uint64_t addr,
+                  uint64_t size, uint32_t stack_id);
+void rs_rec_sampled_alloc(struct rs_chunk_writer *w, enum rs_alloc_kind kind, uint64_t time,
+                          uint64_t addr, uint64_t size, uint32_t stack_id, uint64_t weight);
+void rs_rec_free(struct rs_chunk_writer *w, enum rs_free_kind kind, uint64_t time, uint64_t addr);
+void rs_rec_munmap(struct rs_chunk_writer *w, uint64_t time, uint64_t addr, uint64_t length);
+
+/* Length-prefixed records: begin returns a position that end() patches with the length. */
+size_t rs_rec_begin(struct rs_chunk_writer *w, enum rs_record_tag tag);
+void rs_rec_end(struct rs_chunk_writer *w, size_t begin);
+
+void rs_rec_stack(struct rs_chunk_writer *w, uint32_t id, const uint64_t *words, uint32_t nwords);
+void rs_rec_thread(struct rs_chunk_writer *w, uint32_t tid, uint32_t flags, const char *name);
+void rs_rec_counters(struct rs_chunk_writer *w, uint32_t tid, uint64_t events, uint64_t waits,
+                     uint64_t drops, uint64_t wait_ns);
+void rs_rec_end_of_trace(struct rs_chunk_writer *w, uint64_t total_events, uint64_t total_drops,
+                         uint64_t total_waits, uint64_t end_time, enum rs_end_reason reason);
+void rs_rec_note(struct rs_chunk_writer *w, unsigned level, const char *text);
+void rs_rec_mark(struct rs_chunk_writer *w, uint64_t time, enum rs_mark_kind kind, const char *label);
+
+struct rs_module_segment {
+    uint64_t vaddr;
+    uint64_t memsz;
+    uint32_t flags;
+};
+void rs_rec_modules_begin(struct rs_chunk_writer *w, uint64_t generation);
+void rs_rec_module(struct rs_chunk_writer *w, const char *path, uint64_t load_bias,
+                   const struct rs_module_segment *segs, uint32_t nsegs, const uint8_t *build_id,
+                   size_t build_id_len);
+void rs_rec_modules_end(struct rs_chunk_writer *w, uint64_t generation);
+
+#endif

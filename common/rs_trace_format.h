@@ -1,0 +1,316 @@
+/* The refscope trace format: the one definition shared by the shim (writer) and the
+ * analyzer (reader). docs/trace-format.md explains it in prose; keep both in step.
+ *
+ * Layout of a trace file:
+ *
+ *   file header   RS_FILE_HEADER_SIZE fixed bytes, then `body_len` bytes of TLV fields
+ *   chunk*        each: RS_CHUNK_HEADER_SIZE fixed bytes, then `payload_len` bytes of records
+ *
+ * Everything multi-byte in fixed headers is little-endian. Inside payloads, integers are
+ * LEB128 varints; signed deltas are zig-zag encoded. Each chunk is self-contained: delta
+ * state (time, address) restarts at every chunk, so a reader can stop at any complete
+ * chunk, which is how a trace cut short (kill -9, crash) is still readable.
+ */
+#ifndef REFSCOPE_TRACE_FORMAT_H
+#define REFSCOPE_TRACE_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- file header ------------------------------------------------------------------ */
+
+/* "\r\n" in the magic catches files mangled by text-mode transfers, as PNG does. */
+#define RS_FILE_MAGIC "RSCOPE\r\n"
+#define RS_FILE_MAGIC_LEN 8
+/* A reader accepts any minor version of its major: minors only add length-prefixed
+ * records (which old readers skip) or header fields (TLVs, skipped likewise). */
+#define RS_VERSION_MAJOR 1
+#define RS_VERSION_MINOR 0
+
+/* magic[8] | u16 major | u16 minor | u32 body_len | u32 body_crc32 | u32 reserved */
+#define RS_FILE_HEADER_SIZE 24
+#define RS_FILE_HEADER_MAX_BODY (1u << 20)
+
+/* Header body: a sequence of (varint field id, varint length, bytes). Integers are varints
+ * inside their field bytes; strings are raw bytes, not NUL-terminated. */
+enum rs_header_field {
+    RS_HDR_PID = 1,            /* varint */
+    RS_HDR_PPID = 2,           /* varint */
+    RS_HDR_START_REALTIME = 3, /* varint: ns since the Unix epoch at trace start */
+    RS_HDR_START_MONOTONIC = 4,/* varint: CLOCK_MONOTONIC ns at trace start; event times are
+                                * ns relative to it */
+    RS_HDR_CLOCK = 5,          /* varint: clock id used for event times (CLOCK_MONOTONIC) */
+    RS_HDR_EXE = 6,            /* string: /proc/self/exe */
+    RS_HDR_ARGV = 7,           /* bytes: the arguments, each followed by a NUL */
+    RS_HDR_STACK_DEPTH = 8,    /* varint: native stack depth cap */
+    RS_HDR_PAGE_SIZE = 9,      /* varint */
+    RS_HDR_FLAGS = 10,         /* varint: RS_TRACE_FLAG_* */
+    RS_HDR_SAMPLE_BYTES = 11,  /* varint: mean sampling interval in bytes (0: every event) */
+    RS_HDR_HOSTNAME = 12,      /* string */
+};
+
+enum rs_trace_flags {
+    RS_TRACE_FLAG_FORK_CHILD = 1 << 0, /* this process was forked from a traced parent */
+    RS_TRACE_FLAG_DROP_ON_FULL = 1 << 1,
+};
+
+/* ---- chunks ----------------------------------------------------------------------- */
+
+/* u32 magic | u32 payload_len | u32 crc32 | u32 tid | u64 base_time | u32 seq | u32 flags
+ * crc32 (zlib's) covers bytes 12..end of payload: tid, base_time, seq, flags, payload. */
+#define RS_CHUNK_MAGIC 0x4b435352u /* "RSCK" */
+#define RS_CHUNK_HEADER_SIZE 32
+#define RS_CHUNK_MAX_PAYLOAD (64u << 20)
+/* tid 0: process-wide metadata (stacks, modules, threads, end). Other tids: that thread's
+ * events, in the order the thread made them. `seq` counts chunks in the file from 0, so a
+ * reader notices a missing or reordered chunk. */
+#define RS_CHUNK_TID_META 0u
+
+/* ---- records ---------------------------------------------------------------------- */
+/* A record starts with a tag byte. Hot event records (tags below RS_TAG_LENGTH_PREFIXED)
+ * have a fixed shape known to every reader. Every other record is
+ *   tag, varint body_len, body
+ * so a reader of an older minor version can skip records it does not know. */
+
+#define RS_TAG_LENGTH_PREFIXED 0x40
+
+/* Event records, in thread chunks. `dt` = varint ns since the previous event of the chunk
+ * (the first is relative to the chunk's base_time); `da` = zig-zag varint delta of the
+ * address from the previous address of the chunk (starting at 0). */
+enum rs_event_tag {
+    /* ALLOC | kind: dt, da, varint size, varint stack_id */
+    RS_TAG_ALLOC = 0x00,
+    /* FREE | kind: dt, da */
+    RS_TAG_FREE = 0x10,
+    /* MUNMAP: dt, da, varint length (may cover part of a mapping, or several) */
+    RS_TAG_MUNMAP = 0x20,
+    /* SAMPLED_ALLOC | kind: as ALLOC, then varint weight (bytes this sample stands for);
+     * used only when sampling is on */
+    RS_TAG_SAMPLED_ALLOC = 0x28,
+};
+#define RS_TAG_KIND_MASK 0x07
+
+/* Who allocated a block. A block is freed by the family that allocated it. */
+enum rs_alloc_kind {
+    RS_ALLOC_MALLOC = 0,   /* malloc, reallocarray (realloc of NULL) */
+    RS_ALLOC_CALLOC = 1,
+    RS_ALLOC_REALLOC = 2,  /* the new block of a realloc; the old one gets FREE|RS_FREE_REALLOC */
+    RS_ALLOC_ALIGNED = 3,  /* posix_memalign, aligned_alloc, memalign, valloc, pvalloc */
+    RS_ALLOC_MMAP = 4,     /* anonymous mmap/mremap */
+    RS_ALLOC_PY_OBJ = 5,   /* PyObject_Malloc domain */
+    RS_ALLOC_PY_MEM = 6,   /* PyMem_Malloc domain */
+    RS_ALLOC_KIND_COUNT = 7,
+};
+
+enum rs_free_kind {
+    RS_FREE_FREE = 0,
+    RS_FREE_REALLOC = 1,   /* the old block of a realloc that moved or shrank to 0 */
+    RS_FREE_PY = 2,        /* PyObject_Free / PyMem_Free */
+    RS_FREE_KIND_COUNT = 3,
+};
+
+/* Length-prefixed records. Body fields listed in order. */
+enum rs_record_tag {
+    /* Meta chunk (tid 0) */
+    RS_TAG_STACK = 0x40,       /* varint id, varint nwords, nwords x zig-zag varint delta of
+                                * each word from the previous word (first from 0).
+                                * Words: see "stack words" below. Words run innermost first. */
+    RS_TAG_THREAD = 0x41,      /* varint tid, varint flags (RS_THREAD_*), string name
+                                * (varint len + bytes); repeated when a thread is renamed */
+    RS_TAG_MODULES_BEGIN = 0x42, /* varint generation; the module map is replaced by the
+                                  * RS_TAG_MODULE records that follow, up to MODULES_END */
+    RS_TAG_MODULE = 0x43,      /* string path, varint load_bias, varint nsegs,
+                                * nsegs x (varint vaddr, varint memsz, varint flags PF_*),
+                                * string build_id (raw bytes) */
+    RS_TAG_MODULES_END = 0x44, /* varint generation */
+    RS_TAG_COUNTERS = 0x45,    /* varint tid, varint events, varint waits, varint drops,
+                                * varint wait_ns; cumulative for the thread so far */
+    RS_TAG_END = 0x46,         /* varint total_events, varint total_drops, varint total_waits,
+                                * varint end_time, varint reason (RS_END_*). Present only
+                                * when the process flushed its trace to the end. */
+    RS_TAG_NOTE = 0x47,        /* varint level (0 info, 1 warning), string text: something
+                                * the shim wants the report to say */
+    RS_TAG_MARK = 0x48,        /* varint time, varint kind, string label: a point on the
+                                * timeline (fork, exec, snapshot request...) */
+
+    /* Python records (meta chunk). Python frames in stacks name code objects by a small id;
+     * these records say what each id and each (id, offset) pair is. */
+    RS_TAG_PY_INTERP = 0x80,   /* string version (Py_GetVersion), varint hexversion
+                                * (major<<16 | minor<<8 | micro), varint flags RS_PY_* */
+    RS_TAG_PY_CODE = 0x81,     /* varint code_id, string filename, string qualname,
+                                * varint first line */
+    RS_TAG_PY_LINE = 0x82,     /* varint code_id, varint offset, varint line (0: unknown) */
+    /* 0x83-0xBF: reserved for Python */
+    /* 0xC0-0xFF: object-graph snapshot records */
+};
+
+enum rs_py_flags {
+    RS_PY_HOOKS_EARLY = 1 << 0,   /* allocator hooks were in place before Py_Initialize */
+    RS_PY_NATIVE_STACKS = 1 << 1, /* Python-domain allocations carry native frames too */
+};
+
+enum rs_thread_flags {
+    RS_THREAD_MAIN = 1 << 0,
+    RS_THREAD_EXITED = 1 << 1,
+    RS_THREAD_PYTHON_NAME = 1 << 2, /* name as Python's threading module knows it */
+};
+
+enum rs_end_reason {
+    RS_END_EXIT = 0,     /* exit() / return from main: library destructor */
+    RS_END__EXIT = 1,    /* _exit() / _Exit() */
+    RS_END_EXEC = 2,     /* about to exec another image */
+    RS_END_DETACH = 3,   /* refscope detach */
+    RS_END_PYTHON_ATEXIT = 4,
+};
+
+enum rs_mark_kind {
+    RS_MARK_FORK_PARENT = 1,
+    RS_MARK_EXEC = 2,
+    RS_MARK_SNAPSHOT_REQUEST = 3,
+    /* The program's own code has finished (Python's atexit, or os._exit): what is live here
+     * is what the program left behind; interpreter teardown frees much of it afterwards. */
+    RS_MARK_PROGRAM_END = 4,
+};
+
+/* ---- stack words -------------------------------------------------------------------- */
+/* A stack is an array of 64-bit words, innermost frame first. A native frame is one word:
+ * a return address (the call is at ip - 1). Native frames, when a stack has both, come
+ * before its Python frames (innermost first too). A Python frame is two words:
+ * (RS_STACKWORD_PY | code id), then the byte offset of the instruction in the code object,
+ * with RS_PYOFFSET_ENTRY set on the outermost Python frame run by one C call
+ * of the interpreter's eval loop (so a hybrid stack can replace that C frame by them). */
+#define RS_STACKWORD_PY (UINT64_C(1) << 63)
+#define RS_PYOFFSET_ENTRY (UINT64_C(1) << 62)
+#define RS_STACK_ID_NONE 0u /* no stack (not captured, or table full) */
+#define RS_STACK_MAX_WORDS 512
+
+/* ---- varints ---------------------------------------------------------------------- */
+
+#define RS_VARINT_MAX 10
+
+static inline size_t rs_put_varint(uint8_t *out, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+static inline uint64_t rs_zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t rs_unzigzag(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* Reads one varint from [*p, end). Returns 0 on success, -1 when the input ends first or
+ * the varint is longer than 10 bytes (corrupt). */
+static inline int rs_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+    unsigned shift = 0;
+    const uint8_t *q = *p;
+    while (q < end) {
+        uint8_t b = *q++;
+        if (shift == 63 && b > 1)
+            return -1;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            *p = q;
+            return 0;
+        }
+        shift += 7;
+        if (shift > 63)
+            return -1;
+    }
+    return -1;
+}
+
+static inline void rs_put_u16le(uint8_t *out, uint16_t v)
+{
+    out[0] = (uint8_t)v;
+    out[1] = (uint8_t)(v >> 8);
+}
+
+static inline void rs_put_u32le(uint8_t *out, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        out[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void rs_put_u64le(uint8_t *out, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint16_t rs_get_u16le(const uint8_t *in)
+{
+    return (uint16_t)(in[0] | (in[1] << 8));
+}
+
+static inline uint32_t rs_get_u32le(const uint8_t *in)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | in[i];
+    return v;
+}
+
+static inline uint64_t rs_get_u64le(const uint8_t *in)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | in[i];
+    return v;
+}
+
+/* Chunk header fields, decoded. */
+struct rs_chunk_header {
+    uint32_t payload_len;
+    uint32_t crc;
+    uint32_t tid;
+    uint64_t base_time;
+    uint32_t seq;
+    uint32_t flags;
+};
+
+static inline void rs_encode_chunk_header(uint8_t out[RS_CHUNK_HEADER_SIZE],
+                                          const struct rs_chunk_header *h)
+{
+    rs_put_u32le(out, RS_CHUNK_MAGIC);
+    rs_put_u32le(out + 4, h->payload_len);
+    rs_put_u32le(out + 8, h->crc);
+    rs_put_u32le(out + 12, h->tid);
+    rs_put_u64le(out + 16, h->base_time);
+    rs_put_u32le(out + 24, h->seq);
+    rs_put_u32le(out + 28, h->flags);
+}
+
+/* Returns 0 when the magic matches, -1 otherwise. */
+static inline int rs_decode_chunk_header(const uint8_t in[RS_CHUNK_HEADER_SIZE],
+                                         struct rs_chunk_header *h)
+{
+    if (rs_get_u32le(in) != RS_CHUNK_MAGIC)
+        return -1;
+    h->payload_len = rs_get_u32le(in + 4);
+    h->crc = rs_get_u32le(in + 8);
+    h->tid = rs_get_u32le(in + 12);
+    h->base_time = rs_get_u64le(in + 16);
+    h->seq = rs_get_u32le(in + 24);
+    h->flags = rs_get_u32le(in + 28);
+    return 0;
+}
+
+/* The bytes of a chunk header that its crc covers start here. */
+#define RS_CHUNK_CRC_FROM 12
+
+#endif

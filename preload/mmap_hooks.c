@@ -1,0 +1,72 @@
+/* Anonymous mappings are allocations too: CPython's arenas and many allocators' large
+ * blocks come straight from mmap. File mappings are not recorded; munmap is recorded
+ * whatever it unmaps, and the analyzer ignores ranges it never saw mapped. */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include "rs_trace_format.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    /* glibc's syscall() returns -1 and sets errno on failure */
+    long p = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    return p == -1 ? MAP_FAILED : (void *)p;
+}
+
+static void *mmap_impl(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    if (!rs_recording())
+        return raw_mmap(addr, len, prot, flags, fd, off);
+    uint64_t before = rs_now_ns();
+    void *p = raw_mmap(addr, len, prot, flags, fd, off);
+    if (p == MAP_FAILED)
+        return p;
+    if (flags & MAP_FIXED)
+        rs_record_munmap(p, len, before); /* MAP_FIXED replaces whatever was there */
+    if (flags & MAP_ANONYMOUS)
+        rs_record_alloc(RS_ALLOC_MMAP, p, len);
+    return p;
+}
+
+RS_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return mmap_impl(addr, len, prot, flags, fd, off);
+}
+
+RS_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return mmap_impl(addr, len, prot, flags, fd, off);
+}
+
+RS_EXPORT int munmap(void *addr, size_t len)
+{
+    if (rs_recording())
+        rs_record_munmap(addr, len, rs_now_ns());
+    return (int)syscall(SYS_munmap, addr, len);
+}
+
+RS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+    void *new_addr = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        new_addr = va_arg(ap, void *);
+        va_end(ap);
+    }
+    uint64_t before = rs_now_ns();
+    long p = syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
+    if (p == -1)
+        return MAP_FAILED;
+    if (rs_recording()) {
+        rs_record_munmap(old, old_len, before);
+        rs_record_alloc(RS_ALLOC_MMAP, (void *)p, new_len);
+    }
+    return (void *)p;
+}

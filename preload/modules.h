@@ -1,0 +1,17 @@
+/* The module map (loaded ELF objects: path, load bias, PT_LOAD segments, build-id), written
+ * so the analyzer can symbolize native stacks offline. */
+#ifndef REFSCOPE_MODULES_H
+#define REFSCOPE_MODULES_H
+
+#include "shim.h"
+
+struct rs_chunk_writer;
+
+/* Cheap check of the loader's add/remove counters since the last emitted map. */
+RS_HIDDEN bool rs_modules_changed(void);
+RS_HIDDEN void rs_modules_emit(struct rs_chunk_writer *w);
+RS_HIDDEN void rs_modules_after_fork_child(void);
+/* Address range of librefscope.so's own code, to cut the shim's frames off stacks. */
+RS_HIDDEN void rs_modules_self_range(uintptr_t *lo, uintptr_t *hi);
+
+#endif

@@ -1,0 +1,281 @@
+/* Getting control inside the interpreter (notes/cpython.md §1): a thread polls
+ * Py_IsInitialized, takes the GIL with PyGILState_Ensure and installs what needs Python:
+ * an atexit callback (the last point with a working interpreter), a gc callback, an
+ * at-fork child callback and the `refscope` module. Only builtin modules are touched:
+ * the first callback runs while `site` is still importing. */
+#define _GNU_SOURCE
+#include "py_attach.h"
+
+#include "py_api.h"
+#include "py_frames.h"
+#include "py_hooks.h"
+#include "py_module.h"
+#include "py_resolve.h"
+#include "rs_trace_format.h"
+#include "writer.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+RS_HIDDEN _Atomic bool rs_py_stacks_on;
+static bool python_present;
+static _Atomic bool attached;
+static _Atomic bool finalizing; /* our atexit callback has run */
+static pthread_t poll_thread;
+static _Atomic bool poll_thread_live;
+static _Atomic bool poll_stop;
+static uint64_t last_resolve_ns;
+static _Atomic bool resolve_call_pending;
+
+#define RESOLVE_EVERY_NS (100 * 1000 * 1000)
+
+uint32_t rs_py_capture_current(bool python_domain, uint64_t *words, uint32_t max_words)
+{
+    if (!atomic_load_explicit(&rs_py_stacks_on, memory_order_relaxed))
+        return 0;
+    void *tstate;
+    if (python_domain) {
+        tstate = rs_py.ThreadState_UncheckedGet();
+        return rs_py_capture(tstate, true, words, max_words);
+    }
+    /* A libc allocation: this thread may not hold the GIL, but its own frames are stable
+     * while it is inside a call. */
+    tstate = rs_py.PyGILState_GetThisThreadState();
+    return rs_py_capture(tstate, false, words, max_words);
+}
+
+static PyObject *none(void)
+{
+    rs_py.Py_IncRef(rs_py.Py_None);
+    return rs_py.Py_None;
+}
+
+static void stop_poll_thread_releasing_gil(void)
+{
+    if (!atomic_load(&poll_thread_live))
+        return;
+    atomic_store(&poll_stop, true);
+    /* The poll thread may be waiting for the GIL we hold. */
+    void *ts = rs_py.PyEval_SaveThread();
+    pthread_join(poll_thread, NULL);
+    rs_py.PyEval_RestoreThread(ts);
+    atomic_store(&poll_thread_live, false);
+}
+
+/* atexit: runs at the start of Py_FinalizeEx, interpreter intact. */
+static PyObject *on_atexit(PyObject *self, PyObject *unused)
+{
+    (void)self, (void)unused;
+    if (atomic_exchange(&finalizing, true))
+        return none();
+    rs_tl_busy++;
+    stop_poll_thread_releasing_gil();
+    rs_writer_mark(RS_MARK_PROGRAM_END, "atexit");
+    rs_py_resolve();
+    rs_py_module_final_snapshot("exit");
+    /* Python frames are no longer walked: finalization tears down what they point to. */
+    atomic_store(&rs_py_stacks_on, false);
+    rs_writer_sync();
+    rs_tl_busy--;
+    return none();
+}
+
+/* gc.callbacks: a cheap, frequent, safe point with the GIL held in allocation-heavy
+ * programs. */
+static PyObject *on_gc(PyObject *self, PyObject *args)
+{
+    (void)self, (void)args;
+    if (atomic_load(&finalizing))
+        return none(); /* gc.callbacks fire once more during finalization */
+    rs_tl_busy++;
+    rs_py_module_after_gc(args);
+    uint64_t now = rs_now_ns();
+    if (now - last_resolve_ns > RESOLVE_EVERY_NS) {
+        last_resolve_ns = now;
+        rs_py_resolve();
+    }
+    rs_tl_busy--;
+    return none();
+}
+
+static PyObject *on_fork_child(PyObject *self, PyObject *unused)
+{
+    (void)self, (void)unused;
+    rs_tl_busy++;
+    rs_py_resolve();
+    rs_tl_busy--;
+    return none();
+}
+
+static int resolve_pending_call(void *unused)
+{
+    (void)unused;
+    atomic_store(&resolve_call_pending, false);
+    if (!atomic_load(&finalizing) && atomic_load(&rs_state) == RS_STATE_ACTIVE) {
+        rs_tl_busy++;
+        rs_py_resolve();
+        rs_tl_busy--;
+    }
+    return 0;
+}
+
+/* Asks for a resolution soon from a point where Python cannot run (an allocator hook
+ * seeing a new thread, say): a pending call runs between bytecodes. Never once
+ * finalization may have started (pending calls then crash 3.8-3.12). */
+RS_HIDDEN void rs_py_request_resolve(void)
+{
+    if (!atomic_load(&attached) || atomic_load(&finalizing) || rs_py_is_finalizing())
+        return;
+    if (atomic_exchange(&resolve_call_pending, true))
+        return;
+    int rc;
+    if (rs_py.PyEval_AddPendingCall_any && rs_py.PyInterpreterState_Main)
+        rc = rs_py.PyEval_AddPendingCall_any(rs_py.PyInterpreterState_Main(), resolve_pending_call, NULL, 0);
+    else
+        rc = rs_py.Py_AddPendingCall(resolve_pending_call, NULL);
+    if (rc != 0)
+        atomic_store(&resolve_call_pending, false);
+}
+
+static PyMethodDef atexit_def = {"_refscope_atexit", on_atexit, RS_METH_NOARGS, NULL};
+static PyMethodDef gc_def = {"_refscope_gc_callback", on_gc, RS_METH_VARARGS, NULL};
+static PyMethodDef fork_def = {"_refscope_after_fork_child", on_fork_child, RS_METH_NOARGS, NULL};
+
+enum how { CALL, APPEND, CALL_KEYWORD };
+
+/* module.attr(fn), module.attr.append(fn) or module.attr(keyword=fn). false on failure
+ * (the Python error is cleared: the program must never see one of ours). */
+static bool register_callable(const char *module, const char *attr, enum how how, PyMethodDef *def,
+                              const char *keyword)
+{
+    bool ok = false;
+    PyObject *mod = rs_py.PyImport_ImportModule(module);
+    PyObject *fn = rs_py.PyCFunction_NewEx(def, NULL, NULL);
+    PyObject *target = mod ? rs_py.PyObject_GetAttrString(mod, attr) : NULL;
+    if (fn && target) {
+        if (how == APPEND) {
+            ok = rs_py.PyList_Append(target, fn) == 0;
+        } else {
+            PyObject *args = NULL, *kw = NULL, *r = NULL;
+            if (how == CALL) {
+                r = rs_py.PyObject_CallFunctionObjArgs(target, fn, NULL);
+            } else if ((args = rs_py.PyTuple_New(0)) && (kw = rs_py.PyDict_New()) &&
+                       rs_py.PyDict_SetItemString(kw, keyword, fn) == 0) {
+                r = rs_py.PyObject_Call(target, args, kw);
+            }
+            ok = r != NULL;
+            if (r)
+                rs_py.Py_DecRef(r);
+            if (args)
+                rs_py.Py_DecRef(args);
+            if (kw)
+                rs_py.Py_DecRef(kw);
+        }
+    }
+    if (!ok) {
+        rs_py.PyErr_Clear();
+        rs_log("could not register with %s.%s; some Python support is missing", module, attr);
+    }
+    if (target)
+        rs_py.Py_DecRef(target);
+    if (fn)
+        rs_py.Py_DecRef(fn);
+    if (mod)
+        rs_py.Py_DecRef(mod);
+    return ok;
+}
+
+/* GIL held, from the poll thread. */
+static void attach(void)
+{
+    rs_tl_busy++;
+    if (rs_py_hooks_verify())
+        rs_debug("Python replaced the allocator hooks at start-up (PYTHONMALLOC/-X dev): chained again");
+    rs_py_emit_interpreter();
+    register_callable("atexit", "register", CALL, &atexit_def, NULL);
+    register_callable("gc", "callbacks", APPEND, &gc_def, NULL);
+    register_callable("posix", "register_at_fork", CALL_KEYWORD, &fork_def, "after_in_child");
+    rs_py_module_install();
+    atomic_store(&rs_py_stacks_on, true);
+    atomic_store(&attached, true);
+    rs_py_resolve();
+    rs_tl_busy--;
+}
+
+static void *poll_main(void *unused)
+{
+    (void)unused;
+    rs_tl_busy = 1;
+    prctl(PR_SET_NAME, "refscope-python", 0, 0, 0);
+    /* 200 us at first (the interpreter starts in milliseconds), slower for programs that
+     * initialize Python late, if ever. */
+    for (unsigned i = 0; !atomic_load(&poll_stop) && !rs_py.Py_IsInitialized(); i++) {
+        struct timespec ts = {0, i < 500 ? 200 * 1000 : 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&poll_stop) || rs_py_is_finalizing() || atomic_load(&rs_state) != RS_STATE_ACTIVE)
+        return NULL;
+    int gil = rs_py.PyGILState_Ensure();
+    if (!atomic_load(&finalizing))
+        attach();
+    rs_py.PyGILState_Release(gil);
+    rs_py_module_poll_loop(&poll_stop);
+    return NULL;
+}
+
+static void start_poll_thread(void)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    atomic_store(&poll_stop, false);
+    if (pthread_create(&poll_thread, NULL, poll_main, NULL) == 0)
+        atomic_store(&poll_thread_live, true);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void rs_py_init(void)
+{
+    if (!rs_cfg.python || !rs_py_api_init())
+        return;
+    if (!rs_py_frames_init() || !rs_py_resolve_init()) {
+        rs_log("cannot map Python tables: Python allocation sites are not recorded");
+        return;
+    }
+    python_present = true;
+    rs_py_hooks_install();
+    start_poll_thread();
+}
+
+void rs_py_before_finish(int reason)
+{
+    if (!python_present || !atomic_load(&attached) || atomic_load(&finalizing))
+        return;
+    /* os._exit() (multiprocessing's fork children end so): Python is intact and this
+     * thread holds the GIL, called from Python code, not from inside a hook. */
+    if (reason == RS_END__EXIT && rs_py.Py_IsInitialized() && !rs_py_is_finalizing() &&
+        rs_py.PyGILState_Check()) {
+        atomic_store(&finalizing, true);
+        rs_tl_busy++;
+        rs_writer_mark(RS_MARK_PROGRAM_END, "_exit");
+        rs_py_resolve();
+        rs_py_module_final_snapshot("_exit");
+        rs_tl_busy--;
+    }
+    atomic_store(&rs_py_stacks_on, false);
+}
+
+void rs_py_after_fork_child(void)
+{
+    if (!python_present)
+        return;
+    atomic_store(&resolve_call_pending, false);
+    /* The poll thread does not exist here; if it had not attached yet, start it again. */
+    if (atomic_load(&poll_thread_live)) {
+        atomic_store(&poll_thread_live, false);
+        if (!atomic_load(&attached))
+            start_poll_thread();
+    }
+}

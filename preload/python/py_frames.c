@@ -1,0 +1,173 @@
+#include "py_frames.h"
+
+#include "rs_trace_format.h"
+
+#include <string.h>
+
+/* frame owners, 3.11+ */
+#define OWNED_BY_GENERATOR 1
+#define OWNED_BY_CSTACK 3
+
+#define CODE_SLOTS (1u << 18)
+#define MAX_CODES (CODE_SLOTS / 2)
+
+struct code_slot {
+    _Atomic uintptr_t code;
+    _Atomic uint32_t id;
+};
+
+struct code_info {
+    PyObject *code;
+    /* what the object looked like when interned, to recognise it before pinning */
+    PyObject *filename;
+    PyObject *name;
+    _Atomic bool pinned;
+};
+
+static struct code_slot *slots;
+static struct code_info *infos; /* by id */
+static _Atomic uint32_t next_code_id = 1;
+
+bool rs_py_frames_init(void)
+{
+    slots = rs_sys_map(CODE_SLOTS * sizeof *slots);
+    infos = rs_sys_map((MAX_CODES + 1) * sizeof *infos);
+    return slots && infos;
+}
+
+static uint32_t code_id(PyObject *code, bool gil_held)
+{
+    uintptr_t key = (uintptr_t)code;
+    uint32_t i = (uint32_t)((key >> 4) * 0x9e3779b97f4a7c15u >> 40) & (CODE_SLOTS - 1);
+    for (uint32_t n = 0; n < CODE_SLOTS; n++, i = (i + 1) & (CODE_SLOTS - 1)) {
+        uintptr_t seen = atomic_load_explicit(&slots[i].code, memory_order_acquire);
+        if (seen == 0) {
+            if (!atomic_compare_exchange_strong(&slots[i].code, &seen, key)) {
+                if (seen != key)
+                    continue;
+            } else {
+                uint32_t id = atomic_fetch_add(&next_code_id, 1);
+                if (id > MAX_CODES) {
+                    atomic_store_explicit(&slots[i].id, UINT32_MAX, memory_order_release);
+                    return 0;
+                }
+                struct code_info *ci = &infos[id];
+                ci->code = code;
+                ci->filename = *(PyObject **)((char *)code + rs_py_layout.co_filename);
+                ci->name = *(PyObject **)((char *)code + rs_py_layout.co_name);
+                if (gil_held) {
+                    /* Keeps the id's meaning: the object cannot be freed and its address
+                     * reused by another code object while the trace refers to it. */
+                    rs_py.Py_IncRef(code);
+                    atomic_store(&ci->pinned, true);
+                }
+                atomic_store_explicit(&slots[i].id, id, memory_order_release);
+                return id;
+            }
+        }
+        if (seen != key)
+            continue;
+        uint32_t id;
+        unsigned spins = 0;
+        while ((id = atomic_load_explicit(&slots[i].id, memory_order_acquire)) == 0 && ++spins < (1u << 22))
+            ;
+        return id == UINT32_MAX ? 0 : id;
+    }
+    return 0;
+}
+
+static inline char *rd_ptr(const char *base, unsigned off)
+{
+    return *(char *const *)(base + off);
+}
+
+static inline bool is_code(const char *code)
+{
+    return code && RS_PY_TYPE(code) == rs_py.PyCode_Type;
+}
+
+static uint32_t put_frame(uint64_t *words, uint32_t n, uint32_t max, const char *code, int64_t offset,
+                          bool entry, bool gil_held)
+{
+    if (n + 2 > max)
+        return n;
+    uint32_t id = code_id((PyObject *)code, gil_held);
+    if (!id)
+        return n;
+    if (offset < 0)
+        offset = 0;
+    words[n] = RS_STACKWORD_PY | id;
+    words[n + 1] = ((uint64_t)offset & 0xffffffffu) | (entry ? RS_PYOFFSET_ENTRY : 0);
+    return n + 2;
+}
+
+uint32_t rs_py_capture(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words)
+{
+    if (!tstate || !slots)
+        return 0;
+    const struct rs_py_layout *L = &rs_py_layout;
+    uint32_t n = 0;
+    if (L->minor <= 10) {
+        /* one eval-loop call per frame: every frame is an entry */
+        for (char *f = rd_ptr(tstate, L->ts_frame); f && n + 2 <= max_words; f = rd_ptr(f, L->f_back)) {
+            char *code = rd_ptr(f, L->f_code);
+            if (!is_code(code))
+                continue;
+            int lasti = *(int *)(f + L->f_instr);
+            n = put_frame(words, n, max_words, code, (int64_t)lasti * L->lasti_scale, true, gil_held);
+        }
+        return n;
+    }
+    char *f = L->minor >= 13 ? rd_ptr(tstate, L->ts_frame)
+                             : (rd_ptr(tstate, L->ts_cframe) ? rd_ptr(rd_ptr(tstate, L->ts_cframe), L->cframe_current) : NULL);
+    for (; f && n + 2 <= max_words; f = rd_ptr(f, L->f_back)) {
+        int owner = f[L->f_owner];
+        if (owner == OWNED_BY_CSTACK)
+            continue;
+        char *code = rd_ptr(f, L->f_code);
+        if (!is_code(code))
+            continue;
+        char *first = code + L->co_code_adaptive;
+        char *instr = rd_ptr(f, L->f_instr);
+        int firsttraceable = *(int *)(code + L->co_firsttraceable);
+        if (owner != OWNED_BY_GENERATOR && instr < first + 2 * firsttraceable)
+            continue; /* incomplete: the frame has not started running */
+        bool entry;
+        if (L->f_is_entry >= 0) {
+            entry = f[L->f_is_entry] != 0;
+        } else {
+            char *prev = rd_ptr(f, L->f_back);
+            entry = !prev || prev[L->f_owner] == OWNED_BY_CSTACK;
+        }
+        n = put_frame(words, n, max_words, code, instr - first, entry, gil_held);
+    }
+    return n;
+}
+
+uint32_t rs_py_code_count(void)
+{
+    uint32_t n = atomic_load(&next_code_id) - 1;
+    return n > MAX_CODES ? MAX_CODES : n;
+}
+
+PyObject *rs_py_code_object(uint32_t id, bool *pinned)
+{
+    if (id == 0 || id > rs_py_code_count())
+        return NULL;
+    *pinned = atomic_load(&infos[id].pinned);
+    return infos[id].code;
+}
+
+bool rs_py_code_pin(uint32_t id)
+{
+    struct code_info *ci = &infos[id];
+    if (atomic_load(&ci->pinned))
+        return true;
+    const char *code = (const char *)ci->code;
+    if (!is_code(code) || *(PyObject **)(code + rs_py_layout.co_filename) != ci->filename ||
+        *(PyObject **)(code + rs_py_layout.co_name) != ci->name || RS_PY_REFCNT(code) <= 0)
+        return false;
+    rs_py.Py_IncRef(ci->code);
+    atomic_store(&ci->pinned, true);
+    return true;
+}

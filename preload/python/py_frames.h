@@ -1,0 +1,23 @@
+/* Python stacks: a walk of the interpreter's own frame chain (no frame objects created,
+ * nothing allocated, safe inside allocator hooks), giving (code id, byte offset) pairs.
+ * Code objects are interned into small ids; file, name and line are resolved later, with
+ * the GIL held, outside any hook (py_resolve.c). */
+#ifndef REFSCOPE_PY_FRAMES_H
+#define REFSCOPE_PY_FRAMES_H
+
+#include "py_api.h"
+
+RS_HIDDEN bool rs_py_frames_init(void);
+/* Appends the Python frames of thread state `tstate` to words (2 words per frame); returns
+ * the number of words written. `gil_held`: the caller holds the GIL, so new code objects
+ * can be pinned (Py_IncRef) at once. */
+RS_HIDDEN uint32_t rs_py_capture(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words);
+
+/* The code table, for the resolver. */
+RS_HIDDEN uint32_t rs_py_code_count(void);      /* ids run from 1 to count */
+RS_HIDDEN PyObject *rs_py_code_object(uint32_t id, bool *pinned);
+/* Pins (Py_IncRef) a code object interned without the GIL, if it still looks like the
+ * object it was when interned. Returns false when it is gone. GIL held. */
+RS_HIDDEN bool rs_py_code_pin(uint32_t id);
+
+#endif

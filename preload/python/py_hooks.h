@@ -1,0 +1,15 @@
+/* CPython's allocator domains (PyObject_Malloc and PyMem_Malloc families), hooked by
+ * chaining: each hook calls the allocator it replaced, then records. */
+#ifndef REFSCOPE_PY_HOOKS_H
+#define REFSCOPE_PY_HOOKS_H
+
+#include "py_api.h"
+
+/* From the constructor, before Py_Initialize (allowed by PEP 445). */
+RS_HIDDEN void rs_py_hooks_install(void);
+/* After start-up, GIL held: PYTHONMALLOC or -X dev replace allocators at pre-init; chain
+ * again if ours are gone. Returns true when they had to be re-installed. */
+RS_HIDDEN bool rs_py_hooks_verify(void);
+RS_HIDDEN bool rs_py_hooks_early(void);
+
+#endif

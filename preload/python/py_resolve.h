@@ -1,0 +1,14 @@
+/* Turns what the hooks recorded cheaply (code object ids, byte offsets, thread ids) into
+ * what a report shows (file, qualified name, line, thread name). Runs with the GIL held,
+ * outside any allocator hook: at start-up, from gc callbacks (throttled), from a pending
+ * call when a new thread shows up, at exit and before os._exit. */
+#ifndef REFSCOPE_PY_RESOLVE_H
+#define REFSCOPE_PY_RESOLVE_H
+
+#include "py_api.h"
+
+RS_HIDDEN bool rs_py_resolve_init(void);
+RS_HIDDEN void rs_py_resolve(void);
+RS_HIDDEN void rs_py_emit_interpreter(void);
+
+#endif

@@ -1,0 +1,76 @@
+/* The producer path shared by every hook: capture the stack, stamp the time, push one event
+ * into the calling thread's ring. */
+#include "python/py_attach.h"
+#include "ring.h"
+#include "rs_trace_format.h"
+#include "stack_table.h"
+#include "writer.h"
+
+RS_HIDDEN _Atomic uint64_t rs_ringless_drops;
+
+static inline void push(uint8_t tag, uint64_t time, const void *addr, uint64_t size, uint32_t stack)
+{
+    struct rs_ring *r = rs_ring_current();
+    if (RS_UNLIKELY(!r)) {
+        atomic_fetch_add_explicit(&rs_ringless_drops, 1, memory_order_relaxed);
+        return;
+    }
+    rs_writer_maybe_restart(time);
+    struct rs_event ev = {
+        .time = time,
+        .addr = (uint64_t)(uintptr_t)addr,
+        .size = size,
+        .stack_id = stack,
+        .tag = tag,
+    };
+    rs_ring_push(r, &ev);
+}
+
+void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t time)
+{
+    int saved_errno = errno;
+    rs_tl_busy++;
+    struct rs_ring *ring = rs_ring_current();
+    bool python_domain = kind == RS_ALLOC_PY_OBJ || kind == RS_ALLOC_PY_MEM;
+    uint64_t words[RS_STACK_MAX_WORDS];
+    uint32_t n = 0;
+    /* Native frames for Python-domain allocations only on request: unwinding through the
+     * eval loop costs far more than the allocation itself. */
+    if (rs_cfg.native_stacks && (!python_domain || rs_cfg.python_native))
+        n = rs_native_stack_capture(words, rs_cfg.stack_depth);
+    uint32_t py_room = RS_STACK_MAX_WORDS - n;
+    if (py_room > 2 * rs_cfg.stack_depth)
+        py_room = 2 * rs_cfg.stack_depth;
+    n += rs_py_capture_current(python_domain, words + n, py_room);
+    if (python_domain && ring && !ring->python_seen) {
+        ring->python_seen = true; /* a new Python thread: learn its name while it lives */
+        rs_py_request_resolve();
+    }
+    uint32_t stack = rs_stack_intern(ring, words, n);
+    push((uint8_t)(RS_TAG_ALLOC | kind), time ? time : rs_now_ns(), addr, size, stack);
+    rs_tl_busy--;
+    errno = saved_errno;
+}
+
+void rs_record_alloc(uint8_t kind, const void *addr, uint64_t size)
+{
+    rs_record_alloc_at(kind, addr, size, 0);
+}
+
+void rs_record_free(uint8_t kind, const void *addr, uint64_t time)
+{
+    int saved_errno = errno;
+    rs_tl_busy++;
+    push((uint8_t)(RS_TAG_FREE | kind), time, addr, 0, RS_STACK_ID_NONE);
+    rs_tl_busy--;
+    errno = saved_errno;
+}
+
+void rs_record_munmap(const void *addr, uint64_t length, uint64_t time)
+{
+    int saved_errno = errno;
+    rs_tl_busy++;
+    push(RS_TAG_MUNMAP, time, addr, length, RS_STACK_ID_NONE);
+    rs_tl_busy--;
+    errno = saved_errno;
+}

@@ -1,0 +1,146 @@
+#include "ring.h"
+
+#include "rs_trace_format.h"
+#include "writer.h"
+
+#include <sched.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+static RS_TLS struct rs_ring *tl_ring;
+static _Atomic(struct rs_ring *) ring_list;
+
+struct rs_ring *rs_ring_list(void)
+{
+    return atomic_load_explicit(&ring_list, memory_order_acquire);
+}
+
+static void ring_reset_identity(struct rs_ring *r)
+{
+    r->tid = (uint32_t)rs_gettid();
+    r->thread = pthread_self();
+    r->thread_flags = (pid_t)r->tid == rs_pid ? RS_THREAD_MAIN : 0;
+    r->python_seen = false;
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    r->head_at_claim = head;
+    r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    atomic_store_explicit(&r->waits, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->wait_ns, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->drops, 0, memory_order_relaxed);
+    r->counters_written = 0;
+    memset(r->stack_cache, 0, sizeof r->stack_cache);
+    char name[17] = {0};
+    if (prctl(PR_GET_NAME, name, 0, 0, 0) != 0)
+        name[0] = 0;
+    memcpy(r->name, name, sizeof name);
+    r->name_seq_written = atomic_load_explicit(&r->name_seq, memory_order_relaxed);
+    atomic_fetch_add_explicit(&r->name_seq, 1, memory_order_relaxed);
+}
+
+static struct rs_ring *ring_claim_free(void)
+{
+    for (struct rs_ring *r = rs_ring_list(); r; r = r->next) {
+        int expected = RS_RING_FREE;
+        if (r->capacity == rs_cfg.ring_events &&
+            atomic_compare_exchange_strong(&r->state, &expected, RS_RING_CLAIMING))
+            return r;
+    }
+    return NULL;
+}
+
+static struct rs_ring *ring_map_new(void)
+{
+    size_t bytes = sizeof(struct rs_ring) + (size_t)rs_cfg.ring_events * sizeof(struct rs_event);
+    struct rs_ring *r = rs_sys_map(bytes);
+    if (!r)
+        return NULL;
+    r->capacity = rs_cfg.ring_events;
+    atomic_store_explicit(&r->state, RS_RING_CLAIMING, memory_order_relaxed);
+    struct rs_ring *head = atomic_load_explicit(&ring_list, memory_order_relaxed);
+    do
+        r->next = head;
+    while (!atomic_compare_exchange_weak_explicit(&ring_list, &head, r, memory_order_release,
+                                                  memory_order_relaxed));
+    return r;
+}
+
+struct rs_ring *rs_ring_current(void)
+{
+    struct rs_ring *r = tl_ring;
+    if (RS_LIKELY(r != NULL))
+        return r;
+    r = ring_claim_free();
+    if (!r)
+        r = ring_map_new();
+    if (!r)
+        return NULL;
+    ring_reset_identity(r);
+    atomic_store_explicit(&r->state, RS_RING_ACTIVE, memory_order_release);
+    tl_ring = r;
+    return r;
+}
+
+void rs_ring_set_name(struct rs_ring *r, const char *name)
+{
+    size_t n = strnlen(name, RS_THREAD_NAME_MAX - 1);
+    memcpy(r->name, name, n);
+    r->name[n] = 0;
+    atomic_fetch_add_explicit(&r->name_seq, 1, memory_order_release);
+}
+
+struct rs_ring *rs_ring_find_thread(pthread_t thread)
+{
+    for (struct rs_ring *r = rs_ring_list(); r; r = r->next)
+        if (atomic_load_explicit(&r->state, memory_order_acquire) == RS_RING_ACTIVE &&
+            pthread_equal(r->thread, thread))
+            return r;
+    return NULL;
+}
+
+bool rs_ring_wait_for_room(struct rs_ring *r, uint64_t head)
+{
+    if (rs_cfg.drop_on_full)
+        return false;
+    uint64_t start = rs_now_ns();
+    atomic_store_explicit(&r->waits, atomic_load_explicit(&r->waits, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    for (unsigned spins = 0;; spins++) {
+        if (atomic_load_explicit(&rs_state, memory_order_relaxed) != RS_STATE_ACTIVE)
+            return false;
+        if (!rs_writer_running()) {
+            /* Nobody drains while the writer is stopped (around fork) or not started:
+             * drain on its behalf rather than wait forever. */
+            if (!rs_writer_drain_here())
+                return false;
+        } else if (spins < 64) {
+            sched_yield();
+        } else {
+            struct timespec ts = {0, 50 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (head - r->cached_tail < r->capacity)
+            break;
+    }
+    uint64_t waited = rs_now_ns() - start;
+    atomic_store_explicit(&r->wait_ns,
+                          atomic_load_explicit(&r->wait_ns, memory_order_relaxed) + waited,
+                          memory_order_relaxed);
+    return true;
+}
+
+void rs_ring_after_fork_child(void)
+{
+    struct rs_ring *mine = tl_ring;
+    for (struct rs_ring *r = rs_ring_list(); r; r = r->next) {
+        uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+        atomic_store_explicit(&r->tail, head, memory_order_relaxed);
+        r->cached_tail = head;
+        if (r != mine)
+            atomic_store_explicit(&r->state, RS_RING_FREE, memory_order_relaxed);
+    }
+    if (mine) {
+        ring_reset_identity(mine);
+        atomic_store_explicit(&mine->state, RS_RING_ACTIVE, memory_order_release);
+    }
+}

@@ -1,0 +1,105 @@
+/* Per-thread event rings.
+ *
+ * Why per-thread single-producer/single-consumer rings rather than one MPSC ring: the
+ * producer side then needs no atomic read-modify-write at all (one release store of its own
+ * head), threads never contend on a shared cache line, and the order of a thread's events
+ * is the order of its ring. Cross-thread order is restored offline from the timestamps.
+ * The cost is one ring per live thread; rings of exited threads are recycled.
+ *
+ * A ring is owned by one thread (the producer) and drained by the writer (the consumer).
+ * Rings are never unmapped: once the writer sees a ring's thread gone, it drains the ring,
+ * marks it free, and the next new thread reuses it. Thread exit is detected by the writer
+ * (tgkill with signal 0) rather than by a TLS destructor: pthread keys and thread_local
+ * destructors allocate, and glibc would free that memory behind the shim's back. */
+#ifndef REFSCOPE_RING_H
+#define REFSCOPE_RING_H
+
+#include "shim.h"
+
+#include <pthread.h>
+
+struct rs_event {
+    uint64_t time;   /* CLOCK_MONOTONIC ns */
+    uint64_t addr;
+    uint64_t size;   /* size, or munmap length */
+    uint32_t stack_id;
+    uint8_t tag;     /* RS_TAG_ALLOC|kind, RS_TAG_FREE|kind, RS_TAG_MUNMAP */
+    uint8_t pad[3];
+};
+
+enum rs_ring_state {
+    RS_RING_FREE = 0,
+    RS_RING_CLAIMING,  /* a new owner is resetting it */
+    RS_RING_ACTIVE,
+    RS_RING_RETIRING,  /* its thread is gone: drain, then free */
+};
+
+#define RS_STACK_CACHE_SLOTS 256
+#define RS_THREAD_NAME_MAX 32
+
+struct rs_ring {
+    _Atomic uint64_t head; /* next slot the producer fills */
+    char pad0[56];
+    _Atomic uint64_t tail; /* next slot the writer reads */
+    char pad1[56];
+
+    /* producer-owned */
+    uint64_t cached_tail;
+    uint64_t head_at_claim;
+    _Atomic uint64_t waits;
+    _Atomic uint64_t wait_ns;
+    _Atomic uint64_t drops;
+    struct {
+        uint64_t hash;
+        uint32_t id;
+    } stack_cache[RS_STACK_CACHE_SLOTS];
+
+    /* identity, set while claiming */
+    _Atomic int state;
+    uint32_t tid;
+    pthread_t thread;
+    uint32_t thread_flags;
+    bool python_seen;     /* a Python-domain allocation was seen on this thread */
+    char name[RS_THREAD_NAME_MAX];
+    _Atomic uint32_t name_seq;
+
+    /* writer-owned */
+    uint32_t name_seq_written;
+    uint64_t counters_written; /* events+waits+drops last reported, to skip unchanged */
+    uint64_t last_head_seen;   /* head at the last round, to notice idle rings */
+    uint64_t liveness_checked_ns;
+
+    struct rs_ring *next; /* registry list; rings are never removed from it */
+    uint64_t capacity;    /* slots, a power of two */
+    struct rs_event slots[];
+};
+
+/* The ring of the calling thread, claimed on first use; NULL when none can be mapped. */
+RS_HIDDEN struct rs_ring *rs_ring_current(void);
+RS_HIDDEN struct rs_ring *rs_ring_list(void);
+RS_HIDDEN void rs_ring_set_name(struct rs_ring *r, const char *name);
+RS_HIDDEN struct rs_ring *rs_ring_find_thread(pthread_t thread);
+/* Fork child: every other thread is gone; their rings become free, and pending events of
+ * the parent (which the parent's writer writes) are discarded. */
+RS_HIDDEN void rs_ring_after_fork_child(void);
+
+/* Slow path of rs_ring_push when the ring is full: waits for the writer (or drains on its
+ * behalf when no writer runs) unless configured to drop. Returns false to drop. */
+RS_HIDDEN bool rs_ring_wait_for_room(struct rs_ring *r, uint64_t head);
+
+static inline void rs_ring_push(struct rs_ring *r, const struct rs_event *ev)
+{
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (RS_UNLIKELY(head - r->cached_tail >= r->capacity)) {
+        r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (head - r->cached_tail >= r->capacity && !rs_ring_wait_for_room(r, head)) {
+            atomic_store_explicit(&r->drops, atomic_load_explicit(&r->drops, memory_order_relaxed) + 1,
+                                  memory_order_relaxed);
+            return;
+        }
+    }
+    r->slots[head & (r->capacity - 1)] = *ev;
+    atomic_store_explicit(&r->head, head + 1, memory_order_release);
+}
+
+#endif

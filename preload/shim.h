@@ -1,0 +1,108 @@
+/* State shared by the files of librefscope.so. Everything here runs inside other people's
+ * programs: no locks on the allocation fast path, no allocation through the interposed
+ * malloc while inside it, nothing that can block a fork or an exit for long. */
+#ifndef REFSCOPE_SHIM_H
+#define REFSCOPE_SHIM_H
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define RS_HIDDEN __attribute__((visibility("hidden")))
+/* The interposed functions: the only symbols librefscope.so exports. */
+#define RS_EXPORT __attribute__((visibility("default")))
+#define RS_LIKELY(x) __builtin_expect(!!(x), 1)
+#define RS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* initial-exec: the default TLS model may call __tls_get_addr, which can allocate. */
+#define RS_TLS __thread __attribute__((tls_model("initial-exec")))
+
+enum rs_shim_state {
+    RS_STATE_UNINIT = 0,  /* constructor not run yet: calls pass straight through */
+    RS_STATE_ACTIVE,      /* recording */
+    RS_STATE_INERT,       /* never records in this process (disabled, AT_SECURE, no output) */
+    RS_STATE_FINISHED,    /* the trace has its END record; later events are not recorded */
+};
+
+/* Native frames kept per stack at most (REFSCOPE_STACK_DEPTH caps at this). */
+#define RS_STACK_MAX_WORDS_NATIVE 256
+
+struct rs_config {
+    char output_template[4096];
+    unsigned stack_depth;     /* native frames kept per stack */
+    uint32_t ring_events;     /* slots per thread ring, a power of two */
+    uint32_t max_stacks;      /* distinct stacks the in-process table can hold */
+    bool drop_on_full;        /* a full ring drops events instead of waiting */
+    bool native_stacks;
+    bool verbose;
+    bool python;              /* hook CPython when the process is one */
+    bool python_native;       /* Python-domain allocations also get native frames */
+    pid_t root_pid;           /* the process `refscope run` started (0: unknown) */
+};
+
+extern RS_HIDDEN struct rs_config rs_cfg;
+extern RS_HIDDEN _Atomic int rs_state;
+extern RS_HIDDEN pid_t rs_pid;                /* pid the trace belongs to */
+extern RS_HIDDEN uint64_t rs_start_ns;        /* CLOCK_MONOTONIC at trace start */
+
+/* Set while the shim itself runs on this thread: allocations it makes (or that libunwind,
+ * dlsym, the writer make for it) are not recorded, and re-entry cannot recurse. */
+extern RS_HIDDEN RS_TLS int rs_tl_busy;
+
+static inline uint64_t rs_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Set while a recorded higher-level allocator (CPython's PyObject/PyMem domains) calls
+ * the allocator below it: the inner calls (libc malloc, arena mmap) are the same memory
+ * and must not be counted twice. */
+extern RS_HIDDEN RS_TLS int rs_tl_passthrough;
+
+/* Allocations are recorded unless the shim itself (or something on its behalf) makes
+ * them, or they are the inside of an allocation already recorded. */
+static inline bool rs_recording(void)
+{
+    return RS_LIKELY(atomic_load_explicit(&rs_state, memory_order_relaxed) == RS_STATE_ACTIVE) &&
+           !rs_tl_busy && !rs_tl_passthrough;
+}
+
+/* Frees are recorded even when the shim's own work causes them (a decref in the Python
+ * resolver may free the program's object); only the inside of a recorded free, and the
+ * shim's own blocks (owned_blocks.h), are not. */
+static inline bool rs_recording_frees(void)
+{
+    return RS_LIKELY(atomic_load_explicit(&rs_state, memory_order_relaxed) == RS_STATE_ACTIVE) &&
+           !rs_tl_passthrough;
+}
+
+/* config.c */
+RS_HIDDEN void rs_config_load(void);
+
+/* log.c: one-line diagnostics on stderr, written with write(2) (no stdio, no malloc). */
+RS_HIDDEN void rs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+RS_HIDDEN void rs_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+RS_HIDDEN int rs_format(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* sysmem.c: memory for the shim's own structures, straight from the kernel. */
+RS_HIDDEN void *rs_sys_map(size_t bytes);
+RS_HIDDEN void rs_sys_unmap(void *p, size_t bytes);
+RS_HIDDEN pid_t rs_gettid(void);
+
+/* record.c: the producer side used by every hook. */
+RS_HIDDEN void rs_record_alloc(uint8_t kind, const void *addr, uint64_t size);
+RS_HIDDEN void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t time);
+RS_HIDDEN void rs_record_free(uint8_t kind, const void *addr, uint64_t time);
+RS_HIDDEN void rs_record_munmap(const void *addr, uint64_t length, uint64_t time);
+
+/* lifecycle.c */
+RS_HIDDEN void rs_finish(int end_reason);
+RS_HIDDEN bool rs_in_foreign_process(void);
+
+#endif

@@ -1,0 +1,207 @@
+#include "stack_table.h"
+
+#include "ring.h"
+#include "rs_trace_encode.h"
+
+#include <string.h>
+
+struct slot {
+    _Atomic uint64_t hash;
+    _Atomic uint32_t id;
+    uint32_t unused;
+};
+
+struct entry {
+    uint32_t nwords;
+    uint32_t unused;
+    uint64_t words[];
+};
+
+/* An id whose insert died with its thread across fork: never published, skipped. */
+#define OFFSET_TOMBSTONE 1u
+/* A slot claimed by an insert that died across fork: lookups probe past it. */
+#define SLOT_DEAD UINT32_MAX
+/* Waiting for another thread to publish an id: give up after this many spins. */
+#define PUBLISH_SPIN_LIMIT (1u << 22)
+
+static struct slot *slots;
+static uint64_t slot_mask;
+static _Atomic uint64_t *offsets; /* id -> byte offset in arena; 0 = not yet published */
+static uint8_t *arena;
+static size_t arena_cap;
+static _Atomic size_t arena_used;
+static _Atomic uint32_t next_id = 1;
+static uint32_t max_id;
+static _Atomic uint32_t inserts_in_flight;
+static _Atomic uint64_t overflows;
+static uint32_t emitted_upto = 1; /* writer-owned */
+
+bool rs_stack_table_init(uint32_t max_stacks)
+{
+    uint64_t nslots = 1;
+    while (nslots < (uint64_t)max_stacks * 2)
+        nslots <<= 1;
+    slots = rs_sys_map(nslots * sizeof *slots);
+    offsets = rs_sys_map(((size_t)max_stacks + 1) * sizeof *offsets);
+    /* Address space only: pages are touched as stacks arrive. Try smaller reservations
+     * where overcommit is strict. */
+    for (arena_cap = (size_t)1 << 30; arena_cap >= ((size_t)16 << 20); arena_cap >>= 1)
+        if ((arena = rs_sys_map(arena_cap)) != NULL)
+            break;
+    if (!slots || !offsets || !arena)
+        return false;
+    slot_mask = nslots - 1;
+    max_id = max_stacks;
+    atomic_store(&arena_used, 8); /* offset 0 means "unpublished", 1 tombstone */
+    return true;
+}
+
+static uint64_t hash_words(const uint64_t *w, uint32_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15u ^ n;
+    for (uint32_t i = 0; i < n; i++) {
+        h ^= w[i];
+        h *= 0xff51afd7ed558ccdu;
+        h ^= h >> 32;
+    }
+    return h ? h : 1;
+}
+
+static bool same_words(uint32_t id, const uint64_t *words, uint32_t n)
+{
+    uint64_t off = atomic_load_explicit(&offsets[id], memory_order_acquire);
+    if (off <= OFFSET_TOMBSTONE)
+        return false;
+    const struct entry *e = (const struct entry *)(arena + off);
+    return e->nwords == n && memcmp(e->words, words, n * sizeof *words) == 0;
+}
+
+static uint32_t publish_new(struct slot *s, const uint64_t *words, uint32_t n)
+{
+    uint32_t id = atomic_fetch_add(&next_id, 1);
+    size_t bytes = sizeof(struct entry) + n * sizeof *words;
+    size_t off = id <= max_id ? atomic_fetch_add(&arena_used, bytes) : 0;
+    if (id > max_id || off + bytes > arena_cap) {
+        atomic_fetch_add(&overflows, 1);
+        if (id <= max_id)
+            atomic_store_explicit(&offsets[id], OFFSET_TOMBSTONE, memory_order_release);
+        atomic_store_explicit(&s->id, SLOT_DEAD, memory_order_release);
+        return RS_STACK_ID_NONE;
+    }
+    struct entry *e = (struct entry *)(arena + off);
+    e->nwords = n;
+    memcpy(e->words, words, n * sizeof *words);
+    atomic_store_explicit(&offsets[id], off, memory_order_release);
+    atomic_store_explicit(&s->id, id, memory_order_release);
+    return id;
+}
+
+static uint32_t table_intern(const uint64_t *words, uint32_t n, uint64_t h)
+{
+    atomic_fetch_add(&inserts_in_flight, 1);
+    uint32_t result = RS_STACK_ID_NONE;
+    for (uint64_t probe = 0, i = h & slot_mask; probe <= slot_mask; probe++, i = (i + 1) & slot_mask) {
+        struct slot *s = &slots[i];
+        uint64_t seen = atomic_load_explicit(&s->hash, memory_order_acquire);
+        if (seen == 0) {
+            if (atomic_compare_exchange_strong(&s->hash, &seen, h)) {
+                result = publish_new(s, words, n);
+                break;
+            }
+        }
+        if (seen != h)
+            continue;
+        uint32_t id;
+        unsigned spins = 0;
+        while ((id = atomic_load_explicit(&s->id, memory_order_acquire)) == 0 &&
+               ++spins < PUBLISH_SPIN_LIMIT)
+            __builtin_ia32_pause();
+        if (id == 0 || id == SLOT_DEAD)
+            continue;
+        if (same_words(id, words, n)) {
+            result = id;
+            break;
+        }
+    }
+    atomic_fetch_sub(&inserts_in_flight, 1);
+    return result;
+}
+
+uint32_t rs_stack_intern(struct rs_ring *ring, const uint64_t *words, uint32_t nwords)
+{
+    if (!slots || nwords == 0)
+        return RS_STACK_ID_NONE;
+    uint64_t h = hash_words(words, nwords);
+    unsigned c = (unsigned)(h ^ (h >> 17)) & (RS_STACK_CACHE_SLOTS - 1);
+    if (ring && ring->stack_cache[c].hash == h)
+        return ring->stack_cache[c].id;
+    uint32_t id = table_intern(words, nwords, h);
+    if (ring && id != RS_STACK_ID_NONE) {
+        ring->stack_cache[c].hash = h;
+        ring->stack_cache[c].id = id;
+    }
+    return id;
+}
+
+void rs_stack_table_emit(struct rs_chunk_writer *w)
+{
+    if (!slots)
+        return;
+    uint32_t end = atomic_load(&next_id);
+    if (end > max_id + 1)
+        end = max_id + 1;
+    while (emitted_upto < end) {
+        uint64_t off = atomic_load_explicit(&offsets[emitted_upto], memory_order_acquire);
+        if (off == 0)
+            break; /* being published: next round */
+        if (off != OFFSET_TOMBSTONE) {
+            const struct entry *e = (const struct entry *)(arena + off);
+            rs_rec_stack(w, emitted_upto, e->words, e->nwords);
+        }
+        emitted_upto++;
+    }
+}
+
+void rs_stack_table_after_fork_child(void)
+{
+    emitted_upto = 1;
+    if (!slots || atomic_load(&inserts_in_flight) == 0)
+        return;
+    /* Some thread was inserting when the parent forked; it does not exist here. */
+    uint32_t end = atomic_load(&next_id);
+    for (uint32_t id = 1; id < end && id <= max_id; id++)
+        if (atomic_load(&offsets[id]) == 0)
+            atomic_store(&offsets[id], OFFSET_TOMBSTONE);
+    for (uint64_t i = 0; i <= slot_mask; i++)
+        if (atomic_load(&slots[i].hash) != 0 && atomic_load(&slots[i].id) == 0)
+            atomic_store(&slots[i].id, SLOT_DEAD);
+    atomic_store(&inserts_in_flight, 0);
+}
+
+uint64_t rs_stack_table_overflows(void)
+{
+    return atomic_load(&overflows);
+}
+
+uint32_t rs_stack_table_next_id(void)
+{
+    uint32_t end = atomic_load(&next_id);
+    return end > max_id + 1 ? max_id + 1 : end;
+}
+
+const uint64_t *rs_stack_table_get(uint32_t id, uint32_t *nwords, bool *pending)
+{
+    *pending = false;
+    if (!slots || id == 0 || id > max_id)
+        return NULL;
+    uint64_t off = atomic_load_explicit(&offsets[id], memory_order_acquire);
+    if (off == 0) {
+        *pending = true;
+        return NULL;
+    }
+    if (off == OFFSET_TOMBSTONE)
+        return NULL;
+    const struct entry *e = (const struct entry *)(arena + off);
+    *nwords = e->nwords;
+    return e->words;
+}

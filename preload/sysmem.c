@@ -1,0 +1,25 @@
+#include "shim.h"
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Raw system calls: the shim's own memory must not pass through the mmap it interposes. */
+void *rs_sys_map(size_t bytes)
+{
+    long p = syscall(SYS_mmap, NULL, bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == -1) /* glibc's syscall() returns -1 and sets errno on failure */
+        return NULL;
+    return (void *)p;
+}
+
+void rs_sys_unmap(void *p, size_t bytes)
+{
+    syscall(SYS_munmap, p, bytes);
+}
+
+pid_t rs_gettid(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}

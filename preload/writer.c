@@ -1,0 +1,525 @@
+#include "writer.h"
+
+#include "modules.h"
+#include "output.h"
+#include "ring.h"
+#include "rs_trace_encode.h"
+#include "stack_table.h"
+
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Events per chunk: bounds what a trace cut short can lose to one chunk's worth. */
+#define EVENTS_PER_CHUNK 16384
+/* A round writes what it has gathered once the buffer holds this much. */
+#define FLUSH_AT (4u << 20)
+#define IDLE_SLEEP_MAX_NS (10 * 1000 * 1000)
+#define BUSY_SLEEP_NS (500 * 1000)
+/* After a fork the parent's writer restarts this long after the fork returned. */
+#define RESTART_AFTER_FORK_NS (5 * 1000 * 1000)
+#define FINISH_LOCK_TIMEOUT_NS (2ull * 1000 * 1000 * 1000)
+
+static int out_fd = -1;
+static dev_t out_dev;
+static ino_t out_ino;
+static char out_path[4096];
+static uint32_t chunk_seq;
+static struct rs_buf wbuf;
+
+static _Atomic pid_t lock_owner;
+static pthread_t writer_thread;
+static _Atomic bool writer_thread_live;
+static _Atomic int writer_stop;
+static _Atomic uint32_t writer_wake;
+static _Atomic uint64_t restart_at_ns; /* 0: no restart pending */
+
+/* writer-owned totals, for the END record */
+static uint64_t events_written;
+static uint64_t retired_drops, retired_waits;
+extern RS_HIDDEN _Atomic uint64_t rs_ringless_drops;
+
+#define MAX_PENDING_META 32
+struct pending_meta {
+    int kind; /* 0 note, 1 mark */
+    unsigned level_or_mark;
+    uint64_t time;
+    char text[240];
+};
+static struct pending_meta pending[MAX_PENDING_META];
+static unsigned pending_count;
+
+static struct rs_buf meta_log;
+static size_t meta_log_written;
+
+static bool buf_grow(struct rs_buf *b, size_t need)
+{
+    size_t cap = b->cap ? b->cap : (1u << 20);
+    while (cap < need)
+        cap *= 2;
+    uint8_t *p = rs_sys_map(cap);
+    if (!p)
+        return false;
+    if (b->data) {
+        memcpy(p, b->data, b->len);
+        rs_sys_unmap(b->data, b->cap);
+    }
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+/* ---- the writer lock: owner tid, so a thread never waits on itself --------------- */
+
+static bool lock_acquire(uint64_t timeout_ns)
+{
+    pid_t me = rs_gettid();
+    if (atomic_load_explicit(&lock_owner, memory_order_relaxed) == me)
+        return false;
+    uint64_t deadline = timeout_ns ? rs_now_ns() + timeout_ns : 0;
+    for (unsigned spins = 0;; spins++) {
+        pid_t expected = 0;
+        if (atomic_compare_exchange_weak_explicit(&lock_owner, &expected, me, memory_order_acquire,
+                                                  memory_order_relaxed))
+            return true;
+        if (deadline && rs_now_ns() > deadline)
+            return false;
+        if (spins < 100) {
+            sched_yield();
+        } else {
+            struct timespec ts = {0, 100 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+static void lock_release(void)
+{
+    atomic_store_explicit(&lock_owner, 0, memory_order_release);
+}
+
+/* ---- output ------------------------------------------------------------------------ */
+
+static void stop_tracing(const char *why, int err)
+{
+    atomic_store(&rs_state, RS_STATE_FINISHED);
+    rs_log("writing trace %s failed (%s: %s); profiling stopped", out_path, why, strerror(err));
+}
+
+static bool output_still_ours(void)
+{
+    struct stat st;
+    if (fstat(out_fd, &st) != 0 || st.st_dev != out_dev || st.st_ino != out_ino) {
+        /* The program closed or replaced our descriptor (daemons close every fd): writing
+         * on would put trace bytes into someone else's file. */
+        stop_tracing("the trace file descriptor was closed by the program", EBADF);
+        return false;
+    }
+    return true;
+}
+
+static void flush_buf(void)
+{
+    if (wbuf.failed) {
+        stop_tracing("out of memory for the write buffer", ENOMEM);
+        wbuf.failed = false;
+        wbuf.len = 0;
+        return;
+    }
+    if (wbuf.len == 0 || out_fd < 0)
+        return;
+    if (!output_still_ours()) {
+        wbuf.len = 0;
+        return;
+    }
+    size_t off = 0;
+    while (off < wbuf.len) {
+        ssize_t n = write(out_fd, wbuf.data + off, wbuf.len - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            stop_tracing("write", errno);
+            break;
+        }
+        off += (size_t)n;
+    }
+    wbuf.len = 0;
+}
+
+/* ---- a round ------------------------------------------------------------------------ */
+
+static uint64_t rel_time(uint64_t t)
+{
+    return t > rs_start_ns ? t - rs_start_ns : 0;
+}
+
+static void encode_event(struct rs_chunk_writer *w, const struct rs_event *ev)
+{
+    uint8_t tag = ev->tag;
+    uint64_t t = rel_time(ev->time);
+    if ((tag & ~RS_TAG_KIND_MASK) == RS_TAG_ALLOC)
+        rs_rec_alloc(w, tag & RS_TAG_KIND_MASK, t, ev->addr, ev->size, ev->stack_id);
+    else if ((tag & ~RS_TAG_KIND_MASK) == RS_TAG_FREE)
+        rs_rec_free(w, tag & RS_TAG_KIND_MASK, t, ev->addr);
+    else if (tag == RS_TAG_MUNMAP)
+        rs_rec_munmap(w, t, ev->addr, ev->size);
+}
+
+/* Returns the number of events drained. */
+static uint64_t drain_ring(struct rs_ring *r)
+{
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    uint64_t drained = 0;
+    while (tail != head) {
+        uint64_t n = head - tail;
+        if (n > EVENTS_PER_CHUNK)
+            n = EVENTS_PER_CHUNK;
+        struct rs_chunk_writer w;
+        const struct rs_event *first = &r->slots[tail & (r->capacity - 1)];
+        rs_chunk_open(&w, &wbuf, r->tid, rel_time(first->time));
+        for (uint64_t i = 0; i < n; i++)
+            encode_event(&w, &r->slots[(tail + i) & (r->capacity - 1)]);
+        if (rs_chunk_close(&w, chunk_seq))
+            chunk_seq++;
+        tail += n;
+        drained += n;
+        atomic_store_explicit(&r->tail, tail, memory_order_release);
+        if (wbuf.len >= FLUSH_AT)
+            flush_buf();
+    }
+    events_written += drained;
+    return drained;
+}
+
+/* How often an idle ring's thread is checked for being alive. */
+#define LIVENESS_CHECK_NS (100 * 1000 * 1000)
+
+static bool thread_is_gone(struct rs_ring *r, uint64_t now)
+{
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (head != r->last_head_seen) {
+        r->last_head_seen = head;
+        return false;
+    }
+    if (now - r->liveness_checked_ns < LIVENESS_CHECK_NS)
+        return false;
+    r->liveness_checked_ns = now;
+    return syscall(SYS_tgkill, rs_pid, r->tid, 0) != 0 && errno == ESRCH;
+}
+
+static void emit_thread_meta(struct rs_chunk_writer *w, struct rs_ring *r, bool force_counters)
+{
+    uint32_t seq = atomic_load_explicit(&r->name_seq, memory_order_acquire);
+    if (seq != r->name_seq_written) {
+        r->name_seq_written = seq;
+        rs_rec_thread(w, r->tid, r->thread_flags, r->name);
+    }
+    uint64_t events = atomic_load_explicit(&r->head, memory_order_relaxed) - r->head_at_claim;
+    uint64_t waits = atomic_load_explicit(&r->waits, memory_order_relaxed);
+    uint64_t drops = atomic_load_explicit(&r->drops, memory_order_relaxed);
+    uint64_t sum = events + waits * 3 + drops * 7;
+    if (force_counters || sum != r->counters_written) {
+        r->counters_written = sum;
+        rs_rec_counters(w, r->tid, events, waits, drops,
+                        atomic_load_explicit(&r->wait_ns, memory_order_relaxed));
+    }
+}
+
+/* One round under the writer lock. Returns true when a ring was more than half full, a
+ * sign to come back soon. */
+static bool round_locked(bool final, int end_reason)
+{
+    bool busy = false;
+    uint64_t now = rs_now_ns();
+    struct rs_ring *retired[64];
+    unsigned nretired = 0;
+
+    for (struct rs_ring *r = rs_ring_list(); r; r = r->next) {
+        int st = atomic_load_explicit(&r->state, memory_order_acquire);
+        if (st != RS_RING_ACTIVE && st != RS_RING_RETIRING)
+            continue;
+        uint64_t n = drain_ring(r);
+        if (n > r->capacity / 2)
+            busy = true;
+        if (st == RS_RING_ACTIVE && !final && n == 0 && thread_is_gone(r, now)) {
+            drain_ring(r); /* whatever it pushed before it went */
+            st = RS_RING_RETIRING;
+        }
+        if (st == RS_RING_RETIRING && nretired < 64)
+            retired[nretired++] = r;
+    }
+
+    struct rs_chunk_writer w;
+    rs_chunk_open(&w, &wbuf, RS_CHUNK_TID_META, 0);
+    rs_stack_table_emit(&w);
+    if (rs_modules_changed())
+        rs_modules_emit(&w);
+    for (struct rs_ring *r = rs_ring_list(); r; r = r->next) {
+        int st = atomic_load_explicit(&r->state, memory_order_acquire);
+        if (st == RS_RING_ACTIVE || st == RS_RING_RETIRING)
+            emit_thread_meta(&w, r, final);
+    }
+    for (unsigned i = 0; i < nretired; i++) {
+        struct rs_ring *r = retired[i];
+        rs_rec_thread(&w, r->tid, r->thread_flags | RS_THREAD_EXITED, r->name);
+        retired_drops += atomic_load_explicit(&r->drops, memory_order_relaxed);
+        retired_waits += atomic_load_explicit(&r->waits, memory_order_relaxed);
+        atomic_store_explicit(&r->state, RS_RING_FREE, memory_order_release);
+    }
+    for (unsigned i = 0; i < pending_count; i++) {
+        if (pending[i].kind == 0)
+            rs_rec_note(&w, pending[i].level_or_mark, pending[i].text);
+        else
+            rs_rec_mark(&w, pending[i].time, pending[i].level_or_mark, pending[i].text);
+    }
+    pending_count = 0;
+    if (meta_log.len > meta_log_written) {
+        rs_buf_bytes(&wbuf, meta_log.data + meta_log_written, meta_log.len - meta_log_written);
+        meta_log_written = meta_log.len;
+    }
+    if (final) {
+        uint64_t drops = retired_drops + atomic_load(&rs_ringless_drops), waits = retired_waits;
+        for (struct rs_ring *r = rs_ring_list(); r; r = r->next) {
+            int st = atomic_load_explicit(&r->state, memory_order_acquire);
+            if (st != RS_RING_ACTIVE && st != RS_RING_RETIRING)
+                continue;
+            drops += atomic_load_explicit(&r->drops, memory_order_relaxed);
+            waits += atomic_load_explicit(&r->waits, memory_order_relaxed);
+        }
+        rs_rec_end_of_trace(&w, events_written, drops, waits, rel_time(rs_now_ns()),
+                            (enum rs_end_reason)end_reason);
+    }
+    if (rs_chunk_close(&w, chunk_seq))
+        chunk_seq++;
+    flush_buf();
+    return busy;
+}
+
+/* ---- the thread ------------------------------------------------------------------------ */
+
+static void writer_sleep(uint64_t ns)
+{
+    uint32_t seen = atomic_load(&writer_wake);
+    if (atomic_load(&writer_stop))
+        return;
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    syscall(SYS_futex, &writer_wake, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+}
+
+static void writer_wakeup(void)
+{
+    atomic_fetch_add(&writer_wake, 1);
+    syscall(SYS_futex, &writer_wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void *writer_main(void *unused)
+{
+    (void)unused;
+    rs_tl_busy = 1; /* nothing this thread allocates is the program's */
+    prctl(PR_SET_NAME, "refscope-writer", 0, 0, 0);
+    uint64_t sleep_ns = BUSY_SLEEP_NS;
+    while (!atomic_load(&writer_stop) && atomic_load(&rs_state) == RS_STATE_ACTIVE) {
+        if (!lock_acquire(0))
+            break;
+        bool busy = false;
+        if (atomic_load(&rs_state) == RS_STATE_ACTIVE)
+            busy = round_locked(false, 0);
+        lock_release();
+        if (busy)
+            sleep_ns = BUSY_SLEEP_NS / 4;
+        else if (sleep_ns < IDLE_SLEEP_MAX_NS)
+            sleep_ns *= 2;
+        writer_sleep(sleep_ns);
+    }
+    return NULL;
+}
+
+void rs_writer_start_thread(void)
+{
+    if (atomic_load(&writer_thread_live) || atomic_load(&rs_state) != RS_STATE_ACTIVE)
+        return;
+    rs_tl_busy++;
+    /* The writer must never take the program's signals: block all while it inherits. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    atomic_store(&writer_stop, 0);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    if (pthread_create(&writer_thread, &attr, writer_main, NULL) == 0)
+        atomic_store(&writer_thread_live, true);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rs_tl_busy--;
+}
+
+bool rs_writer_running(void)
+{
+    return atomic_load_explicit(&writer_thread_live, memory_order_relaxed);
+}
+
+void rs_writer_maybe_restart(uint64_t now)
+{
+    uint64_t at = atomic_load_explicit(&restart_at_ns, memory_order_relaxed);
+    if (RS_LIKELY(at == 0) || now < at)
+        return;
+    if (atomic_compare_exchange_strong(&restart_at_ns, &at, 0))
+        rs_writer_start_thread();
+}
+
+bool rs_writer_drain_here(void)
+{
+    if (!lock_acquire(FINISH_LOCK_TIMEOUT_NS))
+        return false;
+    rs_tl_busy++;
+    if (atomic_load(&rs_state) == RS_STATE_ACTIVE)
+        round_locked(false, 0);
+    rs_tl_busy--;
+    lock_release();
+    return atomic_load(&rs_state) == RS_STATE_ACTIVE;
+}
+
+void rs_writer_sync(void)
+{
+    if (atomic_load(&rs_state) == RS_STATE_ACTIVE)
+        rs_writer_drain_here();
+}
+
+void rs_writer_finish(int end_reason)
+{
+    if (atomic_load(&rs_state) != RS_STATE_ACTIVE)
+        return;
+    rs_tl_busy++;
+    if (lock_acquire(FINISH_LOCK_TIMEOUT_NS)) {
+        if (atomic_load(&rs_state) == RS_STATE_ACTIVE) {
+            atomic_store(&writer_stop, 1);
+            round_locked(true, end_reason);
+            if (atomic_load(&rs_state) == RS_STATE_ACTIVE)
+                atomic_store(&rs_state, RS_STATE_FINISHED);
+        }
+        lock_release();
+        writer_wakeup();
+    } else {
+        atomic_store(&rs_state, RS_STATE_FINISHED);
+    }
+    rs_tl_busy--;
+}
+
+static void add_pending(int kind, unsigned level_or_mark, const char *text)
+{
+    if (atomic_load(&rs_state) != RS_STATE_ACTIVE)
+        return;
+    rs_tl_busy++;
+    if (lock_acquire(FINISH_LOCK_TIMEOUT_NS)) {
+        if (pending_count < MAX_PENDING_META) {
+            struct pending_meta *p = &pending[pending_count++];
+            p->kind = kind;
+            p->level_or_mark = level_or_mark;
+            p->time = rel_time(rs_now_ns());
+            size_t n = strnlen(text, sizeof p->text - 1);
+            memcpy(p->text, text, n);
+            p->text[n] = 0;
+        }
+        lock_release();
+    }
+    rs_tl_busy--;
+}
+
+void rs_writer_meta_log(const uint8_t *records, size_t len)
+{
+    if (atomic_load(&rs_state) != RS_STATE_ACTIVE || len == 0)
+        return;
+    rs_tl_busy++;
+    if (lock_acquire(FINISH_LOCK_TIMEOUT_NS)) {
+        if (!meta_log.grow)
+            meta_log.grow = buf_grow;
+        rs_buf_bytes(&meta_log, records, len);
+        lock_release();
+    }
+    rs_tl_busy--;
+}
+
+void rs_writer_note(unsigned level, const char *text)
+{
+    add_pending(0, level, text);
+}
+
+void rs_writer_mark(int kind, const char *label)
+{
+    add_pending(1, (unsigned)kind, label);
+}
+
+/* ---- opening ------------------------------------------------------------------------- */
+
+bool rs_writer_open(bool fork_child)
+{
+    wbuf = (struct rs_buf){.grow = buf_grow};
+    chunk_seq = 0;
+    events_written = retired_drops = retired_waits = 0;
+    pending_count = 0;
+    out_fd = rs_output_create(out_path, sizeof out_path, fork_child);
+    if (out_fd < 0)
+        return false;
+    struct stat st;
+    if (fstat(out_fd, &st) == 0) {
+        out_dev = st.st_dev;
+        out_ino = st.st_ino;
+    }
+    rs_output_header(&wbuf, fork_child);
+    flush_buf();
+    return atomic_load(&rs_state) != RS_STATE_FINISHED;
+}
+
+const char *rs_writer_path(void)
+{
+    return out_path;
+}
+
+/* ---- fork ------------------------------------------------------------------------------ */
+
+void rs_writer_before_fork(void)
+{
+    if (atomic_load(&writer_thread_live)) {
+        atomic_store(&writer_stop, 1);
+        writer_wakeup();
+        pthread_join(writer_thread, NULL);
+        atomic_store(&writer_thread_live, false);
+    }
+    /* Hold the lock across fork so the child never inherits it mid-round. */
+    lock_acquire(FINISH_LOCK_TIMEOUT_NS);
+}
+
+void rs_writer_after_fork_parent(void)
+{
+    lock_release();
+    if (atomic_load(&rs_state) == RS_STATE_ACTIVE)
+        atomic_store(&restart_at_ns, rs_now_ns() + RESTART_AFTER_FORK_NS);
+}
+
+void rs_writer_after_fork_child(void)
+{
+    atomic_store(&lock_owner, 0);
+    atomic_store(&writer_thread_live, false);
+    atomic_store(&writer_stop, 0);
+    if (out_fd >= 0)
+        close(out_fd);
+    out_fd = -1;
+    /* The child's buffer is a copy of the parent's mapping: start a fresh one. */
+    wbuf = (struct rs_buf){.grow = buf_grow};
+    meta_log_written = 0;
+    if (atomic_load(&rs_state) != RS_STATE_ACTIVE)
+        return;
+    if (!rs_writer_open(true)) {
+        atomic_store(&rs_state, RS_STATE_INERT);
+        return;
+    }
+    /* Starting a thread inside fork's child handler is fragile; the first event does it. */
+    atomic_store(&restart_at_ns, 1);
+}

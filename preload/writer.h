@@ -1,0 +1,39 @@
+/* The consumer side: one writer thread drains every ring into chunks of the trace file.
+ * A "round" drains all rings, appends metadata (new stacks, thread names, counters, module
+ * map changes) and writes the result with one write(2). Rounds are serialized by the
+ * writer lock, which is also taken by an exiting thread for the final round and by a
+ * producer that finds no writer running. */
+#ifndef REFSCOPE_WRITER_H
+#define REFSCOPE_WRITER_H
+
+#include "shim.h"
+
+/* Opens the trace file and writes its header. false: the shim must stay inert. */
+RS_HIDDEN bool rs_writer_open(bool fork_child);
+RS_HIDDEN void rs_writer_start_thread(void);
+RS_HIDDEN bool rs_writer_running(void);
+/* Starts the writer again after a fork once enough time has passed (see lifecycle.c);
+ * called from the event path, so it must be cheap when there is nothing to do. */
+RS_HIDDEN void rs_writer_maybe_restart(uint64_t now);
+/* A producer drains all rings itself (no writer thread running). */
+RS_HIDDEN bool rs_writer_drain_here(void);
+/* A round right now, from the calling thread (before dlclose, for instance). */
+RS_HIDDEN void rs_writer_sync(void);
+/* Final round, then the END record. Safe to call from any thread, once. */
+RS_HIDDEN void rs_writer_finish(int end_reason);
+RS_HIDDEN void rs_writer_note(unsigned level, const char *text);
+RS_HIDDEN void rs_writer_mark(int kind, const char *label);
+
+/* Around fork: stop (and join) the thread before, and in the parent let it be restarted
+ * lazily: CPython 3.12+ warns in os.fork() when the process has other threads, and it
+ * counts them right after fork returns. */
+RS_HIDDEN void rs_writer_before_fork(void);
+RS_HIDDEN void rs_writer_after_fork_parent(void);
+RS_HIDDEN void rs_writer_after_fork_child(void);
+RS_HIDDEN const char *rs_writer_path(void);
+/* Appends already-encoded meta records (Python code and line records...) to a log kept for
+ * the life of the process: every round writes what is new, and a fork child's fresh trace
+ * gets the whole log again. */
+RS_HIDDEN void rs_writer_meta_log(const uint8_t *records, size_t len);
+
+#endif

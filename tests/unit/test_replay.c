@@ -1,0 +1,277 @@
+/* Replay semantics: cross-thread frees, address reuse at equal timestamps, munmap of part
+ * of a mapping, frees of unknown blocks, the peak, sampling estimates, grouping by stack. */
+#include "test_util.h"
+#include "trace_builder.h"
+#include "trace_reader.h"
+#include "replay.h"
+
+#include <stdlib.h>
+
+TEST_GLOBALS;
+
+enum { A = RS_EVENT_ALLOC, S = RS_EVENT_SAMPLED_ALLOC, F = RS_EVENT_FREE, U = RS_EVENT_MUNMAP };
+
+struct ev {
+    uint32_t tid;
+    int type;
+    uint64_t time, addr, size;
+    uint32_t stack;
+    uint8_t kind;
+    uint64_t weight;
+};
+
+/* Each run of events of one thread becomes one chunk, in the order given: the order of
+ * threads in the file is the order of their first events here. */
+static struct rs_trace *trace_of(const struct ev *evs, size_t n)
+{
+    struct tb b;
+    tb_init(&b);
+    tb_default_header(&b);
+    size_t i = 0;
+    while (i < n) {
+        uint32_t tid = evs[i].tid;
+        tb_chunk(&b, tid, evs[i].time);
+        size_t k = 0;
+        for (; i < n && evs[i].tid == tid; i++, k++) {
+            const struct ev *e = &evs[i];
+            switch (e->type) {
+            case A: rs_rec_alloc(&b.w, e->kind, e->time, e->addr, e->size, e->stack); break;
+            case S:
+                rs_rec_sampled_alloc(&b.w, e->kind, e->time, e->addr, e->size, e->stack,
+                                     e->weight);
+                break;
+            case F: rs_rec_free(&b.w, RS_FREE_FREE, e->time, e->addr); break;
+            case U: rs_rec_munmap(&b.w, e->time, e->addr, e->size); break;
+            }
+        }
+        tb_chunk_end(&b, k);
+    }
+    struct rs_trace *t = NULL;
+    struct rs_read_error err;
+    if (rs_trace_read_buffer(b.buf.data, b.buf.len, "replay.rsc", &t, &err) != RS_READ_OK)
+        fprintf(stderr, "%s\n", err.message);
+    CHECK(t != NULL);
+    tb_free(&b);
+    return t;
+}
+
+static bool replay(const struct ev *evs, size_t n, struct rs_replay *r)
+{
+    struct rs_trace *t = trace_of(evs, n);
+    if (!t)
+        return false;
+    int rc = rs_replay_run(t, r);
+    CHECK_EQ_U64(rc, 0);
+    CHECK_EQ_U64(r->events, n);
+    rs_trace_free(t);
+    return rc == 0;
+}
+
+#define REPLAY(r, ...)                                                                   \
+    do {                                                                                 \
+        static const struct ev evs_[] = {__VA_ARGS__};                                   \
+        if (!replay(evs_, sizeof evs_ / sizeof *evs_, (r)))                              \
+            return;                                                                      \
+    } while (0)
+
+static void cross_thread_free(void)
+{
+    struct rs_replay r;
+    REPLAY(&r, {1, A, 10, 0x1000, 100, 1, 0, 0}, {1, A, 11, 0x2000, 50, 2, 0, 0},
+           {2, F, 20, 0x1000, 0, 0, 0, 0});
+    CHECK_EQ_U64(r.allocs, 2);
+    CHECK_EQ_U64(r.alloc_bytes, 150);
+    CHECK_EQ_U64(r.frees, 1);
+    CHECK_EQ_U64(r.freed_bytes, 100);
+    CHECK_EQ_U64(r.frees_unknown, 0);
+    CHECK_EQ_U64(r.live_blocks, 1);
+    CHECK_EQ_U64(r.live_bytes, 50);
+    CHECK_EQ_U64(r.nleaks, 1);
+    CHECK_EQ_U64(r.leaks[0].stack_id, 2);
+    CHECK_EQ_U64(r.peak_bytes, 150);
+    CHECK_EQ_U64(r.peak_time, 11);
+    rs_replay_free(&r);
+
+    /* The free's thread comes first in the file, but its event comes later in time. */
+    REPLAY(&r, {2, F, 20, 0x1000, 0, 0, 0, 0}, {1, A, 10, 0x1000, 100, 1, 0, 0});
+    CHECK_EQ_U64(r.frees_unknown, 0);
+    CHECK_EQ_U64(r.live_blocks, 0);
+    CHECK_EQ_U64(r.peak_bytes, 100);
+    rs_replay_free(&r);
+}
+
+static void reuse_at_equal_times(void)
+{
+    struct rs_replay r;
+    /* 0x1000 is live; at t=30 thread 1 frees it and thread 2 gets the same address. Thread
+     * 2 is first in the file, so only the state rule puts the free first. */
+    REPLAY(&r, {2, A, 5, 0x9000, 1, 9, 0, 0}, {1, A, 10, 0x1000, 100, 1, 0, 0},
+           {2, A, 30, 0x1000, 70, 2, 0, 0}, {1, F, 30, 0x1000, 0, 0, 0, 0});
+    CHECK_EQ_U64(r.replaced, 0);
+    CHECK_EQ_U64(r.frees_unknown, 0);
+    CHECK_EQ_U64(r.live_blocks, 2);
+    CHECK_EQ_U64(r.live_bytes, 71);
+    CHECK_EQ_U64(r.nleaks, 2);
+    CHECK_EQ_U64(r.leaks[0].stack_id, 2);
+    CHECK_EQ_U64(r.leaks[0].bytes, 70);
+    rs_replay_free(&r);
+
+    /* 0x1000 is not live: the allocation goes first, then the other thread frees it. */
+    REPLAY(&r, {1, F, 50, 0x1000, 0, 0, 0, 0}, {2, A, 50, 0x1000, 70, 2, 0, 0});
+    CHECK_EQ_U64(r.frees_unknown, 0);
+    CHECK_EQ_U64(r.live_blocks, 0);
+    CHECK_EQ_U64(r.peak_bytes, 70);
+    rs_replay_free(&r);
+
+    /* Same thread: its own order stands, whatever the state says. */
+    REPLAY(&r, {1, F, 50, 0x1000, 0, 0, 0, 0}, {1, A, 50, 0x1000, 70, 2, 0, 0});
+    CHECK_EQ_U64(r.frees_unknown, 1);
+    CHECK_EQ_U64(r.live_blocks, 1);
+    rs_replay_free(&r);
+}
+
+static void munmap_splits(void)
+{
+    struct rs_replay r;
+    const uint8_t M = RS_ALLOC_MMAP;
+    REPLAY(&r, {1, A, 1, 0x10000, 0x10000, 1, M, 0},
+           {1, A, 2, 0x14800, 0x10, 2, RS_ALLOC_MALLOC, 0}, /* not a mapping: munmap spares it */
+           {1, U, 3, 0x14000, 0x1000, 0, 0, 0});           /* a hole in the middle */
+    CHECK_EQ_U64(r.live_blocks, 3);
+    CHECK_EQ_U64(r.live_bytes, 0xF000 + 0x10);
+    CHECK_EQ_U64(r.unmapped_bytes, 0x1000);
+    rs_replay_free(&r);
+
+    REPLAY(&r, {1, A, 1, 0x10000, 0x10000, 1, M, 0},
+           {1, U, 3, 0x14000, 0x1000, 0, 0, 0},   /* [0x10000,0x14000) [0x15000,0x20000) */
+           {1, U, 4, 0x10000, 0x2000, 0, 0, 0},   /* head: [0x12000,0x14000) */
+           {1, U, 5, 0x1F000, 0x2000, 0, 0, 0},   /* tail, past the end: [0x15000,0x1F000) */
+           {1, F, 6, 0x12000, 0, 0, 0, 0},        /* the head piece moved: free finds it */
+           {1, A, 7, 0x30000, 0x1000, 3, M, 0});
+    CHECK_EQ_U64(r.frees_unknown, 0);
+    CHECK_EQ_U64(r.live_blocks, 2);
+    CHECK_EQ_U64(r.live_bytes, 0xA000 + 0x1000);
+    CHECK_EQ_U64(r.unmapped_bytes, 0x1000 + 0x2000 + 0x1000);
+    CHECK_EQ_U64(r.nleaks, 2);
+    CHECK_EQ_U64(r.leaks[0].stack_id, 1);
+    CHECK_EQ_U64(r.leaks[0].bytes, 0xA000);
+    CHECK_EQ_U64(r.leaks[0].blocks, 1);
+    rs_replay_free(&r);
+
+    /* One munmap over several mappings, and one over nothing. */
+    REPLAY(&r, {1, A, 1, 0x10000, 0x1000, 1, M, 0}, {1, A, 2, 0x12000, 0x1000, 1, M, 0},
+           {1, U, 3, 0x50000, 0x1000, 0, 0, 0}, {1, U, 4, 0x0, 0x100000, 0, 0, 0});
+    CHECK_EQ_U64(r.live_blocks, 0);
+    CHECK_EQ_U64(r.unmapped_bytes, 0x2000);
+    CHECK_EQ_U64(r.peak_bytes, 0x2000);
+    rs_replay_free(&r);
+
+    /* A new mapping over part of an old one replaces that part (MAP_FIXED). */
+    REPLAY(&r, {1, A, 1, 0x10000, 0x4000, 1, M, 0}, {1, A, 2, 0x11000, 0x1000, 2, M, 0});
+    CHECK_EQ_U64(r.live_blocks, 3);
+    CHECK_EQ_U64(r.live_bytes, 0x4000);
+    CHECK_EQ_U64(r.replaced, 0);
+    rs_replay_free(&r);
+
+    /* A range running to the end of the address space does not wrap. */
+    REPLAY(&r, {1, A, 1, UINT64_MAX - 0xFFF, 0x1000, 1, M, 0},
+           {1, U, 2, UINT64_MAX - 0x7FF, UINT64_MAX, 0, 0, 0});
+    CHECK_EQ_U64(r.live_blocks, 1);
+    CHECK_EQ_U64(r.live_bytes, 0x800);
+    rs_replay_free(&r);
+}
+
+static void unknown_frees(void)
+{
+    struct rs_replay r;
+    REPLAY(&r, {1, F, 1, 0xdead, 0, 0, 0, 0}, {1, F, 2, 0, 0, 0, 0, 0},
+           {1, A, 3, 0xbeef, 8, 1, 0, 0}, {1, F, 4, 0xbeef, 0, 0, 0, 0},
+           {1, F, 5, 0xbeef, 0, 0, 0, 0});
+    CHECK_EQ_U64(r.frees_unknown, 2); /* 0xdead, and 0xbeef the second time; free(NULL) is not */
+    CHECK_EQ_U64(r.frees, 3);
+    CHECK_EQ_U64(r.free_records, 4);
+    CHECK_EQ_U64(r.live_blocks, 0);
+    rs_replay_free(&r);
+}
+
+static void peak(void)
+{
+    struct rs_replay r;
+    REPLAY(&r, {1, A, 1, 0xA, 100, 1, 0, 0}, {1, A, 2, 0xB, 200, 2, 0, 0},
+           {2, F, 3, 0xA, 0, 0, 0, 0}, {2, A, 4, 0xC, 50, 3, 0, 0},
+           {1, F, 5, 0xB, 0, 0, 0, 0}, {1, A, 6, 0xD, 300, 4, 0, 0}, {1, A, 6, 0xE, 1, 4, 0, 0},
+           {2, F, 7, 0xD, 0, 0, 0, 0}, {2, A, 8, 0xF, 10, 5, 0, 0});
+    CHECK_EQ_U64(r.peak_bytes, 351);
+    CHECK_EQ_U64(r.peak_blocks, 3);
+    CHECK_EQ_U64(r.peak_time, 6);
+    CHECK_EQ_U64(r.peak_event, 7);
+    CHECK_EQ_U64(r.first_time, 1);
+    CHECK_EQ_U64(r.last_time, 8);
+    CHECK_EQ_U64(r.nat_peak, 2);
+    if (r.nat_peak == 2) {
+        CHECK_EQ_U64(r.at_peak[0].stack_id, 4);
+        CHECK_EQ_U64(r.at_peak[0].blocks, 2);
+        CHECK_EQ_U64(r.at_peak[0].bytes, 301);
+        CHECK_EQ_U64(r.at_peak[1].stack_id, 3);
+        CHECK_EQ_U64(r.at_peak[1].bytes, 50);
+    }
+    CHECK_EQ_U64(r.live_bytes, 61);
+    CHECK_EQ_U64(r.nleaks, 3);
+    if (r.nleaks == 3) {
+        CHECK_EQ_U64(r.leaks[0].stack_id, 3);
+        CHECK_EQ_U64(r.leaks[1].stack_id, 5);
+        CHECK_EQ_U64(r.leaks[2].stack_id, 4);
+        CHECK_EQ_U64(r.leaks[2].bytes, 1);
+    }
+    rs_replay_free(&r);
+
+    /* No events at all. */
+    struct rs_trace *t = trace_of(NULL, 0);
+    if (t) {
+        CHECK_EQ_U64(rs_replay_run(t, &r), 0);
+        CHECK_EQ_U64(r.peak_bytes, 0);
+        CHECK_EQ_U64(r.nleaks, 0);
+        CHECK_EQ_U64(r.nat_peak, 0);
+        rs_replay_free(&r);
+        rs_trace_free(t);
+    }
+}
+
+static void sampling_and_replacement(void)
+{
+    struct rs_replay r;
+    REPLAY(&r, {1, S, 1, 0x100, 100, 1, 0, 1000}, /* 10 blocks, 1000 bytes */
+           {1, S, 2, 0x200, 300, 2, 0, 1000},      /* 3.33: 3 blocks */
+           {1, S, 3, 0x300, 400, 2, 0, 1000},      /* 2.5: 3 blocks (half up) */
+           {1, S, 4, 0x400, 0, 3, 0, 77},          /* size 0: 1 block */
+           {1, F, 5, 0x100, 0, 0, 0, 0},
+           {1, A, 6, 0x500, 10, 4, 0, 0}, {1, A, 7, 0x500, 20, 5, 0, 0}); /* missed free */
+    CHECK_EQ_U64(r.sampled_records, 4);
+    CHECK_EQ_U64(r.allocs, 10 + 3 + 3 + 1 + 2);
+    CHECK_EQ_U64(r.alloc_bytes, 1000 + 1000 + 1000 + 77 + 30);
+    CHECK_EQ_U64(r.frees, 10);
+    CHECK_EQ_U64(r.freed_bytes, 1000);
+    CHECK_EQ_U64(r.replaced, 1);
+    CHECK_EQ_U64(r.live_blocks, 3 + 3 + 1 + 1);
+    CHECK_EQ_U64(r.live_bytes, 2000 + 77 + 20);
+    CHECK_EQ_U64(r.peak_bytes, 1000 + 1000 + 1000 + 77);
+    CHECK_EQ_U64(r.leaks[0].stack_id, 2);
+    CHECK_EQ_U64(r.leaks[0].blocks, 6);
+    rs_replay_free(&r);
+
+    /* Absurd sizes saturate the totals instead of wrapping them. */
+    REPLAY(&r, {1, A, 1, 0x1, UINT64_MAX, 1, 0, 0}, {1, A, 2, 0x2, UINT64_MAX, 1, 0, 0});
+    CHECK_EQ_U64(r.alloc_bytes, UINT64_MAX);
+    rs_replay_free(&r);
+}
+
+int main(void)
+{
+    cross_thread_free();
+    reuse_at_equal_times();
+    munmap_splits();
+    unknown_frees();
+    peak();
+    sampling_and_replacement();
+    return test_result("replay");
+}
