@@ -253,3 +253,146 @@ void rs_rec_modules_end(struct rs_chunk_writer *w, uint64_t generation)
     rs_buf_varint(w->out, generation);
     rs_rec_end(w, at);
 }
+
+void rs_rec_snap_begin(struct rs_chunk_writer *w, uint32_t id, uint64_t time, enum rs_snap_trigger trigger,
+                       const char *label)
+{
+    size_t at = rs_rec_begin(w, RS_TAG_SNAP_BEGIN);
+    rs_buf_varint(w->out, id);
+    rs_buf_varint(w->out, time);
+    rs_buf_varint(w->out, (uint64_t)trigger);
+    rs_buf_string(w->out, label, strlen(label));
+    rs_rec_end(w, at);
+}
+
+void rs_rec_snap_type(struct rs_chunk_writer *w, uint32_t type_id, uint64_t type_addr, const char *name,
+                      uint32_t flags, uint64_t basicsize, uint64_t itemsize)
+{
+    size_t at = rs_rec_begin(w, RS_TAG_SNAP_TYPE);
+    rs_buf_varint(w->out, type_id);
+    rs_buf_varint(w->out, type_addr);
+    rs_buf_string(w->out, name, strlen(name));
+    rs_buf_varint(w->out, flags);
+    rs_buf_varint(w->out, basicsize);
+    rs_buf_varint(w->out, itemsize);
+    rs_rec_end(w, at);
+}
+
+void rs_rec_snap_label(struct rs_chunk_writer *w, uint32_t label_id, enum rs_edge_kind kind, const char *text,
+                       size_t text_len)
+{
+    size_t at = rs_rec_begin(w, RS_TAG_SNAP_LABEL);
+    rs_buf_varint(w->out, label_id);
+    rs_buf_varint(w->out, (uint64_t)kind);
+    rs_buf_string(w->out, text, text_len);
+    rs_rec_end(w, at);
+}
+
+void rs_rec_snap_root(struct rs_chunk_writer *w, uint64_t addr, enum rs_root_kind kind, const char *name)
+{
+    size_t at = rs_rec_begin(w, RS_TAG_SNAP_ROOT);
+    rs_buf_varint(w->out, addr);
+    rs_buf_varint(w->out, (uint64_t)kind);
+    rs_buf_string(w->out, name, strlen(name));
+    rs_rec_end(w, at);
+}
+
+void rs_rec_snap_end(struct rs_chunk_writer *w, uint32_t id, uint64_t nodes, uint64_t edges, uint64_t pause_ns)
+{
+    size_t at = rs_rec_begin(w, RS_TAG_SNAP_END);
+    rs_buf_varint(w->out, id);
+    rs_buf_varint(w->out, nodes);
+    rs_buf_varint(w->out, edges);
+    rs_buf_varint(w->out, pause_ns);
+    rs_rec_end(w, at);
+}
+
+/* Counts are patched in place, so they are written as fixed 5-byte varints. */
+#define COUNT_BYTES 5
+
+static size_t reserve_count(struct rs_buf *b)
+{
+    size_t at = b->len;
+    if (rs_buf_reserve(b, COUNT_BYTES))
+        b->len += COUNT_BYTES;
+    return at;
+}
+
+static void patch_count(struct rs_buf *b, size_t at, uint64_t v)
+{
+    if (b->failed)
+        return;
+    if (v >= (UINT64_C(1) << 35)) {
+        b->failed = true;
+        return;
+    }
+    for (int i = 0; i < COUNT_BYTES; i++)
+        b->data[at + i] = (uint8_t)(((v >> (7 * i)) & 0x7f) | (i < COUNT_BYTES - 1 ? 0x80 : 0));
+}
+
+static void batch_open(struct rs_chunk_writer *w, struct rs_snap_batch *b, enum rs_record_tag tag)
+{
+    memset(b, 0, sizeof *b);
+    b->record_at = rs_rec_begin(w, tag);
+    b->count_at = reserve_count(w->out);
+}
+
+void rs_snap_nodes_open(struct rs_chunk_writer *w, struct rs_snap_batch *b)
+{
+    batch_open(w, b, RS_TAG_SNAP_NODES);
+}
+
+void rs_snap_node(struct rs_chunk_writer *w, struct rs_snap_batch *b, const struct rs_snap_node *n)
+{
+    rs_buf_varint(w->out, rs_zigzag((int64_t)(n->addr - b->last_addr)));
+    b->last_addr = n->addr;
+    rs_buf_varint(w->out, n->type_id);
+    rs_buf_varint(w->out, n->size);
+    rs_buf_varint(w->out, n->refcnt);
+    rs_buf_varint(w->out, n->flags);
+    rs_buf_varint(w->out, n->preheader);
+    rs_buf_string(w->out, n->label ? n->label : "", n->label ? n->label_len : 0);
+    b->count++;
+}
+
+void rs_snap_edges_open(struct rs_chunk_writer *w, struct rs_snap_batch *b)
+{
+    batch_open(w, b, RS_TAG_SNAP_EDGES);
+}
+
+static void end_source(struct rs_chunk_writer *w, struct rs_snap_batch *b)
+{
+    if (b->targets_count_at)
+        patch_count(w->out, b->targets_count_at, b->targets);
+    b->targets_count_at = 0;
+}
+
+void rs_snap_edge_source(struct rs_chunk_writer *w, struct rs_snap_batch *b, uint64_t source)
+{
+    end_source(w, b);
+    rs_buf_varint(w->out, rs_zigzag((int64_t)(source - b->last_addr)));
+    b->last_addr = source;
+    b->targets_count_at = reserve_count(w->out);
+    b->targets = 0;
+    b->last_target = source;
+    b->count++;
+}
+
+void rs_snap_edge(struct rs_chunk_writer *w, struct rs_snap_batch *b, uint64_t target, uint64_t label)
+{
+    rs_buf_varint(w->out, rs_zigzag((int64_t)(target - b->last_target)));
+    b->last_target = target;
+    rs_buf_varint(w->out, label);
+    b->targets++;
+}
+
+void rs_snap_batch_close(struct rs_chunk_writer *w, struct rs_snap_batch *b)
+{
+    end_source(w, b);
+    if (b->count == 0) {
+        w->out->len = b->record_at - 1; /* drop the tag too */
+        return;
+    }
+    patch_count(w->out, b->count_at, b->count);
+    rs_rec_end(w, b->record_at);
+}

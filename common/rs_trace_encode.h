@@ -100,4 +100,46 @@ void rs_rec_module(struct rs_chunk_writer *w, const char *path, uint64_t load_bi
                    size_t build_id_len);
 void rs_rec_modules_end(struct rs_chunk_writer *w, uint64_t generation);
 
+
+/* Snapshot records. Nodes and edges are batched: open a batch, add, close. */
+void rs_rec_snap_begin(struct rs_chunk_writer *w, uint32_t id, uint64_t time, enum rs_snap_trigger trigger,
+                       const char *label);
+void rs_rec_snap_type(struct rs_chunk_writer *w, uint32_t type_id, uint64_t type_addr, const char *name,
+                      uint32_t flags, uint64_t basicsize, uint64_t itemsize);
+void rs_rec_snap_label(struct rs_chunk_writer *w, uint32_t label_id, enum rs_edge_kind kind, const char *text,
+                       size_t text_len);
+void rs_rec_snap_root(struct rs_chunk_writer *w, uint64_t addr, enum rs_root_kind kind, const char *name);
+void rs_rec_snap_end(struct rs_chunk_writer *w, uint32_t id, uint64_t nodes, uint64_t edges, uint64_t pause_ns);
+
+struct rs_snap_node {
+    uint64_t addr;
+    uint32_t type_id;
+    uint64_t size;
+    uint64_t refcnt;
+    uint32_t flags;
+    uint32_t preheader;
+    const char *label;
+    size_t label_len;
+};
+
+/* A batch record (SNAP_NODES or SNAP_EDGES) being filled: its count is patched at close. */
+struct rs_snap_batch {
+    size_t record_at;
+    size_t count_at;
+    uint64_t count;
+    uint64_t last_addr;
+    /* edges: the source being filled */
+    size_t targets_count_at;
+    uint64_t targets;
+    uint64_t last_target;
+};
+
+void rs_snap_nodes_open(struct rs_chunk_writer *w, struct rs_snap_batch *b);
+void rs_snap_node(struct rs_chunk_writer *w, struct rs_snap_batch *b, const struct rs_snap_node *n);
+void rs_snap_edges_open(struct rs_chunk_writer *w, struct rs_snap_batch *b);
+void rs_snap_edge_source(struct rs_chunk_writer *w, struct rs_snap_batch *b, uint64_t source);
+void rs_snap_edge(struct rs_chunk_writer *w, struct rs_snap_batch *b, uint64_t target, uint64_t label);
+/* Closes a batch; an empty one is removed. */
+void rs_snap_batch_close(struct rs_chunk_writer *w, struct rs_snap_batch *b);
+
 #endif

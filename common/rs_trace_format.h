@@ -142,6 +142,32 @@ enum rs_record_tag {
                                 * varint first line */
     RS_TAG_PY_LINE = 0x82,     /* varint code_id, varint offset, varint line (0: unknown) */
     /* 0x83-0xBF: reserved for Python */
+
+    /* Object-graph snapshots, in meta chunks written by the snapshotting thread. A snapshot
+     * runs from SNAP_BEGIN to SNAP_END (same id) and may span many chunks; one without its
+     * END (the process died mid-snapshot) is incomplete and must be ignored. Types and
+     * labels are numbered within their snapshot. Addresses are the objects' (PyObject *). */
+    RS_TAG_SNAP_BEGIN = 0xC0,  /* varint id, varint time, varint trigger (RS_SNAP_*),
+                                * string label */
+    RS_TAG_SNAP_TYPE = 0xC1,   /* varint type_id (>= 1), varint type address, string name
+                                * (module.qualname), varint flags (RS_SNAPTYPE_*),
+                                * varint basicsize, varint itemsize */
+    RS_TAG_SNAP_NODES = 0xC2,  /* varint count, then count x (zig-zag delta of the address
+                                * from the previous node of the record (first from 0),
+                                * varint type_id, varint size (bytes, as __sizeof__),
+                                * varint refcnt (ob_refcnt; meaningless if IMMORTAL),
+                                * varint flags (RS_NODE_*), varint preheader (bytes below the
+                                * object where its allocation starts), string label) */
+    RS_TAG_SNAP_EDGES = 0xC3,  /* varint count, then count x (zig-zag delta of the source
+                                * address from the previous source of the record,
+                                * varint n, n x (zig-zag delta of the target address from
+                                * the previous target of this source (first from the
+                                * source), varint label (RS_EDGE_LABEL_*))) */
+    RS_TAG_SNAP_LABEL = 0xC4,  /* varint label_id (>= 1), varint kind (RS_EDGE_*),
+                                * string text */
+    RS_TAG_SNAP_ROOT = 0xC5,   /* varint address, varint kind (RS_ROOT_*), string name */
+    RS_TAG_SNAP_END = 0xC6,    /* varint id, varint nodes, varint edges, varint pause_ns */
+    /* 0xC7-0xFF: reserved for snapshots */
     /* 0xC0-0xFF: object-graph snapshot records */
 };
 
@@ -171,6 +197,59 @@ enum rs_mark_kind {
     /* The program's own code has finished (Python's atexit, or os._exit): what is live here
      * is what the program left behind; interpreter teardown frees much of it afterwards. */
     RS_MARK_PROGRAM_END = 4,
+};
+
+/* ---- snapshots ----------------------------------------------------------------------- */
+
+enum rs_snap_trigger {
+    RS_SNAP_EXIT = 1,      /* the final snapshot, at Python's atexit */
+    RS_SNAP__EXIT = 2,     /* the final snapshot of a process ending in os._exit */
+    RS_SNAP_SIGNAL = 3,    /* REFSCOPE_SNAPSHOT_SIGNAL */
+    RS_SNAP_INTERVAL = 4,  /* REFSCOPE_SNAPSHOT_INTERVAL */
+    RS_SNAP_GC = 5,        /* after every Kth full collection */
+    RS_SNAP_API = 6,       /* refscope.snapshot(label) from the program */
+    RS_SNAP_ATTACH = 7,    /* requested by `refscope attach` */
+};
+
+enum rs_snap_type_flags {
+    RS_SNAPTYPE_GC = 1 << 0,           /* instances have Py_TPFLAGS_HAVE_GC */
+    RS_SNAPTYPE_HEAP = 1 << 1,         /* a heap type (class statement) */
+    RS_SNAPTYPE_FINALIZER = 1 << 2,    /* tp_finalize or __del__ */
+    RS_SNAPTYPE_LEGACY_DEL = 1 << 3,   /* tp_del: uncollectable in a cycle */
+    RS_SNAPTYPE_MANAGED_DICT = 1 << 4,
+};
+
+enum rs_node_flags {
+    RS_NODE_GC_TRACKED = 1 << 0,  /* seen by the collector; others are leaves (referents) */
+    RS_NODE_IMMORTAL = 1 << 1,    /* refcount is not a count (3.12+) */
+    RS_NODE_IN_GC_GARBAGE = 1 << 2,
+    RS_NODE_FROZEN = 1 << 3,      /* gc.freeze()'d: in the permanent generation */
+    RS_NODE_MODULE = 1 << 4,
+    RS_NODE_TYPE = 1 << 5,
+    RS_NODE_FRAME = 1 << 6,       /* a frame object, or a synthetic node for an
+                                   * interpreter frame (3.11+) of a running thread */
+    RS_NODE_SYNTHETIC = 1 << 7,   /* not a Python object (refcnt and size are 0) */
+    RS_NODE_FUNCTION = 1 << 8,
+    RS_NODE_TRUNCATED = 1 << 9,   /* its referents were not all recorded */
+};
+
+/* An edge label is a varint: 0 no label; odd: a sequence index ((index << 1) | 1);
+ * even, non-zero: a SNAP_LABEL id (id << 1). */
+#define RS_EDGE_LABEL_NONE 0u
+#define RS_EDGE_LABEL_INDEX(i) (((uint64_t)(i) << 1) | 1u)
+#define RS_EDGE_LABEL_ID(id) ((uint64_t)(id) << 1)
+
+enum rs_edge_kind {
+    RS_EDGE_ATTR = 1,     /* obj.name (instance dict, managed dict, slots, module globals) */
+    RS_EDGE_KEY = 2,      /* dict[key]: text is a short repr of the key */
+    RS_EDGE_LOCAL = 3,    /* a frame's local variable */
+    RS_EDGE_SPECIAL = 4,  /* __dict__, __class__, __closure__, cell_contents, __self__... */
+    RS_EDGE_DICT_KEY = 5, /* the dict refers to this object as a key */
+};
+
+enum rs_root_kind {
+    RS_ROOT_MODULE = 1,   /* a module in sys.modules; name: its name */
+    RS_ROOT_THREAD = 2,   /* a frame of a running thread; name: the thread's name */
 };
 
 /* ---- stack words -------------------------------------------------------------------- */

@@ -2,6 +2,7 @@
  * only: no allocation, safe before main. */
 #include "shim.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,29 @@ static bool env_flag(const char *name, bool dflt)
              strcmp(s, "false") == 0);
 }
 
+/* A signal by name (USR2, SIGUSR2) or number. */
+static int env_signal(const char *name)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return 0;
+    static const struct {
+        const char *name;
+        int sig;
+    } known[] = {{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"HUP", SIGHUP}, {"PWR", SIGPWR},
+                 {"URG", SIGURG}, {"WINCH", SIGWINCH}};
+    const char *bare = strncmp(s, "SIG", 3) == 0 ? s + 3 : s;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(bare, known[i].name) == 0)
+            return known[i].sig;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end == 0 && v > 0 && v < 65 && v != SIGKILL && v != SIGSTOP)
+        return (int)v;
+    rs_log("ignoring %s=%s (expected a signal such as USR2)", name, s);
+    return 0;
+}
+
 void rs_config_load(void)
 {
     const char *out = getenv("REFSCOPE_OUTPUT");
@@ -51,5 +75,16 @@ void rs_config_load(void)
     rs_cfg.verbose = env_flag("REFSCOPE_VERBOSE", false);
     rs_cfg.python = env_flag("REFSCOPE_PYTHON", true);
     rs_cfg.python_native = env_flag("REFSCOPE_PYTHON_NATIVE", false);
+    const char *interval = getenv("REFSCOPE_SNAPSHOT_INTERVAL");
+    if (interval && *interval) {
+        char *end;
+        double seconds = strtod(interval, &end);
+        if (*end == 0 && seconds >= 0.01 && seconds <= 86400)
+            rs_cfg.snapshot_interval_ms = (uint32_t)(seconds * 1000);
+        else
+            rs_log("ignoring REFSCOPE_SNAPSHOT_INTERVAL=%s (expected seconds, 0.01 or more)", interval);
+    }
+    rs_cfg.snapshot_signal = env_signal("REFSCOPE_SNAPSHOT_SIGNAL");
+    rs_cfg.snapshot_gc_every = (uint32_t)env_ulong("REFSCOPE_SNAPSHOT_GC", 0, 0, 1u << 30);
     rs_cfg.root_pid = (pid_t)env_ulong("REFSCOPE_ROOT_PID", 0, 0, 1u << 30);
 }

@@ -40,6 +40,9 @@ struct rs_config {
     bool verbose;
     bool python;              /* hook CPython when the process is one */
     bool python_native;       /* Python-domain allocations also get native frames */
+    uint32_t snapshot_interval_ms; /* 0: no periodic snapshots */
+    int snapshot_signal;      /* 0: none */
+    uint32_t snapshot_gc_every; /* snapshot after every Kth full collection (0: never) */
     pid_t root_pid;           /* the process `refscope run` started (0: unknown) */
 };
 

@@ -446,6 +446,35 @@ void rs_writer_meta_log(const uint8_t *records, size_t len)
     rs_tl_busy--;
 }
 
+static bool meta_chunk_locked;
+static struct rs_chunk_writer meta_chunk;
+
+void rs_writer_meta_chunk_begin(void)
+{
+    rs_tl_busy++;
+    meta_chunk_locked = atomic_load(&rs_state) == RS_STATE_ACTIVE && lock_acquire(FINISH_LOCK_TIMEOUT_NS);
+    if (meta_chunk_locked)
+        rs_chunk_open(&meta_chunk, &wbuf, RS_CHUNK_TID_META, 0);
+}
+
+void rs_writer_meta_chunk_append(const uint8_t *records, size_t len)
+{
+    if (meta_chunk_locked)
+        rs_buf_bytes(&wbuf, records, len);
+}
+
+void rs_writer_meta_chunk_end(void)
+{
+    if (meta_chunk_locked) {
+        if (rs_chunk_close(&meta_chunk, chunk_seq))
+            chunk_seq++;
+        flush_buf();
+        lock_release();
+        meta_chunk_locked = false;
+    }
+    rs_tl_busy--;
+}
+
 void rs_writer_note(unsigned level, const char *text)
 {
     add_pending(0, level, text);

@@ -35,5 +35,10 @@ RS_HIDDEN const char *rs_writer_path(void);
  * the life of the process: every round writes what is new, and a fork child's fresh trace
  * gets the whole log again. */
 RS_HIDDEN void rs_writer_meta_log(const uint8_t *records, size_t len);
+/* A meta chunk written at once by the calling thread (object-graph snapshots stream out
+ * so): begin takes the writer lock, end writes the chunk and releases it. */
+RS_HIDDEN void rs_writer_meta_chunk_begin(void);
+RS_HIDDEN void rs_writer_meta_chunk_append(const uint8_t *records, size_t len);
+RS_HIDDEN void rs_writer_meta_chunk_end(void);
 
 #endif

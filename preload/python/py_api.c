@@ -14,22 +14,45 @@ RS_HIDDEN int rs_py_micro;
 
 /* Layouts measured with offsetof() against each version's own headers (default builds,
  * 64-bit); see ../shared notes, cpython.md §3.2. */
+#define FUNC_3_8 .func_code = 16, .func_globals = 24, .func_defaults = 32, .func_kwdefaults = 40, \
+                 .func_closure = 48, .func_dict = 72, .func_module = 88, .func_qualname = 104
+#define FUNC_3_10 .func_code = 48, .func_globals = 16, .func_defaults = 56, .func_kwdefaults = 64, \
+                  .func_closure = 72, .func_dict = 88, .func_module = 104, .func_qualname = 40
+
 static const struct rs_py_layout layouts[] = {
     {.minor = 8, .ts_frame = 24, .f_code = 32, .f_back = 24, .f_instr = 104, .lasti_scale = 1,
-     .f_owner = -1, .f_is_entry = -1, .co_filename = 104, .co_name = 112, .co_firstlineno = 40},
+     .f_owner = -1, .f_is_entry = -1, .co_filename = 104, .co_name = 112, .co_firstlineno = 40,
+     .ts_thread_id = 176, .gcstate_in = 344, .ht_qualname = 864, .frame_localsplus = 360,
+     .co_nlocals = 28, .co_localnames = 72, .iframe_locals = -1, .iframe_func = -1,
+     .iframe_frame_obj = -1, FUNC_3_8, .str_ascii_size = 48, .str_compact_size = 72},
     {.minor = 9, .ts_frame = 24, .f_code = 32, .f_back = 24, .f_instr = 104, .lasti_scale = 1,
-     .f_owner = -1, .f_is_entry = -1, .co_filename = 104, .co_name = 112, .co_firstlineno = 40},
+     .f_owner = -1, .f_is_entry = -1, .co_filename = 104, .co_name = 112, .co_firstlineno = 40,
+     .ts_thread_id = 176, .gcstate_in = 616, .ht_qualname = 856, .frame_localsplus = 360,
+     .co_nlocals = 28, .co_localnames = 72, .iframe_locals = -1, .iframe_func = -1,
+     .iframe_frame_obj = -1, FUNC_3_8, .str_ascii_size = 48, .str_compact_size = 72},
     {.minor = 10, .ts_frame = 24, .f_code = 32, .f_back = 24, .f_instr = 96, .lasti_scale = 2,
-     .f_owner = -1, .f_is_entry = -1, .co_filename = 104, .co_name = 112, .co_firstlineno = 40},
+     .f_owner = -1, .f_is_entry = -1, .co_filename = 104, .co_name = 112, .co_firstlineno = 40,
+     .ts_thread_id = 176, .gcstate_in = 616, .ht_qualname = 864, .frame_localsplus = 352,
+     .co_nlocals = 28, .co_localnames = 72, .iframe_locals = -1, .iframe_func = -1,
+     .iframe_frame_obj = -1, FUNC_3_10, .str_ascii_size = 48, .str_compact_size = 72},
     {.minor = 11, .ts_cframe = 56, .cframe_current = 8, .f_code = 32, .f_back = 48, .f_instr = 56,
      .f_owner = 69, .f_is_entry = 68, .co_code_adaptive = 184, .co_firsttraceable = 168,
-     .co_filename = 112, .co_name = 120, .co_firstlineno = 72},
+     .co_filename = 112, .co_name = 120, .co_firstlineno = 72, .ts_thread_id = 152,
+     .gcstate_in = 648, .ht_qualname = 864, .frame_localsplus = 72, .co_nlocals = 76,
+     .co_localnames = 96, .iframe_locals = 24, .iframe_func = 0, .iframe_frame_obj = 40, FUNC_3_10,
+     .str_ascii_size = 48, .str_compact_size = 72},
     {.minor = 12, .ts_cframe = 56, .cframe_current = 0, .f_code = 0, .f_back = 8, .f_instr = 56,
      .f_owner = 70, .f_is_entry = -1, .co_code_adaptive = 192, .co_firsttraceable = 176,
-     .co_filename = 112, .co_name = 120, .co_firstlineno = 68},
+     .co_filename = 112, .co_name = 120, .co_firstlineno = 68, .ts_thread_id = 136,
+     .gcstate_in = 112, .ht_qualname = 872, .frame_localsplus = 72, .co_nlocals = 72,
+     .co_localnames = 96, .iframe_locals = 40, .iframe_func = 16, .iframe_frame_obj = 48, FUNC_3_10,
+     .str_ascii_size = 40, .str_compact_size = 56},
     {.minor = 13, .ts_frame = 72, .f_code = 0, .f_back = 8, .f_instr = 56, .f_owner = 70,
      .f_is_entry = -1, .co_code_adaptive = 200, .co_firsttraceable = 184, .co_filename = 112,
-     .co_name = 120, .co_firstlineno = 68},
+     .co_name = 120, .co_firstlineno = 68, .ts_thread_id = 152, .gcstate_in = 7400,
+     .ht_qualname = 872, .frame_localsplus = 72, .co_nlocals = 72, .co_localnames = 96,
+     .iframe_locals = 40, .iframe_func = 16, .iframe_frame_obj = 48, FUNC_3_10,
+     .str_ascii_size = 40, .str_compact_size = 56},
 };
 
 static bool unsupported(const char *version, const char *why)
@@ -107,6 +130,24 @@ bool rs_py_api_init(void)
     SYM(PyInterpreterState_Main, "PyInterpreterState_Main");
     SYM(PyCode_Type, "PyCode_Type");
     SYM(Py_None, "_Py_NoneStruct");
+    SYM(PyModule_Type, "PyModule_Type");
+    SYM(PyFrame_Type, "PyFrame_Type");
+    SYM(PyFunction_Type, "PyFunction_Type");
+    SYM(PyMethod_Type, "PyMethod_Type");
+    SYM(PyCell_Type, "PyCell_Type");
+    SYM(PyDict_Type, "PyDict_Type");
+    SYM(PyList_Type, "PyList_Type");
+    SYM(PyTuple_Type, "PyTuple_Type");
+    SYM(PyUnicode_Type, "PyUnicode_Type");
+    SYM(PyBytes_Type, "PyBytes_Type");
+    SYM(PyLong_Type, "PyLong_Type");
+    SYM(PySet_Type, "PySet_Type");
+    SYM(PyFrozenSet_Type, "PyFrozenSet_Type");
+    SYM(PyFloat_Type, "PyFloat_Type");
+    SYM(PyRuntime, "_PyRuntime");
+    SYM(PyInterpreterState_ThreadHead, "PyInterpreterState_ThreadHead");
+    SYM(PyThreadState_Next, "PyThreadState_Next");
+    SYM(PyLong_AsLongLongAndOverflow, "PyLong_AsLongLongAndOverflow");
 
     void **fields = (void **)&rs_py;
     size_t nfields = sizeof rs_py / sizeof(void *);

@@ -74,6 +74,14 @@ struct rs_py_api {
     void *(*PyInterpreterState_Main)(void);
     PyObject *PyCode_Type;
     PyObject *Py_None;
+    /* for snapshots */
+    PyObject *PyModule_Type, *PyFrame_Type, *PyFunction_Type, *PyMethod_Type, *PyCell_Type,
+        *PyDict_Type, *PyList_Type, *PyTuple_Type, *PyUnicode_Type, *PyBytes_Type, *PyLong_Type,
+        *PySet_Type, *PyFrozenSet_Type, *PyFloat_Type;
+    char *PyRuntime; /* _PyRuntime */
+    void *(*PyInterpreterState_ThreadHead)(void *);
+    void *(*PyThreadState_Next)(void *);
+    long long (*PyLong_AsLongLongAndOverflow)(PyObject *, int *);
 };
 
 /* Offsets into interpreter structures for the running version (notes/cpython.md §3.2). */
@@ -96,6 +104,20 @@ struct rs_py_layout {
     unsigned co_filename;
     unsigned co_name;
     unsigned co_firstlineno;
+    /* snapshots (measured with offsetof against each version's headers) */
+    unsigned ts_thread_id;      /* PyThreadState.thread_id (pthread ident) */
+    unsigned gcstate_in;        /* 3.8: offset of gc state in _PyRuntime; 3.9+: in the interpreter */
+    unsigned ht_qualname;       /* PyHeapTypeObject.ht_qualname; ht_cached_keys follows */
+    unsigned frame_localsplus;  /* 3.8-3.10 PyFrameObject.f_localsplus; 3.11+ interpreter frame */
+    unsigned co_nlocals;        /* 3.8-3.10: int co_nlocals; 3.11+: int co_nlocalsplus */
+    unsigned co_localnames;     /* 3.8-3.10: co_varnames; 3.11+: co_localsplusnames */
+    int iframe_locals;          /* 3.11+: f_locals of an interpreter frame; -1 before */
+    int iframe_func;            /* 3.11+: f_func / f_funcobj */
+    int iframe_frame_obj;       /* 3.11+: frame_obj */
+    unsigned func_code, func_globals, func_defaults, func_kwdefaults, func_closure, func_dict,
+        func_module, func_qualname;
+    unsigned str_ascii_size;    /* sizeof(PyASCIIObject) */
+    unsigned str_compact_size;  /* sizeof(PyCompactUnicodeObject) */
 };
 
 extern RS_HIDDEN struct rs_py_api rs_py;

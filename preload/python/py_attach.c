@@ -218,7 +218,7 @@ static void *poll_main(void *unused)
     if (atomic_load(&poll_stop) || rs_py_is_finalizing() || atomic_load(&rs_state) != RS_STATE_ACTIVE)
         return NULL;
     int gil = rs_py.PyGILState_Ensure();
-    if (!atomic_load(&finalizing))
+    if (!atomic_load(&finalizing) && !atomic_load(&attached))
         attach();
     rs_py.PyGILState_Release(gil);
     rs_py_module_poll_loop(&poll_stop);
@@ -272,10 +272,8 @@ void rs_py_after_fork_child(void)
     if (!python_present)
         return;
     atomic_store(&resolve_call_pending, false);
-    /* The poll thread does not exist here; if it had not attached yet, start it again. */
-    if (atomic_load(&poll_thread_live)) {
-        atomic_store(&poll_thread_live, false);
-        if (!atomic_load(&attached))
-            start_poll_thread();
-    }
+    /* The poll thread does not exist here: start it again if it still has work. */
+    bool was_live = atomic_exchange(&poll_thread_live, false);
+    if ((was_live && !atomic_load(&attached)) || (atomic_load(&attached) && rs_py_module_wants_poll_thread()))
+        start_poll_thread();
 }

@@ -13,5 +13,6 @@ RS_HIDDEN void rs_py_module_after_gc(PyObject *args);
 /* Periodic work on the poll thread after attach (snapshot interval); returns at once when
  * there is none, which ends the thread. */
 RS_HIDDEN void rs_py_module_poll_loop(_Atomic bool *stop);
+RS_HIDDEN bool rs_py_module_wants_poll_thread(void);
 
 #endif
