@@ -25,6 +25,13 @@ struct rs_command {
 
 int rs_cmd_run(int argc, char **argv);
 int rs_cmd_report(int argc, char **argv);
+/* Object-graph snapshots (cmd_types.c, cmd_growth.c, cmd_backrefs.c, cmd_cycles.c,
+ * cmd_graph.c) */
+int rs_cmd_types(int argc, char **argv);
+int rs_cmd_growth(int argc, char **argv);
+int rs_cmd_backrefs(int argc, char **argv);
+int rs_cmd_cycles(int argc, char **argv);
+int rs_cmd_graph(int argc, char **argv);
 
 /* "refscope: <cmd>: <message> (see 'refscope <cmd> --help')" on stderr; returns
  * RS_EXIT_USAGE. */

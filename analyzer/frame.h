@@ -16,6 +16,10 @@ struct rs_frame {
     uint64_t module_offset;  /* address - load bias, when the module is known */
     uint64_t py_code;        /* Python: code object id */
     uint64_t py_offset;      /* Python: instruction offset in it */
+    bool py_code_known;      /* Python: the trace has a PY_CODE record for py_code */
+    uint64_t py_first_line;  /* Python: the code object's first line (0: unknown) */
+    bool inlined;            /* native: a function inlined at this address (the frames of
+                              * one address share it; the outermost is the real function) */
 };
 
 #endif

@@ -15,7 +15,9 @@ struct rs_live_block {
     uint64_t count;     /* blocks it stands for: 1, or a sample's estimate */
     uint64_t time;
     uint32_t stack_id;
+    uint32_t tid;       /* the thread that allocated it */
     uint8_t kind;       /* rs_alloc_kind */
+    bool at_mark;       /* replay: live at the program-end mark */
     UT_hash_handle hh;  /* by address */
     UT_hash_handle mm;  /* RS_ALLOC_MMAP regions only */
 };

@@ -13,8 +13,20 @@
 static const struct rs_command commands[] = {
     {"run", rs_cmd_run, "[-o FILE] [--force] [-q] [--] COMMAND [ARGS...]",
      "run COMMAND with refscope recording its allocations"},
-    {"report", rs_cmd_report, "FILE [--json] [--top N] [--stack-depth N]",
+    {"report", rs_cmd_report,
+     "FILE [--json] [--top N] [--stack-depth N] [--native] [--thread T]",
      "summarize a trace: leaks at exit, the peak, threads"},
+    {"types", rs_cmd_types, "FILE [--snapshot N] [--top K] [--retained] [--json]",
+     "most common types of a snapshot's objects"},
+    {"growth", rs_cmd_growth, "FILE [--from A --to B] [--decreases] [--top K] [--json]",
+     "what grew between snapshots, by type and allocation site"},
+    {"backrefs", rs_cmd_backrefs,
+     "FILE (--type T | --addr 0x.. | --site FILE:LINE) [--snapshot N] [-o OUT] [--json]",
+     "why an object is alive: the shortest chain from a root"},
+    {"cycles", rs_cmd_cycles, "FILE [--snapshot N] [-o OUT] [--json]",
+     "unreachable reference cycles: garbage, uncollectable, leaked"},
+    {"graph", rs_cmd_graph, "FILE (--refs|--backrefs) (--type T | --addr A) [-o OUT]",
+     "draw the objects around some objects (Graphviz)"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)

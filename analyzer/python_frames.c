@@ -1,14 +1,45 @@
 #include "python_frames.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 bool rs_python_frame_resolve(const struct rs_trace *t, uint64_t code, uint64_t offset,
                              struct rs_frame *out)
 {
-    (void)t;
     out->python = true;
     out->py_code = code;
     out->py_offset = offset;
-    return asprintf(&out->function, "<python code #%llu +%llu>", (unsigned long long)code,
-                    (unsigned long long)offset) >= 0;
+
+    struct rs_trace_py_code *pc = NULL;
+    HASH_FIND(hh, t->py_codes, &code, sizeof code, pc);
+    if (pc) {
+        out->py_code_known = true;
+        out->py_first_line = pc->first_line;
+        /* strndup: the name may hold a NUL; what follows it is not shown anyway */
+        if (pc->filename.len && !(out->file = strndup(pc->filename.s, pc->filename.len)))
+            return false;
+        if (pc->qualname.len && !(out->function = strndup(pc->qualname.s, pc->qualname.len)))
+            return false;
+    }
+    if (!out->function &&
+        asprintf(&out->function, "<python code #%llu>", (unsigned long long)code) < 0) {
+        out->function = NULL;
+        return false;
+    }
+
+    struct rs_trace_py_line_key key;
+    memset(&key, 0, sizeof key);
+    key.code = code;
+    key.offset = offset;
+    struct rs_trace_py_line *pl = NULL;
+    HASH_FIND(hh, t->py_lines, &key, sizeof key, pl);
+    if (pl && pl->line <= (uint64_t)INT32_MAX)
+        out->line = (int)pl->line;
+    return true;
+}
+
+bool rs_trace_is_python(const struct rs_trace *t)
+{
+    return t->py.present || t->py_codes != NULL;
 }

@@ -1,15 +1,20 @@
-/* Python frames of a stack. The trace's Python records (code objects, line tables) are not
- * decoded yet, so a Python frame is shown by its code id and offset; resolving it to a
- * function, file and line will happen here, and only here. */
+/* Python frames of a stack: a code id and an instruction offset, resolved through the
+ * trace's PY_CODE and PY_LINE records to a function (the code object's qualified name), a
+ * file and a line. */
 #ifndef REFSCOPE_PYTHON_FRAMES_H
 #define REFSCOPE_PYTHON_FRAMES_H
 
 #include "frame.h"
 #include "trace_model.h"
 
-/* Fills `out` (whose strings it allocates) for code id `code` at instruction `offset`.
+/* Fills `out` (whose strings it allocates) for code id `code` at instruction `offset`
+ * (RS_PYOFFSET_ENTRY already removed). A code id the trace does not describe becomes
+ * function "<python code #ID>" with no file; an offset without a PY_LINE record, line 0.
  * Returns false when out of memory. */
 bool rs_python_frame_resolve(const struct rs_trace *t, uint64_t code, uint64_t offset,
                              struct rs_frame *out);
+
+/* The trace describes a Python process: it has a PY_INTERP record, or any code object. */
+bool rs_trace_is_python(const struct rs_trace *t);
 
 #endif

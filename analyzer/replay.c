@@ -35,9 +35,44 @@ static bool prefer(const struct rs_trace_event *ev, void *arg)
     }
 }
 
-/* Applies one event. Returns false when out of memory. */
-static bool apply(struct rs_live_set *live, const struct rs_trace_event *ev, struct rs_replay *r)
+struct activity {
+    uint32_t tid;
+    struct rs_thread_activity a;
+    UT_hash_handle hh;
+};
+
+/* Replay state beyond the live set. */
+struct pass {
+    struct rs_live_set live;
+    struct activity *threads;     /* first pass only */
+    bool track_threads;
+    bool has_mark;                /* a program-end mark to stop at */
+    uint64_t mark_time;
+    bool mark_taken;
+};
+
+static struct rs_thread_activity *activity_of(struct pass *p, uint32_t tid)
 {
+    struct activity *a = NULL;
+    HASH_FIND(hh, p->threads, &tid, sizeof tid, a);
+    if (a)
+        return &a->a;
+    if (!(a = calloc(1, sizeof *a)))
+        return NULL;
+    a->tid = tid;
+    a->a.tid = tid;
+    HASH_ADD(hh, p->threads, tid, sizeof a->tid, a);
+    return &a->a;
+}
+
+/* Applies one event of thread `tid`. Returns false when out of memory. */
+static bool apply(struct pass *p, const struct rs_trace_event *ev, uint32_t tid,
+                  struct rs_replay *r)
+{
+    struct rs_live_set *live = &p->live;
+    struct rs_thread_activity *act = NULL;
+    if (p->track_threads && !(act = activity_of(p, tid)))
+        return false;
     r->events++;
     switch (ev->type) {
     case RS_EVENT_ALLOC:
@@ -49,6 +84,7 @@ static bool apply(struct rs_live_set *live, const struct rs_trace_event *ev, str
             .count = 1,
             .time = ev->time,
             .stack_id = ev->stack_id,
+            .tid = tid,
             .kind = ev->kind,
         };
         r->alloc_records++;
@@ -69,6 +105,10 @@ static bool apply(struct rs_live_set *live, const struct rs_trace_event *ev, str
             return false;
         r->allocs = sat_add(r->allocs, b.count);
         r->alloc_bytes = sat_add(r->alloc_bytes, b.bytes);
+        if (act) {
+            act->allocs = sat_add(act->allocs, b.count);
+            act->alloc_bytes = sat_add(act->alloc_bytes, b.bytes);
+        }
         break;
     }
     case RS_EVENT_FREE: {
@@ -76,13 +116,19 @@ static bool apply(struct rs_live_set *live, const struct rs_trace_event *ev, str
         if (ev->addr == 0) /* free(NULL) does nothing */
             break;
         struct rs_live_block *b = rs_live_find(live, ev->addr);
+        uint64_t count = 1, bytes = 0;
         if (b) {
-            r->frees = sat_add(r->frees, b->count);
+            count = b->count;
+            bytes = b->bytes;
             r->freed_bytes = sat_add(r->freed_bytes, b->bytes);
             rs_live_remove(live, b);
         } else {
-            r->frees = sat_add(r->frees, 1);
             r->frees_unknown++;
+        }
+        r->frees = sat_add(r->frees, count);
+        if (act) {
+            act->frees = sat_add(act->frees, count);
+            act->freed_bytes = sat_add(act->freed_bytes, bytes);
         }
         break;
     }
@@ -99,8 +145,12 @@ static bool apply(struct rs_live_set *live, const struct rs_trace_event *ev, str
 }
 
 struct group {
-    uint32_t stack_id;
-    struct rs_stack_total total;
+    struct group_key {
+        uint32_t stack_id;
+        uint32_t tid;
+        uint32_t flags;
+    } key;
+    struct rs_live_group g;
     UT_hash_handle hh;
 };
 
@@ -111,39 +161,72 @@ static int by_size_desc(const void *a, const void *b)
         return x->bytes > y->bytes ? -1 : 1;
     if (x->blocks != y->blocks)
         return x->blocks > y->blocks ? -1 : 1;
-    return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
+    if (x->stack_id != y->stack_id)
+        return x->stack_id < y->stack_id ? -1 : 1;
+    return x->flags < y->flags ? -1 : x->flags > y->flags;
 }
 
-static int group_by_stack(const struct rs_live_set *live, struct rs_stack_total **out, size_t *n)
+static int by_key(const void *a, const void *b)
+{
+    const struct rs_live_group *x = a, *y = b;
+    if (x->stack_id != y->stack_id)
+        return x->stack_id < y->stack_id ? -1 : 1;
+    if (x->tid != y->tid)
+        return x->tid < y->tid ? -1 : 1;
+    return x->flags < y->flags ? -1 : x->flags > y->flags;
+}
+
+/* The live set as groups by (stack, thread, flags). Stackless blocks allocated after the
+ * program-end mark are told apart from the others. */
+static int take_point(const struct pass *p, uint64_t time, bool only_marked,
+                      struct rs_live_point *out)
 {
     struct group *groups = NULL, *g, *tmp;
     size_t count = 0;
     int rc = 0;
-    for (const struct rs_live_block *b = live->by_addr; b; b = b->hh.next) {
-        HASH_FIND(hh, groups, &b->stack_id, sizeof b->stack_id, g);
+    memset(out, 0, sizeof *out);
+    uint64_t blocks = 0, bytes = 0;
+    for (const struct rs_live_block *b = p->live.by_addr; b; b = b->hh.next) {
+        if (only_marked && !b->at_mark)
+            continue;
+        blocks = sat_add(blocks, b->count);
+        bytes = sat_add(bytes, b->bytes);
+        struct group_key key;
+        memset(&key, 0, sizeof key);
+        key.stack_id = b->stack_id;
+        key.tid = b->tid;
+        if (b->stack_id == RS_STACK_ID_NONE && p->has_mark && b->time > p->mark_time)
+            key.flags = RS_GROUP_AFTER_PROGRAM_END;
+        HASH_FIND(hh, groups, &key, sizeof key, g);
         if (!g) {
             g = calloc(1, sizeof *g);
             if (!g) {
                 rc = -1;
                 goto done;
             }
-            g->stack_id = b->stack_id;
-            g->total.stack_id = b->stack_id;
-            HASH_ADD(hh, groups, stack_id, sizeof g->stack_id, g);
+            g->key = key;
+            g->g.stack_id = key.stack_id;
+            g->g.tid = key.tid;
+            g->g.flags = key.flags;
+            HASH_ADD(hh, groups, key, sizeof g->key, g);
             count++;
         }
-        g->total.blocks = sat_add(g->total.blocks, b->count);
-        g->total.bytes = sat_add(g->total.bytes, b->bytes);
+        g->g.blocks = sat_add(g->g.blocks, b->count);
+        g->g.bytes = sat_add(g->g.bytes, b->bytes);
     }
-    *out = calloc(count ? count : 1, sizeof **out);
-    if (!*out) {
+    out->groups = calloc(count ? count : 1, sizeof *out->groups);
+    if (!out->groups) {
         rc = -1;
         goto done;
     }
     size_t i = 0;
-    HASH_ITER(hh, groups, g, tmp) (*out)[i++] = g->total;
-    qsort(*out, count, sizeof **out, by_size_desc);
-    *n = count;
+    HASH_ITER(hh, groups, g, tmp) out->groups[i++] = g->g;
+    qsort(out->groups, count, sizeof *out->groups, by_key);
+    out->ngroups = count;
+    out->valid = true;
+    out->time = time;
+    out->blocks = blocks;
+    out->bytes = bytes;
 done:
     HASH_ITER(hh, groups, g, tmp) {
         HASH_DEL(groups, g);
@@ -152,27 +235,75 @@ done:
     return rc;
 }
 
+/* A point's groups merged over threads: by stack, largest first. */
+static int totals_by_stack(const struct rs_live_point *pt, struct rs_stack_total **out,
+                           size_t *n)
+{
+    *out = calloc(pt->ngroups ? pt->ngroups : 1, sizeof **out);
+    if (!*out)
+        return -1;
+    size_t count = 0;
+    for (size_t i = 0; i < pt->ngroups; i++) { /* sorted by stack id first */
+        const struct rs_live_group *g = &pt->groups[i];
+        struct rs_stack_total *last = count ? &(*out)[count - 1] : NULL;
+        if (!last || last->stack_id != g->stack_id || last->flags != g->flags) {
+            /* a stack's groups of other flags may sit between: look back for them */
+            last = NULL;
+            for (size_t k = count; k-- > 0 && (*out)[k].stack_id == g->stack_id;) {
+                if ((*out)[k].flags == g->flags) {
+                    last = &(*out)[k];
+                    break;
+                }
+            }
+        }
+        if (!last) {
+            last = &(*out)[count++];
+            *last = (struct rs_stack_total){.stack_id = g->stack_id, .flags = g->flags};
+        }
+        last->blocks = sat_add(last->blocks, g->blocks);
+        last->bytes = sat_add(last->bytes, g->bytes);
+    }
+    qsort(*out, count, sizeof **out, by_size_desc);
+    *n = count;
+    return 0;
+}
+
+static void mark_live(struct rs_live_set *live)
+{
+    for (struct rs_live_block *b = live->by_addr; b; b = b->hh.next)
+        b->at_mark = true;
+}
+
 /* Replays the first `limit` events (all when limit is UINT64_MAX). */
-static int replay_pass(const struct rs_trace *t, struct rs_live_set *live, struct rs_replay *r,
+static int replay_pass(const struct rs_trace *t, struct pass *p, struct rs_replay *r,
                        uint64_t limit)
 {
-    struct rs_merge *m = rs_merge_new(t, prefer, live);
+    struct rs_merge *m = rs_merge_new(t, prefer, &p->live);
     if (!m)
         return -1;
     const struct rs_trace_event *ev;
+    const struct rs_trace_thread *th = NULL;
     int rc = 0;
-    while (r->events < limit && (ev = rs_merge_next(m, NULL))) {
+    while (r->events < limit && (ev = rs_merge_next(m, &th))) {
+        if (p->has_mark && !p->mark_taken && ev->time > p->mark_time) {
+            p->mark_taken = true;
+            if (take_point(p, p->mark_time, false, &r->program_end)) {
+                rc = -1;
+                break;
+            }
+            mark_live(&p->live);
+        }
         if (r->events == 0)
             r->first_time = ev->time;
         if (ev->time > r->last_time)
             r->last_time = ev->time;
-        if (!apply(live, ev, r)) {
+        if (!apply(p, ev, th ? th->tid : 0, r)) {
             rc = -1;
             break;
         }
-        if (live->bytes > r->peak_bytes) {
-            r->peak_bytes = live->bytes;
-            r->peak_blocks = live->blocks;
+        if (p->live.bytes > r->peak_bytes) {
+            r->peak_bytes = p->live.bytes;
+            r->peak_blocks = p->live.blocks;
             r->peak_time = ev->time;
             r->peak_event = r->events;
         }
@@ -181,29 +312,101 @@ static int replay_pass(const struct rs_trace *t, struct rs_live_set *live, struc
     return rc;
 }
 
+static void free_activity(struct pass *p)
+{
+    struct activity *a, *tmp;
+    HASH_ITER(hh, p->threads, a, tmp) {
+        HASH_DEL(p->threads, a);
+        free(a);
+    }
+}
+
+static int by_tid(const void *a, const void *b)
+{
+    const struct rs_thread_activity *x = a, *y = b;
+    return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static int collect_activity(struct pass *p, struct rs_replay *r)
+{
+    size_t n = HASH_CNT(hh, p->threads);
+    r->threads = calloc(n ? n : 1, sizeof *r->threads);
+    if (!r->threads)
+        return -1;
+    struct activity *a, *tmp;
+    HASH_ITER(hh, p->threads, a, tmp) r->threads[r->nthreads++] = a->a;
+    qsort(r->threads, r->nthreads, sizeof *r->threads, by_tid);
+    return 0;
+}
+
+/* The last program-end mark, by time (the later in the file on a tie). */
+static bool find_program_end(const struct rs_trace *t, size_t *index)
+{
+    bool found = false;
+    for (size_t i = 0; i < t->nmarks; i++) {
+        if (t->marks[i].kind != RS_MARK_PROGRAM_END)
+            continue;
+        if (!found || t->marks[i].time >= t->marks[*index].time)
+            *index = i;
+        found = true;
+    }
+    return found;
+}
+
 int rs_replay_run(const struct rs_trace *t, struct rs_replay *out)
 {
     memset(out, 0, sizeof *out);
-    struct rs_live_set live = {0};
-    int rc = replay_pass(t, &live, out, UINT64_MAX);
-    if (rc == 0) {
-        out->live_blocks = live.blocks;
-        out->live_bytes = live.bytes;
-        rc = group_by_stack(&live, &out->leaks, &out->nleaks);
+    struct pass p = {.track_threads = true};
+    out->has_program_end = find_program_end(t, &out->program_end_mark);
+    if (out->has_program_end) {
+        p.has_mark = true;
+        p.mark_time = t->marks[out->program_end_mark].time;
     }
-    rs_live_clear(&live);
+    int rc = replay_pass(t, &p, out, UINT64_MAX);
+    if (rc == 0 && p.has_mark && !p.mark_taken) { /* no event after the mark */
+        p.mark_taken = true;
+        rc = take_point(&p, p.mark_time, false, &out->program_end);
+        mark_live(&p.live);
+    }
+    if (rc == 0) {
+        out->live_blocks = p.live.blocks;
+        out->live_bytes = p.live.bytes;
+        rc = take_point(&p, out->last_time, false, &out->end);
+    }
+    if (rc == 0)
+        rc = totals_by_stack(&out->end, &out->leaks, &out->nleaks);
+    if (rc == 0)
+        rc = collect_activity(&p, out);
+    if (rc == 0 && out->has_program_end)
+        rc = take_point(&p, out->last_time, true, &out->survivors);
+    if (rc == 0 && out->has_program_end) {
+        const struct rs_live_point *pe = &out->program_end, *sv = &out->survivors;
+        out->teardown_freed_blocks = pe->blocks > sv->blocks ? pe->blocks - sv->blocks : 0;
+        out->teardown_freed_bytes = pe->bytes > sv->bytes ? pe->bytes - sv->bytes : 0;
+    }
+    free_activity(&p);
+    rs_live_clear(&p.live);
     if (rc == 0) {
         /* Again up to the peak: the merge order is deterministic, so the same events lead
          * to the same live set, which is cheaper than copying it at every new peak. */
         struct rs_replay again = {0};
-        rc = replay_pass(t, &live, &again, out->peak_event);
+        struct pass q = {.has_mark = p.has_mark, .mark_time = p.mark_time, .mark_taken = true};
+        rc = replay_pass(t, &q, &again, out->peak_event);
         if (rc == 0)
-            rc = group_by_stack(&live, &out->at_peak, &out->nat_peak);
-        rs_live_clear(&live);
+            rc = take_point(&q, out->peak_time, false, &out->peak);
+        if (rc == 0)
+            rc = totals_by_stack(&out->peak, &out->at_peak, &out->nat_peak);
+        rs_live_clear(&q.live);
     }
     if (rc != 0)
         rs_replay_free(out);
     return rc;
+}
+
+static void free_point(struct rs_live_point *pt)
+{
+    free(pt->groups);
+    memset(pt, 0, sizeof *pt);
 }
 
 void rs_replay_free(struct rs_replay *r)
@@ -212,4 +415,26 @@ void rs_replay_free(struct rs_replay *r)
     free(r->at_peak);
     r->leaks = r->at_peak = NULL;
     r->nleaks = r->nat_peak = 0;
+    free_point(&r->end);
+    free_point(&r->peak);
+    free_point(&r->program_end);
+    free_point(&r->survivors);
+    free(r->threads);
+    r->threads = NULL;
+    r->nthreads = 0;
+}
+
+const struct rs_thread_activity *rs_replay_thread(const struct rs_replay *r, uint32_t tid)
+{
+    size_t lo = 0, hi = r->nthreads;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->threads[mid].tid == tid)
+            return &r->threads[mid];
+        if (r->threads[mid].tid < tid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }

@@ -1,5 +1,6 @@
 /* Replays a trace's events in time order over a live set: totals, the peak, and what was
- * live at exit and at the peak, by allocation stack.
+ * live at the end of the trace, at the program-end mark (RS_MARK_PROGRAM_END) and at the
+ * peak, by allocation stack and allocating thread.
  *
  * Sampled allocations stand for more than themselves: one with size S and weight W counts
  * as W bytes and round(W / S) blocks (at least 1; 1 when S is 0). Frees of a sampled block
@@ -9,10 +10,42 @@
 
 #include "trace_model.h"
 
+/* A stackless block allocated after the program-end mark (interpreter teardown), kept
+ * apart from those allocated before it (interpreter start-up). */
+#define RS_GROUP_AFTER_PROGRAM_END 1u
+
 struct rs_stack_total {
     uint32_t stack_id;
     uint64_t blocks;
     uint64_t bytes;
+    uint32_t flags;           /* RS_GROUP_* */
+};
+
+/* Blocks live at one point with the same allocation stack and allocating thread. */
+struct rs_live_group {
+    uint32_t stack_id;
+    uint32_t tid;
+    uint32_t flags;           /* RS_GROUP_* */
+    uint64_t blocks;
+    uint64_t bytes;
+};
+
+struct rs_live_point {
+    bool valid;
+    uint64_t time;            /* ns since trace start (end: the last event's) */
+    uint64_t blocks;
+    uint64_t bytes;
+    struct rs_live_group *groups; /* by stack id, then tid, then flags */
+    size_t ngroups;
+};
+
+/* What one thread did over the whole trace. */
+struct rs_thread_activity {
+    uint32_t tid;
+    uint64_t allocs;          /* blocks it allocated (estimated when sampled) */
+    uint64_t alloc_bytes;
+    uint64_t frees;           /* blocks it freed */
+    uint64_t freed_bytes;
 };
 
 struct rs_replay {
@@ -39,15 +72,34 @@ struct rs_replay {
     uint64_t first_time;
     uint64_t last_time;
 
-    /* By bytes, then blocks, descending. */
-    struct rs_stack_total *leaks;
+    /* By bytes, then blocks, descending; all threads. */
+    struct rs_stack_total *leaks;   /* live at the end of the trace */
     size_t nleaks;
     struct rs_stack_total *at_peak;
     size_t nat_peak;
+
+    /* The same, by stack and thread. */
+    struct rs_live_point end;
+    struct rs_live_point peak;
+    /* At the last RS_MARK_PROGRAM_END mark (by time): the events up to its time replayed,
+     * none after. Valid when the trace has one. */
+    bool has_program_end;
+    size_t program_end_mark;  /* its index in the trace's marks */
+    struct rs_live_point program_end;
+    /* Of the blocks live at the mark, those still live at the end of the trace, and
+     * counts of those gone by then. */
+    struct rs_live_point survivors;
+    uint64_t teardown_freed_blocks;
+    uint64_t teardown_freed_bytes;
+
+    struct rs_thread_activity *threads; /* by tid, ascending; threads with events */
+    size_t nthreads;
 };
 
 /* Returns 0, or -1 when out of memory. */
 int rs_replay_run(const struct rs_trace *t, struct rs_replay *out);
 void rs_replay_free(struct rs_replay *r);
+
+const struct rs_thread_activity *rs_replay_thread(const struct rs_replay *r, uint32_t tid);
 
 #endif

@@ -23,9 +23,35 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/* leak_here (native_leak.c:19) | leak_here (in libfoo.so) | libfoo.so+0x1234 | 0x7f12... */
+/* A Python file as shown: its base name, with the directory's when the base name alone
+ * says little (__init__.py, __main__.py). */
+static void put_python_file(FILE *out, const char *path)
+{
+    const char *b = base_name(path);
+    if (b != path && (strcmp(b, "__init__.py") == 0 || strcmp(b, "__main__.py") == 0)) {
+        const char *d = b - 1; /* the slash */
+        while (d > path && d[-1] != '/')
+            d--;
+        b = d;
+    }
+    put_str(out, b);
+}
+
+/* leak_here (native_leak.c:19) | leak_here (in libfoo.so) | libfoo.so+0x1234 | 0x7f12...
+ * Python: handle (cache_leak.py:22) | <python code #7> */
 static void put_frame(FILE *out, const struct rs_frame *f)
 {
+    if (f->python) {
+        put_str(out, f->function ? f->function : "?");
+        if (f->file) {
+            fputs(" (", out);
+            put_python_file(out, f->file);
+            if (f->line > 0)
+                fprintf(out, ":%d", f->line);
+            fputc(')', out);
+        }
+        return;
+    }
     if (f->function) {
         put_str(out, f->function);
     } else if (f->module) {
@@ -47,11 +73,27 @@ static void put_frame(FILE *out, const struct rs_frame *f)
     }
 }
 
-static void put_section(FILE *out, const char *title, const struct rs_report_stack *stacks,
-                        size_t shown, size_t total)
+static void put_amount(FILE *out, uint64_t blocks, uint64_t bytes)
 {
     char a[RS_NUM_BUF], b[RS_NUM_BUF];
-    fprintf(out, "\n%s, by stack", title);
+    fprintf(out, "%s block%s, %s bytes", rs_fmt_count(a, blocks), blocks == 1 ? "" : "s",
+            rs_fmt_count(b, bytes));
+    if (bytes >= 1000)
+        fprintf(out, " (%s)", rs_fmt_bytes(a, bytes));
+}
+
+static const char *no_stack_text(const struct rs_report *r, uint32_t flags)
+{
+    if (!r->python)
+        return "(no stack recorded)";
+    return flags & RS_GROUP_AFTER_PROGRAM_END ? "(no stack: interpreter teardown)"
+                                              : "(no stack: interpreter start-up)";
+}
+
+static void put_title(FILE *out, const char *title, const char *by, size_t shown, size_t total)
+{
+    char a[RS_NUM_BUF];
+    fprintf(out, "\n%s, by %s", title, by);
     if (total == 0) {
         fputs(": none\n", out);
         return;
@@ -59,15 +101,24 @@ static void put_section(FILE *out, const char *title, const struct rs_report_sta
     if (shown < total)
         fprintf(out, " (top %zu of %s)", shown, rs_fmt_count(a, total));
     fputs(":\n", out);
+}
+
+static void put_stacks(FILE *out, const struct rs_report *r, const char *title,
+                       const struct rs_report_stack *stacks, size_t shown, size_t total)
+{
+    put_title(out, title, "stack", shown, total);
     for (size_t i = 0; i < shown; i++) {
         const struct rs_report_stack *s = &stacks[i];
-        fprintf(out, "#%-3zu %s block%s, %s bytes", i + 1, rs_fmt_count(a, s->total->blocks),
-                s->total->blocks == 1 ? "" : "s", rs_fmt_count(b, s->total->bytes));
-        if (s->total->bytes >= 1000)
-            fprintf(out, " (%s)", rs_fmt_bytes(a, s->total->bytes));
+        fprintf(out, "#%-3zu ", i + 1);
+        put_amount(out, s->total->blocks, s->total->bytes);
+        if (s->runtime_why) {
+            fputs("  [", out);
+            put_str(out, s->runtime_why);
+            fputc(']', out);
+        }
         fputc('\n', out);
         if (s->total->stack_id == RS_STACK_ID_NONE) {
-            fputs("     (no stack recorded)\n", out);
+            fprintf(out, "     %s\n", no_stack_text(r, s->total->flags));
             continue;
         }
         if (!s->known) {
@@ -84,6 +135,39 @@ static void put_section(FILE *out, const char *title, const struct rs_report_sta
         if (s->frames.omitted)
             fprintf(out, "     ... %zu more frame%s\n", s->frames.omitted,
                     s->frames.omitted == 1 ? "" : "s");
+    }
+}
+
+static void put_lines(FILE *out, const struct rs_report *r, const char *title,
+                      const struct rs_report_section *s)
+{
+    put_title(out, title, "Python line", s->nlines_shown, s->nlines);
+    for (size_t i = 0; i < s->nlines_shown; i++) {
+        const struct rs_report_line *l = &s->lines[i];
+        fprintf(out, "#%-3zu ", i + 1);
+        put_amount(out, l->blocks, l->bytes);
+        fputs("  ", out);
+        switch (l->kind) {
+        case RS_LINE_PYTHON:
+            put_frame(out, l->frame);
+            break;
+        case RS_LINE_NATIVE:
+            put_frame(out, l->frame);
+            fputs("  [native]", out);
+            break;
+        case RS_LINE_NO_STACK:
+            fputs(no_stack_text(r, l->flags), out);
+            break;
+        case RS_LINE_UNKNOWN_STACK:
+            fputs("(stacks not in the trace)", out);
+            break;
+        case RS_LINE_NO_FRAMES:
+            fputs("(no frames outside refscope and the allocator)", out);
+            break;
+        }
+        if (l->stacks > 1)
+            fprintf(out, "  (%zu stacks)", l->stacks);
+        fputc('\n', out);
     }
 }
 
@@ -113,6 +197,11 @@ static void put_header(FILE *out, const struct rs_report *r)
             fputc(' ', out);
             put_text(out, &h->argv[i]);
         }
+        fputc('\n', out);
+    }
+    if (t->py.present) {
+        fputs("python: ", out);
+        put_text(out, &t->py.version);
         fputc('\n', out);
     }
     switch (r->status) {
@@ -161,27 +250,77 @@ static void put_events(FILE *out, const struct rs_report *r)
     fprintf(out, "peak: %s live in %s block%s at %s\n", rs_fmt_bytes(a, p->peak_bytes),
             rs_fmt_count(b, p->peak_blocks), p->peak_blocks == 1 ? "" : "s",
             rs_fmt_duration(c, p->peak_time));
-    fprintf(out, "%s: %s block%s, %s bytes, from %s stack%s\n",
-            r->status == RS_TRACE_COMPLETE ? "leaked at exit" : "live at end of trace",
-            rs_fmt_count(a, p->live_blocks), p->live_blocks == 1 ? "" : "s",
-            rs_fmt_count(b, p->live_bytes), rs_fmt_count(c, p->nleaks),
-            p->nleaks == 1 ? "" : "s");
+    if (r->filtered) {
+        fputs("thread filter: only blocks allocated by ", out);
+        for (size_t i = 0; i < r->nthreads; i++) {
+            const struct rs_text *name = rs_thread_name(r->threads[i]);
+            fputs(i ? ", " : "", out);
+            if (name)
+                put_text(out, name);
+            else
+                fputs("thread", out);
+            fprintf(out, " (tid %u)", (unsigned)r->threads[i]->tid);
+        }
+        fputc('\n', out);
+    }
+    const struct rs_report_section *lk = &r->leaked;
+    const char *what = r->program_end || r->status == RS_TRACE_COMPLETE ? "leaked at exit"
+                                                                         : "live at end of trace";
+    fprintf(out, "%s: %s block%s, %s bytes, from %s stack%s", what, rs_fmt_count(a, lk->blocks),
+            lk->blocks == 1 ? "" : "s", rs_fmt_count(b, lk->bytes), rs_fmt_count(c, lk->ntotals),
+            lk->ntotals == 1 ? "" : "s");
+    if (r->program_end) {
+        fputs(": live when the program finished (", out);
+        put_str(out, rs_program_end_name(r->program_end));
+        fprintf(out, ", at %s); %s block%s (%s) %s freed by interpreter teardown afterwards",
+                rs_fmt_duration(a, r->program_end->time), rs_fmt_count(b, r->teardown_freed_blocks),
+                r->teardown_freed_blocks == 1 ? "" : "s", rs_fmt_bytes(c, r->teardown_freed_bytes),
+                r->teardown_freed_blocks == 1 ? "was" : "were");
+    }
+    fputc('\n', out);
+    if (lk->runtime_blocks)
+        fprintf(out, "kept by the C runtime, not counted: %s block%s, %s bytes\n",
+                rs_fmt_count(a, lk->runtime_blocks), lk->runtime_blocks == 1 ? "" : "s",
+                rs_fmt_count(b, lk->runtime_bytes));
+    const struct rs_report_section *et = &r->end_of_trace;
+    if (et->present) {
+        fprintf(out, "still live at end of trace: %s block%s, %s bytes, from %s stack%s",
+                rs_fmt_count(a, et->blocks), et->blocks == 1 ? "" : "s",
+                rs_fmt_count(b, et->bytes), rs_fmt_count(c, et->ntotals),
+                et->ntotals == 1 ? "" : "s");
+        if (et->runtime_blocks)
+            fprintf(out, " (and %s kept by the C runtime)", rs_fmt_count(d, et->runtime_blocks));
+        fputc('\n', out);
+    }
+}
+
+static const struct rs_report_thread_total *thread_total(const struct rs_report_section *s,
+                                                         uint32_t tid)
+{
+    for (size_t i = 0; i < s->nthreads; i++) {
+        if (s->threads[i].tid == tid)
+            return &s->threads[i];
+    }
+    return NULL;
 }
 
 static void put_threads(FILE *out, const struct rs_report *r)
 {
-    const struct rs_trace *t = r->trace;
-    char a[RS_NUM_BUF];
-    if (!t->nthreads)
+    char a[RS_NUM_BUF], b[RS_NUM_BUF], c[RS_NUM_BUF], d[RS_NUM_BUF];
+    if (!r->nthreads)
         return;
-    fputs("\nThreads:\n  tid        events  name\n", out);
-    for (size_t i = 0; i < t->nthreads; i++) {
+    fprintf(out, "\nThreads:\n  %-8s %10s %12s %14s %14s  name\n", "tid", "events",
+            "allocations", "leaked blocks", "leaked bytes");
+    for (size_t i = 0; i < r->nthreads; i++) {
         const struct rs_trace_thread *th = r->threads[i];
-        if (!th)
-            continue;
-        fprintf(out, "  %-8u %8s  ", (unsigned)th->tid, rs_fmt_count(a, th->nevents));
-        if (th->name.len)
-            put_text(out, &th->name);
+        const struct rs_thread_activity *act = rs_replay_thread(&r->replay, th->tid);
+        const struct rs_report_thread_total *lk = thread_total(&r->leaked, th->tid);
+        fprintf(out, "  %-8u %10s %12s %14s %14s  ", (unsigned)th->tid,
+                rs_fmt_count(a, th->nevents), rs_fmt_count(b, act ? act->allocs : 0),
+                rs_fmt_count(c, lk ? lk->blocks : 0), rs_fmt_count(d, lk ? lk->bytes : 0));
+        const struct rs_text *name = rs_thread_name(th);
+        if (name)
+            put_text(out, name);
         else
             fputc('-', out);
         if (th->flags & RS_THREAD_MAIN)
@@ -226,10 +365,21 @@ void rs_report_write_text(const struct rs_report *r, FILE *out)
 {
     put_header(out, r);
     put_events(out, r);
-    bool complete = r->status == RS_TRACE_COMPLETE;
-    put_section(out, complete ? "Leaked at exit" : "Live at end of trace", r->leaks, r->nleaks,
-                r->replay.nleaks);
-    put_section(out, "Live at peak", r->at_peak, r->nat_peak, r->replay.nat_peak);
+    const char *leaked = r->program_end || r->status == RS_TRACE_COMPLETE ? "Leaked at exit"
+                                                                          : "Live at end of trace";
+    const struct rs_report_section *lk = &r->leaked, *pk = &r->at_peak, *et = &r->end_of_trace;
+    if (r->python)
+        put_lines(out, r, leaked, lk);
+    put_stacks(out, r, leaked, lk->stacks, lk->nstacks, lk->ntotals);
+    if (r->python)
+        put_lines(out, r, "Live at peak", pk);
+    put_stacks(out, r, "Live at peak", pk->stacks, pk->nstacks, pk->ntotals);
+    if (et->present)
+        put_stacks(out, r, "Still live at end of trace (after teardown)", et->stacks,
+                   et->nstacks, et->ntotals);
+    if (lk->nruntime_totals)
+        put_stacks(out, r, "Kept by the C runtime (not counted)", lk->runtime_stacks,
+                   lk->nruntime_stacks, lk->nruntime_totals);
     put_threads(out, r);
     put_marks_and_notes(out, r);
 }

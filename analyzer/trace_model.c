@@ -116,6 +116,7 @@ void rs_trace_free(struct rs_trace *t)
     HASH_ITER(hh, t->threads, th, tht) {
         HASH_DEL(t->threads, th);
         rs_text_clear(&th->name);
+        rs_text_clear(&th->py_name);
         free(th->events);
         free(th);
     }
@@ -131,6 +132,9 @@ void rs_trace_free(struct rs_trace *t)
         rs_trace_module_map_free(m);
     }
     t->open_map = NULL;
+    rs_trace_python_free(t);
+    rs_snapshots_free(t->snapshots);
+    t->snapshots = NULL;
     for (size_t i = 0; i < t->nnotes; i++)
         rs_text_clear(&t->notes[i].text);
     free(t->notes);

@@ -46,7 +46,10 @@ struct rs_trace_thread {
     uint32_t tid;
     uint32_t flags;             /* RS_THREAD_*, from the latest THREAD record */
     bool named;                 /* a THREAD record was seen */
-    struct rs_text name;        /* latest name */
+    struct rs_text name;        /* latest name from the OS (THREAD records without
+                                 * RS_THREAD_PYTHON_NAME) */
+    bool has_py_name;           /* a THREAD record with RS_THREAD_PYTHON_NAME was seen */
+    struct rs_text py_name;     /* latest name as Python's threading module knows it */
     size_t order;               /* first appearance in the file, for stable output */
     struct rs_trace_event *events;
     size_t nevents;
@@ -107,6 +110,34 @@ struct rs_trace_end {
     uint64_t reason;            /* rs_end_reason */
 };
 
+/* Python records (RS_TAG_PY_*): what the code ids and (code id, offset) pairs of Python
+ * frames in stacks mean. Decoded by trace_records_py.c. */
+struct rs_trace_py_interp {
+    bool present;
+    struct rs_text version;     /* Py_GetVersion() */
+    uint64_t hexversion;        /* major << 16 | minor << 8 | micro */
+    uint64_t flags;             /* RS_PY_* */
+};
+
+struct rs_trace_py_code {
+    uint64_t id;
+    struct rs_text filename;
+    struct rs_text qualname;
+    uint64_t first_line;
+    UT_hash_handle hh;
+};
+
+struct rs_trace_py_line_key {
+    uint64_t code;
+    uint64_t offset;
+};
+
+struct rs_trace_py_line {
+    struct rs_trace_py_line_key key;
+    uint64_t line;              /* 0: unknown */
+    UT_hash_handle hh;
+};
+
 struct rs_trace_header {
     uint16_t version_major;
     uint16_t version_minor;
@@ -151,9 +182,18 @@ struct rs_trace {
     struct rs_trace_mark *marks;
     size_t nmarks, marks_cap;
     struct rs_trace_end end;
+    struct rs_trace_py_interp py;       /* the latest PY_INTERP record */
+    struct rs_trace_py_code *py_codes;  /* by id */
+    struct rs_trace_py_line *py_lines;  /* by (code id, offset) */
+    struct rs_snapshots *snapshots;     /* object-graph snapshots found (snap_index.h); NULL
+                                         * when the trace has none */
 };
 
 struct rs_trace *rs_trace_new(const char *name);
+/* Frees what the Python records left in `t` (trace_records_py.c). */
+void rs_trace_python_free(struct rs_trace *t);
+/* Frees the snapshot index (snap_index.c). */
+void rs_snapshots_free(struct rs_snapshots *s);
 void rs_trace_free(struct rs_trace *t);
 void rs_trace_module_map_free(struct rs_trace_module_map *m);
 

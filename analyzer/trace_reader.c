@@ -192,6 +192,7 @@ static enum rs_read_status read_records(const uint8_t *data, size_t at,
         .tid = ch->tid,
         .time = ch->base_time,
         .addr = 0,
+        .base = data,
     };
     uint8_t here = RS_REC_IN_META;
     if (ch->tid != RS_CHUNK_TID_META) {
@@ -204,6 +205,7 @@ static enum rs_read_status read_records(const uint8_t *data, size_t at,
     struct rs_cursor c = {payload, payload + ch->payload_len};
     while (c.p < c.end) {
         uint64_t rec_at = (uint64_t)(c.p - data);
+        ctx.rec_at = rec_at;
         uint8_t tag = *c.p++;
         const struct rs_record_handler *h = rs_record_handler(tag);
         const char *why = NULL;

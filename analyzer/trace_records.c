@@ -1,5 +1,8 @@
 #include "trace_records.h"
 
+#include "trace_records_py.h"
+#include "snap_records.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,9 +148,20 @@ static int decode_thread(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor
     if (tid == RS_CHUNK_TID_META)
         CORRUPT("thread record for tid 0");
     struct rs_trace_thread *th = rs_trace_thread_get(ctx->trace, tid);
-    if (!th || !rs_text_set(&th->name, name, len))
+    if (!th)
         return RS_REC_NOMEM;
-    th->flags = flags;
+    if (flags & RS_THREAD_PYTHON_NAME) {
+        /* Python's name for the thread: kept beside the OS name, and the flags the OS
+         * records gave (main, exited) stay. */
+        if (!rs_text_set(&th->py_name, name, len))
+            return RS_REC_NOMEM;
+        th->has_py_name = true;
+        th->flags |= flags;
+    } else {
+        if (!rs_text_set(&th->name, name, len))
+            return RS_REC_NOMEM;
+        th->flags = flags | (th->flags & RS_THREAD_PYTHON_NAME);
+    }
     th->named = true;
     return RS_REC_OK;
 }
@@ -333,6 +347,16 @@ static const struct rs_record_handler handlers[256] = {
     [RS_TAG_END] = {decode_end, RS_REC_ANYWHERE},
     [RS_TAG_NOTE] = {decode_note, RS_REC_ANYWHERE},
     [RS_TAG_MARK] = {decode_mark, RS_REC_ANYWHERE},
+
+    /* Python records (trace_records_py.c) */
+    [RS_TAG_PY_INTERP] = {rs_decode_py_interp, RS_REC_ANYWHERE},
+    [RS_TAG_PY_CODE] = {rs_decode_py_code, RS_REC_ANYWHERE},
+    [RS_TAG_PY_LINE] = {rs_decode_py_line, RS_REC_ANYWHERE},
+
+    /* Object-graph snapshots (snap_records.c): indexed here, decoded on demand */
+    [RS_TAG_SNAP_BEGIN] = {rs_decode_snap_begin, RS_REC_IN_META},
+    [RS_TAG_SNAP_TYPE... RS_TAG_SNAP_ROOT] = {rs_decode_snap_content, RS_REC_IN_META},
+    [RS_TAG_SNAP_END] = {rs_decode_snap_end, RS_REC_IN_META},
 
     /* 0x80-0xBF Python records and 0xC0-0xFF snapshot records: decoders go here. Until
      * then they are skipped by their length. */

@@ -13,6 +13,8 @@ struct rs_chunk_ctx {
     struct rs_trace_thread *thread; /* NULL in the metadata chunk */
     uint64_t time;                  /* time of the previous event (starts at base_time) */
     uint64_t addr;                  /* address of the previous event (starts at 0) */
+    const uint8_t *base;            /* the file's first byte: offsets of records */
+    uint64_t rec_at;                /* file offset of the record being decoded (its tag) */
 };
 
 enum rs_record_result {

@@ -180,6 +180,7 @@ enum rs_thread_flags {
     RS_THREAD_MAIN = 1 << 0,
     RS_THREAD_EXITED = 1 << 1,
     RS_THREAD_PYTHON_NAME = 1 << 2, /* name as Python's threading module knows it */
+    RS_THREAD_REFSCOPE = 1 << 3,    /* one of refscope's own threads (writer, Python poller) */
 };
 
 enum rs_end_reason {

@@ -19,6 +19,7 @@ RS_HIDDEN pid_t rs_pid;
 RS_HIDDEN uint64_t rs_start_ns;
 RS_HIDDEN RS_TLS int rs_tl_busy;
 RS_HIDDEN RS_TLS int rs_tl_passthrough;
+RS_HIDDEN RS_TLS bool rs_tl_shim_thread;
 
 RS_HIDDEN void rs_malloc_hooks_init(void);
 

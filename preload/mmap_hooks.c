@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "shim.h"
 
+#include "owned_blocks.h"
 #include "rs_trace_format.h"
 
 #include <dlfcn.h>
@@ -21,8 +22,15 @@ static void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 
 static void *mmap_impl(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    if (!rs_recording())
-        return raw_mmap(addr, len, prot, flags, fd, off);
+    if (!rs_recording()) {
+        void *p = raw_mmap(addr, len, prot, flags, fd, off);
+        /* the shim's helpers (libunwind's caches) map memory too, and unmap it later
+         * outside the shim: remember it as the shim's */
+        if (p != MAP_FAILED && (flags & MAP_ANONYMOUS) && rs_tl_busy && !rs_tl_passthrough &&
+            atomic_load_explicit(&rs_state, memory_order_relaxed) == RS_STATE_ACTIVE)
+            rs_owned_add(p);
+        return p;
+    }
     uint64_t before = rs_now_ns();
     void *p = raw_mmap(addr, len, prot, flags, fd, off);
     if (p == MAP_FAILED)
@@ -46,7 +54,7 @@ RS_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_
 
 RS_EXPORT int munmap(void *addr, size_t len)
 {
-    if (rs_recording())
+    if (!rs_owned_remove(addr) && rs_recording_frees())
         rs_record_munmap(addr, len, rs_now_ns());
     return (int)syscall(SYS_munmap, addr, len);
 }

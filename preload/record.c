@@ -42,10 +42,10 @@ void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t 
     if (py_room > 2 * rs_cfg.stack_depth)
         py_room = 2 * rs_cfg.stack_depth;
     n += rs_py_capture_current(python_domain, words + n, py_room);
-    if (python_domain && ring && !ring->python_seen) {
-        ring->python_seen = true; /* a new Python thread: learn its name while it lives */
+    /* A new Python thread: learn its name while it lives. Asked twice, because a thread
+     * allocates before threading registers it (Thread._bootstrap_inner). */
+    if (python_domain && ring && ring->python_allocs < 1000 && (++ring->python_allocs == 1 || ring->python_allocs == 200))
         rs_py_request_resolve();
-    }
     uint32_t stack = rs_stack_intern(ring, words, n);
     push((uint8_t)(RS_TAG_ALLOC | kind), time ? time : rs_now_ns(), addr, size, stack);
     rs_tl_busy--;

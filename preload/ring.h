@@ -59,7 +59,7 @@ struct rs_ring {
     uint32_t tid;
     pthread_t thread;
     uint32_t thread_flags;
-    bool python_seen;     /* a Python-domain allocation was seen on this thread */
+    uint32_t python_allocs; /* Python-domain allocations seen on this thread (saturates) */
     char name[RS_THREAD_NAME_MAX];
     _Atomic uint32_t name_seq;
 

@@ -54,6 +54,8 @@ extern RS_HIDDEN uint64_t rs_start_ns;        /* CLOCK_MONOTONIC at trace start 
 /* Set while the shim itself runs on this thread: allocations it makes (or that libunwind,
  * dlsym, the writer make for it) are not recorded, and re-entry cannot recurse. */
 extern RS_HIDDEN RS_TLS int rs_tl_busy;
+/* Set on refscope's own threads, so reports can tell them from the program's. */
+extern RS_HIDDEN RS_TLS bool rs_tl_shim_thread;
 
 static inline uint64_t rs_now_ns(void)
 {

@@ -200,8 +200,10 @@ static uint64_t drain_ring(struct rs_ring *r)
 /* How often an idle ring's thread is checked for being alive. */
 #define LIVENESS_CHECK_NS (100 * 1000 * 1000)
 
-static bool thread_is_gone(struct rs_ring *r, uint64_t now)
+static bool thread_is_gone(struct rs_ring *r, uint64_t now, bool final)
 {
+    if (final) /* the last round: every thread that is gone gets its exit recorded */
+        return (pid_t)r->tid != rs_gettid() && syscall(SYS_tgkill, rs_pid, r->tid, 0) != 0 && errno == ESRCH;
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     if (head != r->last_head_seen) {
         r->last_head_seen = head;
@@ -247,7 +249,7 @@ static bool round_locked(bool final, int end_reason)
         uint64_t n = drain_ring(r);
         if (n > r->capacity / 2)
             busy = true;
-        if (st == RS_RING_ACTIVE && !final && n == 0 && thread_is_gone(r, now)) {
+        if (st == RS_RING_ACTIVE && n == 0 && thread_is_gone(r, now, final)) {
             drain_ring(r); /* whatever it pushed before it went */
             st = RS_RING_RETIRING;
         }
@@ -322,6 +324,7 @@ static void *writer_main(void *unused)
 {
     (void)unused;
     rs_tl_busy = 1; /* nothing this thread allocates is the program's */
+    rs_tl_shim_thread = true;
     prctl(PR_SET_NAME, "refscope-writer", 0, 0, 0);
     uint64_t sleep_ns = BUSY_SLEEP_NS;
     while (!atomic_load(&writer_stop) && atomic_load(&rs_state) == RS_STATE_ACTIVE) {

@@ -101,6 +101,10 @@ bool rs_py_api_init(void)
     SYM(PyObject_SetAttrString, "PyObject_SetAttrString");
     SYM(PyObject_CallFunctionObjArgs, "PyObject_CallFunctionObjArgs");
     SYM(PyObject_Call, "PyObject_Call");
+    SYM(PyObject_Malloc, "PyObject_Malloc");
+    SYM(PyObject_Free, "PyObject_Free");
+    SYM(PyMem_Malloc, "PyMem_Malloc");
+    SYM(PyMem_Free, "PyMem_Free");
     SYM(PyTuple_New, "PyTuple_New");
     SYM(PyDict_New, "PyDict_New");
     SYM(PyCFunction_NewEx, "PyCFunction_NewEx");

@@ -46,6 +46,10 @@ struct rs_py_api {
     int (*PyObject_SetAttrString)(PyObject *, const char *, PyObject *);
     PyObject *(*PyObject_CallFunctionObjArgs)(PyObject *, ...);
     PyObject *(*PyObject_Call)(PyObject *, PyObject *, PyObject *);
+    void *(*PyObject_Malloc)(size_t);
+    void (*PyObject_Free)(void *);
+    void *(*PyMem_Malloc)(size_t);
+    void (*PyMem_Free)(void *);
     PyObject *(*PyTuple_New)(ssize_t);
     PyObject *(*PyDict_New)(void);
     PyObject *(*PyCFunction_NewEx)(PyMethodDef *, PyObject *, PyObject *);

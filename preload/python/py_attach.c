@@ -208,6 +208,7 @@ static void *poll_main(void *unused)
 {
     (void)unused;
     rs_tl_busy = 1;
+    rs_tl_shim_thread = true;
     prctl(PR_SET_NAME, "refscope-python", 0, 0, 0);
     /* 200 us at first (the interpreter starts in milliseconds), slower for programs that
      * initialize Python late, if ever. */

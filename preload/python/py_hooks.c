@@ -9,13 +9,23 @@ struct chain {
     int domain;
 };
 
+/* One chain per domain from the constructor, and a second one should start-up replace the
+ * first (PYTHONMALLOC): a chain struct is never reused, so an allocator that wrapped the
+ * first one (tracemalloc does) can never be made to call itself. */
 static struct chain obj_chain = {.kind = RS_ALLOC_PY_OBJ, .domain = RS_PYMEM_DOMAIN_OBJ};
 static struct chain mem_chain = {.kind = RS_ALLOC_PY_MEM, .domain = RS_PYMEM_DOMAIN_MEM};
+static struct chain obj_chain_again = {.kind = RS_ALLOC_PY_OBJ, .domain = RS_PYMEM_DOMAIN_OBJ};
+static struct chain mem_chain_again = {.kind = RS_ALLOC_PY_MEM, .domain = RS_PYMEM_DOMAIN_MEM};
 static bool installed_early;
+/* Set while probing whether an allocation in this domain still reaches our hook. */
+static RS_TLS int probing_domain = -1;
+static RS_TLS bool probe_reached;
 
 static void *hook_malloc(void *ctx, size_t size)
 {
     struct chain *c = ctx;
+    if (RS_UNLIKELY(probing_domain == c->domain))
+        probe_reached = true;
     rs_tl_passthrough++;
     void *p = c->below.malloc(c->below.ctx, size);
     rs_tl_passthrough--;
@@ -74,22 +84,30 @@ void rs_py_hooks_install(void)
     installed_early = !rs_py.Py_IsInitialized();
 }
 
-static bool still_ours(struct chain *c)
+/* Whether an allocation in the domain still passes through one of our hooks: start-up may
+ * have replaced them (PYTHONMALLOC, -X dev) or wrapped them (-X tracemalloc), and only the
+ * first needs them installed again. GIL held. */
+static bool still_reached(int domain)
 {
-    PyMemAllocatorEx now;
-    rs_py.PyMem_GetAllocator(c->domain, &now);
-    return now.malloc == hook_malloc && now.ctx == c;
+    probing_domain = domain;
+    probe_reached = false;
+    void *p = domain == RS_PYMEM_DOMAIN_OBJ ? rs_py.PyObject_Malloc(1) : rs_py.PyMem_Malloc(1);
+    probing_domain = -1;
+    if (p)
+        domain == RS_PYMEM_DOMAIN_OBJ ? rs_py.PyObject_Free(p) : rs_py.PyMem_Free(p);
+    return probe_reached;
 }
 
 bool rs_py_hooks_verify(void)
 {
     bool reinstalled = false;
-    struct chain *chains[] = {&obj_chain, &mem_chain};
-    for (int i = 0; i < 2; i++) {
-        if (!still_ours(chains[i])) {
-            install(chains[i]);
-            reinstalled = true;
-        }
+    if (!still_reached(RS_PYMEM_DOMAIN_OBJ)) {
+        install(&obj_chain_again);
+        reinstalled = true;
+    }
+    if (!still_reached(RS_PYMEM_DOMAIN_MEM)) {
+        install(&mem_chain_again);
+        reinstalled = true;
     }
     if (reinstalled)
         installed_early = false;

@@ -192,6 +192,25 @@ static void report_files(void)
     run(ARGS("report", "bad.rsc"), &r);
     CHECK_EQ_U64(r.code, 1);
     CHECK_STR(r.err, want);
+
+    /* --native and --thread */
+    run(ARGS("report", "good.rsc", "--native"), &r);
+    CHECK_EQ_U64(r.code, 0);
+    CHECK_CONTAINS(r.out, "leaked at exit: 1 block, 1,234 bytes, from 1 stack\n");
+    run(ARGS("report", "good.rsc", "--thread=7"), &r);
+    CHECK_EQ_U64(r.code, 0);
+    CHECK_CONTAINS(r.out, "thread filter: only blocks allocated by thread (tid 7)\n");
+    CHECK_CONTAINS(r.out, "leaked at exit: 1 block, 1,234 bytes, from 1 stack\n");
+    run(ARGS("report", "good.rsc", "--thread", "8"), &r);
+    CHECK_EQ_U64(r.code, 2);
+    CHECK_STR(r.out, "");
+    CHECK_CONTAINS(r.err, "refscope: report: no thread in the trace matches '8'");
+    run(ARGS("report", "good.rsc", "--thread"), &r);
+    CHECK_EQ_U64(r.code, 2);
+    CHECK_CONTAINS(r.err, "--thread needs a tid or a thread name");
+    run(ARGS("report", "--help"), &r);
+    CHECK_CONTAINS(r.out, "--native");
+    CHECK_CONTAINS(r.out, "--thread T");
 }
 
 static void run_command(void)

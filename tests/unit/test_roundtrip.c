@@ -2,6 +2,7 @@
  * and compare field by field. */
 #include "test_util.h"
 #include "trace_builder.h"
+#include "report.h"
 #include "trace_reader.h"
 
 #include <stdlib.h>
@@ -203,8 +204,12 @@ static void check_trace(const struct rs_trace *t, size_t file_size)
         CHECK_EQ_U64(ev->stack_id, e->stack_id);
     }
 
-    /* threads: latest name and flags win */
-    CHECK(t100->named && text_is(&t100->name, "renamed", 7));
+    /* threads: latest name and flags win; a name from Python is kept beside the OS's and
+     * preferred for display */
+    CHECK(t100->named && text_is(&t100->name, "main", 4));
+    CHECK(t100->has_py_name && text_is(&t100->py_name, "renamed", 7));
+    CHECK(rs_thread_name(t100) == &t100->py_name);
+    CHECK(rs_thread_name(t200) == &t200->name);
     CHECK_EQ_U64(t100->flags, RS_THREAD_MAIN | RS_THREAD_PYTHON_NAME);
     CHECK(text_is(&t200->name, odd_name, strlen(odd_name)));
     CHECK_EQ_U64(t200->flags, RS_THREAD_EXITED);

@@ -1,0 +1,926 @@
+#include "snap_analyze.h"
+
+#include "rs_uthash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- names ---------------------------------------------------------------------- */
+
+const char *rs_type_display(const char *name, bool short_name)
+{
+    if (short_name) {
+        const char *dot = strrchr(name, '.');
+        return dot && dot[1] ? dot + 1 : name;
+    }
+    if (strncmp(name, "builtins.", 9) == 0 && name[9])
+        return name + 9;
+    return name;
+}
+
+bool rs_type_matches(const char *name, const char *spec)
+{
+    if (strcmp(name, spec) == 0 || strcmp(rs_type_display(name, false), spec) == 0)
+        return true;
+    size_t n = strlen(name), s = strlen(spec);
+    return s && s < n && name[n - s - 1] == '.' && strcmp(name + n - s, spec) == 0;
+}
+
+static bool is_gc(const struct rs_snap_graph *g, uint32_t v)
+{
+    return (g->flags[v] & (RS_NODE_GC_TRACKED | RS_NODE_SYNTHETIC)) == RS_NODE_GC_TRACKED;
+}
+
+/* ---- types ------------------------------------------------------------------------ */
+
+static const struct rs_snap_graph *sort_graph;
+
+static int by_type_name(const void *a, const void *b)
+{
+    const uint32_t *x = a, *y = b;
+    return strcmp(sort_graph->strings + sort_graph->types[*x].name,
+                  sort_graph->strings + sort_graph->types[*y].name);
+}
+
+static int by_count_desc(const void *a, const void *b)
+{
+    const struct rs_type_stat *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    if (x->size != y->size)
+        return x->size > y->size ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Type index -> group of equal names (two classes may share a qualified name). */
+static uint32_t *type_groups(const struct rs_snap_graph *g, uint32_t *ngroups)
+{
+    uint32_t *idx = malloc((size_t)g->ntypes * sizeof *idx);
+    uint32_t *grp = malloc((size_t)g->ntypes * sizeof *grp);
+    if (!idx || !grp) {
+        free(idx);
+        free(grp);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < g->ntypes; i++)
+        idx[i] = i;
+    sort_graph = g;
+    rs_qsort(idx, g->ntypes, sizeof *idx, by_type_name);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < g->ntypes; i++) {
+        if (i == 0 || strcmp(g->strings + g->types[idx[i]].name,
+                             g->strings + g->types[idx[i - 1]].name) != 0)
+            n++;
+        grp[idx[i]] = n - 1;
+    }
+    free(idx);
+    *ngroups = n;
+    return grp;
+}
+
+/* Retained size of each group: for every object of the group, what it retains, unless a
+ * dominator of it is of the same group (whose share already covers it). One walk of the
+ * dominator tree, counting the group's objects on the current path. */
+static int retained_by_group(const struct rs_snap_graph *g, const struct rs_snap_domtree *d,
+                             const uint32_t *grp, uint32_t ngroups, uint64_t *out)
+{
+    uint32_t count = d->count;
+    uint32_t *off = calloc((size_t)count + 2, sizeof *off);
+    uint32_t *child = malloc(((size_t)count + 1) * sizeof *child);
+    uint32_t *onpath = calloc(ngroups ? ngroups : 1, sizeof *onpath);
+    struct { uint32_t node, next; } *stack = malloc(((size_t)count + 1) * sizeof *stack);
+    if (!off || !child || !onpath || !stack) {
+        free(off);
+        free(child);
+        free(onpath);
+        free(stack);
+        return -1;
+    }
+    for (uint32_t i = 0; i < count; i++)
+        off[d->idom[i] + 1]++;
+    for (uint32_t i = 0; i <= count; i++)
+        off[i + 1] += off[i];
+    for (uint32_t i = 0; i < count; i++) /* fill, using off[p] as a cursor */
+        child[off[d->idom[i]]++] = i;
+    for (uint32_t i = count + 1; i > 0; i--) /* off[p] moved to the end: shift back */
+        off[i] = off[i - 1];
+    off[0] = 0;
+    size_t sp = 0;
+    stack[sp++] = (typeof(*stack)){count, off[count]};
+    while (sp) {
+        uint32_t p = stack[sp - 1].node;
+        if (stack[sp - 1].next < off[p + 1]) {
+            uint32_t c = child[stack[sp - 1].next++];
+            uint32_t v = d->order[c];
+            if (is_gc(g, v)) {
+                uint32_t k = grp[g->type[v]];
+                if (onpath[k]++ == 0)
+                    out[k] += d->retained[c];
+            }
+            stack[sp++] = (typeof(*stack)){c, off[c]};
+            continue;
+        }
+        sp--;
+        if (p != count) {
+            uint32_t v = d->order[p];
+            if (is_gc(g, v))
+                onpath[grp[g->type[v]]]--;
+        }
+    }
+    free(off);
+    free(child);
+    free(onpath);
+    free(stack);
+    return 0;
+}
+
+int rs_snap_type_stats(const struct rs_snap_graph *g, const struct rs_snap_domtree *d,
+                       struct rs_type_stat **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    uint32_t ngroups;
+    uint32_t *grp = type_groups(g, &ngroups);
+    struct rs_type_stat *st = calloc(ngroups ? ngroups : 1, sizeof *st);
+    uint64_t *ret = d ? calloc(ngroups ? ngroups : 1, sizeof *ret) : NULL;
+    if (!grp || !st || (d && !ret))
+        goto nomem;
+    for (uint32_t i = 0; i < g->ntypes; i++) {
+        struct rs_type_stat *s = &st[grp[i]];
+        s->name = g->strings + g->types[i].name;
+        if (g->types[i].flags & (RS_SNAPTYPE_FINALIZER | RS_SNAPTYPE_LEGACY_DEL))
+            s->finalizer = true;
+    }
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (!is_gc(g, v))
+            continue;
+        struct rs_type_stat *s = &st[grp[g->type[v]]];
+        s->count++;
+        s->size += rs_snap_size(g, v);
+    }
+    if (d && retained_by_group(g, d, grp, ngroups, ret))
+        goto nomem;
+    size_t w = 0;
+    for (uint32_t i = 0; i < ngroups; i++) {
+        if (!st[i].count)
+            continue;
+        st[w] = st[i];
+        st[w].retained = ret ? ret[i] : 0;
+        w++;
+    }
+    rs_qsort(st, w, sizeof *st, by_count_desc);
+    free(grp);
+    free(ret);
+    *out = st;
+    *n = w;
+    return 0;
+nomem:
+    free(grp);
+    free(st);
+    free(ret);
+    return -1;
+}
+
+int rs_snap_full_domtree(struct rs_snap_graph *g, struct rs_snap_domtree *d)
+{
+    memset(d, 0, sizeof *d);
+    size_t n = g->n ? g->n : 1;
+    uint32_t *in_all = malloc(n * sizeof *in_all);
+    uint8_t *kind = malloc(n);
+    uint32_t *starts = malloc(n * sizeof *starts);
+    uint8_t *mark = calloc(n, 1);
+    uint32_t *comp = NULL, *rep = NULL;
+    int rc = -1;
+    if (!in_all || !kind || !starts || !mark)
+        goto out;
+    rs_snap_in_degrees(g, in_all, NULL);
+    rs_snap_root_kinds(g, in_all, kind);
+    free(in_all);
+    in_all = NULL;
+    size_t ns = 0;
+    for (uint32_t v = 0; v < g->n; v++) { /* modules and threads first */
+        if (kind[v] == RS_SROOT_MODULE || kind[v] == RS_SROOT_THREAD)
+            starts[ns++] = v;
+    }
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (kind[v] == RS_SROOT_C)
+            starts[ns++] = v;
+    }
+    free(kind);
+    kind = NULL;
+    if (rs_snap_reach(g, starts, ns, mark, 1, 0))
+        goto out;
+    /* What no root reaches: one start per component, sources first. */
+    for (uint32_t v = 0; v < g->n; v++)
+        mark[v] = !mark[v];
+    uint32_t ncomp;
+    comp = malloc(n * sizeof *comp);
+    if (!comp || rs_snap_scc(g, mark, comp, &ncomp))
+        goto out;
+    rep = malloc((ncomp ? ncomp : 1) * sizeof *rep);
+    if (!rep)
+        goto out;
+    for (uint32_t c = 0; c < ncomp; c++)
+        rep[c] = RS_SNAP_NONE;
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (comp[v] != RS_SNAP_NONE && rep[comp[v]] == RS_SNAP_NONE)
+            rep[comp[v]] = v;
+    }
+    for (uint32_t c = ncomp; c > 0; c--)
+        starts[ns++] = rep[c - 1];
+    free(comp);
+    comp = NULL;
+    free(mark);
+    mark = NULL;
+    rc = rs_snap_dominators(g, starts, ns, d);
+out:
+    free(in_all);
+    free(kind);
+    free(starts);
+    free(mark);
+    free(comp);
+    free(rep);
+    return rc;
+}
+
+/* ---- growth ----------------------------------------------------------------------- */
+
+bool rs_growth_is_suspect(const uint64_t *count, size_t n)
+{
+    if (n < 3)
+        return false;
+    bool nondecreasing = true;
+    for (size_t i = 1; i < n; i++) {
+        if (count[i] < count[i - 1])
+            nondecreasing = false;
+    }
+    if (nondecreasing && count[n - 1] > count[0])
+        return true;
+    size_t run = 1; /* snapshots at the end, strictly increasing */
+    while (run < n && count[n - run] > count[n - run - 1])
+        run++;
+    return run >= 3;
+}
+
+struct row_ref {
+    char *key;               /* type name or site text */
+    size_t row;
+    UT_hash_handle hh;
+};
+
+struct stack_ref {
+    uint32_t stack;
+    size_t row;
+    UT_hash_handle hh;
+};
+
+struct growth_ctx {
+    const struct rs_trace *t;
+    struct rs_snap_source *src;
+    struct rs_site_names *names;
+    struct rs_growth *gr;
+    struct rs_notes *notes;
+    size_t *order;           /* checkpoint k -> snapshot number in gr->snaps */
+    struct row_ref *types_by_name, *sites_by_name;
+    struct stack_ref *sites_by_stack;
+    size_t types_cap, sites_cap;
+    char *err;
+    size_t errcap;
+};
+
+static struct rs_growth_row *new_row(struct rs_growth_row **rows, size_t *n, size_t *cap,
+                                     size_t nsnaps, const char *key, size_t *index)
+{
+    if (!rs_grow((void **)rows, cap, *n, sizeof **rows))
+        return NULL;
+    struct rs_growth_row *r = &(*rows)[*n];
+    memset(r, 0, sizeof *r);
+    r->key = strdup(key);
+    r->count = calloc(nsnaps, sizeof *r->count);
+    r->size = calloc(nsnaps, sizeof *r->size);
+    if (!r->key || !r->count || !r->size) {
+        free(r->key);
+        free(r->count);
+        free(r->size);
+        return NULL;
+    }
+    *index = (*n)++;
+    return r;
+}
+
+static long find_row(struct row_ref **by, struct rs_growth_row **rows, size_t *n, size_t *cap,
+                     size_t nsnaps, const char *key)
+{
+    struct row_ref *ref = NULL;
+    HASH_FIND_STR(*by, key, ref);
+    if (ref)
+        return (long)ref->row;
+    ref = calloc(1, sizeof *ref);
+    size_t index;
+    if (!ref || !new_row(rows, n, cap, nsnaps, key, &index)) {
+        free(ref);
+        return -1;
+    }
+    ref->key = (*rows)[index].key;
+    ref->row = index;
+    HASH_ADD_KEYPTR(hh, *by, ref->key, strlen(ref->key), ref);
+    return (long)index;
+}
+
+static int growth_checkpoint(void *arg, size_t k, const struct rs_site_map *live)
+{
+    struct growth_ctx *C = arg;
+    struct rs_growth *gr = C->gr;
+    size_t s = C->order[k];
+    struct rs_snap_graph g;
+    int rc = rs_snap_load(&g, gr->snaps[s], C->src, 0, C->err, C->errcap);
+    if (rc)
+        return rc;
+    rs_snap_add_notes(&g, C->notes);
+    uint32_t ngroups;
+    uint32_t *grp = type_groups(&g, &ngroups);
+    long *rowof = calloc(g.ntypes ? g.ntypes : 1, sizeof *rowof);
+    if (!grp || !rowof)
+        goto nomem;
+    for (uint32_t i = 0; i < g.ntypes; i++) {
+        rowof[i] = find_row(&C->types_by_name, &gr->types, &gr->ntypes, &C->types_cap,
+                            gr->nsnaps, g.strings + g.types[i].name);
+        if (rowof[i] < 0)
+            goto nomem;
+    }
+    for (uint32_t v = 0; v < g.n; v++) {
+        if (!is_gc(&g, v))
+            continue;
+        uint64_t size = rs_snap_size(&g, v);
+        struct rs_growth_row *r = &gr->types[rowof[g.type[v]]];
+        r->count[s]++;
+        r->size[s] += size;
+        if (!live || !C->names)
+            continue;
+        uint32_t stack = rs_site_of(&g, live, v);
+        struct stack_ref *sr = NULL;
+        HASH_FIND(hh, C->sites_by_stack, &stack, sizeof stack, sr);
+        if (!sr) {
+            const struct rs_site_name *nm = rs_site_name(C->names, stack);
+            sr = calloc(1, sizeof *sr);
+            if (!nm || !sr) {
+                free(sr);
+                goto nomem;
+            }
+            long row = find_row(&C->sites_by_name, &gr->sites, &gr->nsites, &C->sites_cap,
+                                gr->nsnaps, nm->text);
+            if (row < 0) {
+                free(sr);
+                goto nomem;
+            }
+            gr->sites[row].site = nm;
+            gr->sites[row].stack_id = stack;
+            sr->stack = stack;
+            sr->row = (size_t)row;
+            HASH_ADD(hh, C->sites_by_stack, stack, sizeof sr->stack, sr);
+        }
+        gr->sites[sr->row].count[s]++;
+        gr->sites[sr->row].size[s] += size;
+    }
+    free(grp);
+    free(rowof);
+    rs_snap_graph_free(&g);
+    return 0;
+nomem:
+    free(grp);
+    free(rowof);
+    rs_snap_graph_free(&g);
+    snprintf(C->err, C->errcap, "out of memory");
+    return -2;
+}
+
+static const struct rs_snap_info **time_sort_snaps;
+
+static int by_snap_time(const void *a, const void *b)
+{
+    const struct rs_snap_info *x = time_sort_snaps[*(const size_t *)a];
+    const struct rs_snap_info *y = time_sort_snaps[*(const size_t *)b];
+    return x->time < y->time ? -1 : x->time > y->time;
+}
+
+int rs_growth_build(const struct rs_trace *t, struct rs_snap_source *src,
+                    struct rs_site_names *names, struct rs_growth *gr, struct rs_notes *notes,
+                    char *err, size_t errcap)
+{
+    memset(gr, 0, sizeof *gr);
+    size_t n = rs_snap_count_complete(t);
+    struct growth_ctx C = {t, src, names, gr, notes, NULL, NULL, NULL, NULL, 0, 0, err, errcap};
+    uint64_t *times = NULL;
+    int rc = -2;
+    gr->snaps = calloc(n ? n : 1, sizeof *gr->snaps);
+    C.order = calloc(n ? n : 1, sizeof *C.order);
+    times = calloc(n ? n : 1, sizeof *times);
+    if (!gr->snaps || !C.order || !times) {
+        snprintf(err, errcap, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; t->snapshots && i < t->snapshots->n; i++) {
+        if (t->snapshots->v[i].complete)
+            gr->snaps[gr->nsnaps++] = &t->snapshots->v[i];
+    }
+    /* The series is in file order; the replay needs times in order. */
+    for (size_t i = 0; i < n; i++)
+        C.order[i] = i;
+    time_sort_snaps = gr->snaps;
+    rs_qsort(C.order, n, sizeof *C.order, by_snap_time);
+    for (size_t i = 0; i < n; i++)
+        times[i] = gr->snaps[C.order[i]]->time;
+    gr->have_sites = names && t->nevents > 0;
+    if (gr->have_sites) {
+        rc = rs_sites_pass(t, times, n, growth_checkpoint, &C);
+        if (rc == -2 && !err[0])
+            snprintf(err, errcap, "out of memory");
+    } else {
+        rc = 0;
+        for (size_t k = 0; k < n && rc == 0; k++)
+            rc = growth_checkpoint(&C, k, NULL);
+    }
+    for (size_t i = 0; rc == 0 && i < gr->ntypes; i++)
+        gr->types[i].suspect = rs_growth_is_suspect(gr->types[i].count, gr->nsnaps);
+    for (size_t i = 0; rc == 0 && i < gr->nsites; i++)
+        gr->sites[i].suspect = rs_growth_is_suspect(gr->sites[i].count, gr->nsnaps);
+out:;
+    struct row_ref *r, *rt;
+    HASH_ITER(hh, C.types_by_name, r, rt) {
+        HASH_DEL(C.types_by_name, r);
+        free(r);
+    }
+    HASH_ITER(hh, C.sites_by_name, r, rt) {
+        HASH_DEL(C.sites_by_name, r);
+        free(r);
+    }
+    struct stack_ref *s, *st;
+    HASH_ITER(hh, C.sites_by_stack, s, st) {
+        HASH_DEL(C.sites_by_stack, s);
+        free(s);
+    }
+    free(C.order);
+    free(times);
+    if (rc)
+        rs_growth_free(gr);
+    return rc;
+}
+
+static void free_rows(struct rs_growth_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].key);
+        free(rows[i].count);
+        free(rows[i].size);
+    }
+    free(rows);
+}
+
+void rs_growth_free(struct rs_growth *gr)
+{
+    free_rows(gr->types, gr->ntypes);
+    free_rows(gr->sites, gr->nsites);
+    free(gr->snaps);
+    memset(gr, 0, sizeof *gr);
+}
+
+/* ---- backrefs ---------------------------------------------------------------------- */
+
+void rs_chain_free(struct rs_chain *c)
+{
+    free(c->nodes);
+    memset(c, 0, sizeof *c);
+}
+
+int rs_snap_backref_chain(const struct rs_snap_graph *g, const uint8_t *root_kind,
+                          const uint32_t *targets, size_t ntargets, unsigned max_depth,
+                          struct rs_chain *chain)
+{
+    memset(chain, 0, sizeof *chain);
+    chain->target = RS_SNAP_NONE;
+    if (!g->n || !ntargets)
+        return 0;
+    uint32_t *parent = malloc((size_t)g->n * sizeof *parent);
+    uint32_t *queue = malloc((size_t)g->n * sizeof *queue);
+    if (!parent || !queue) {
+        free(parent);
+        free(queue);
+        return -1;
+    }
+    memset(parent, 0xFF, (size_t)g->n * sizeof *parent);
+    size_t head = 0, tail = 0;
+    for (size_t i = 0; i < ntargets; i++) {
+        uint32_t t = targets[i];
+        if (t < g->n && parent[t] == RS_SNAP_NONE) {
+            parent[t] = t;
+            queue[tail++] = t;
+        }
+    }
+    uint32_t found = RS_SNAP_NONE, held = RS_SNAP_NONE;
+    unsigned depth = 0;
+    while (head < tail && found == RS_SNAP_NONE) {
+        size_t layer_end = tail;
+        for (; head < layer_end; head++) {
+            uint32_t v = queue[head];
+            uint8_t k = root_kind[v];
+            if (k == RS_SROOT_MODULE || k == RS_SROOT_THREAD) {
+                found = v;
+                break;
+            }
+            if (k == RS_SROOT_C && held == RS_SNAP_NONE)
+                held = v;
+            if (max_depth && depth >= max_depth)
+                continue;
+            for (uint32_t e = g->in_off[v]; e < g->in_off[v + 1]; e++) {
+                uint32_t p = g->src[e];
+                if (parent[p] == RS_SNAP_NONE) {
+                    parent[p] = v;
+                    queue[tail++] = p;
+                }
+            }
+        }
+        depth++;
+    }
+    uint32_t root = found != RS_SNAP_NONE ? found : held;
+    int rc = 0;
+    if (root != RS_SNAP_NONE) {
+        size_t len = 1;
+        for (uint32_t x = root; parent[x] != x; x = parent[x])
+            len++;
+        chain->nodes = malloc(len * sizeof *chain->nodes);
+        if (!chain->nodes) {
+            rc = -1;
+        } else {
+            uint32_t x = root;
+            for (size_t i = 0; i < len; i++, x = parent[x])
+                chain->nodes[i] = x;
+            chain->n = len;
+            chain->root_kind = root_kind[root];
+            chain->target = chain->nodes[len - 1];
+        }
+    }
+    free(parent);
+    free(queue);
+    return rc;
+}
+
+/* ---- cycles ------------------------------------------------------------------------ */
+
+const char *rs_cycle_class_name(enum rs_cycle_class c)
+{
+    switch (c) {
+    case RS_CYCLE_UNCOLLECTABLE: return "uncollectable";
+    case RS_CYCLE_LEAKED: return "leaked";
+    case RS_CYCLE_GARBAGE: return "garbage";
+    default: return "?";
+    }
+}
+
+void rs_cycles_free(struct rs_cycles *c)
+{
+    for (size_t i = 0; i < c->ngroups; i++) {
+        free(c->groups[i].types);
+        free(c->groups[i].sites);
+        free(c->groups[i].example);
+    }
+    free(c->groups);
+    free(c->leaked);
+    memset(c, 0, sizeof *c);
+}
+
+/* The gc.garbage lists: lists whose every reference (at least one) is to an object of
+ * gc.garbage. Their references do not make those objects reachable for this analysis. */
+static void mark_garbage_lists(const struct rs_snap_graph *g, uint8_t *mark, uint8_t bit)
+{
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (!g->out_len[v] || strcmp(rs_snap_type_name(g, v), "builtins.list") != 0)
+            continue;
+        bool all = true;
+        for (uint32_t e = g->out_start[v]; e < g->out_start[v] + g->out_len[v] && all; e++)
+            all = (g->flags[g->dst[e]] & RS_NODE_IN_GC_GARBAGE) != 0;
+        if (all)
+            mark[v] |= bit;
+    }
+}
+
+static uint64_t fnv(uint64_t h, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        h ^= (v >> (8 * i)) & 0xFF;
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+struct member_key {
+    uint64_t type_hash;
+    uint32_t site;
+    uint32_t node;
+};
+
+static int by_member_key(const void *a, const void *b)
+{
+    const struct member_key *x = a, *y = b;
+    if (x->type_hash != y->type_hash)
+        return x->type_hash < y->type_hash ? -1 : 1;
+    return x->site < y->site ? -1 : x->site > y->site;
+}
+
+static int add_item(struct rs_count_item **items, size_t *n, const char *name, uint32_t site,
+                    uint64_t size, bool by_site)
+{
+    for (size_t i = 0; i < *n; i++) {
+        struct rs_count_item *it = &(*items)[i];
+        if (by_site ? it->site == site : strcmp(it->name, name) == 0) {
+            it->count++;
+            it->size += size;
+            return 0;
+        }
+    }
+    size_t cap = *n; /* grown one at a time: groups have few types and sites */
+    struct rs_count_item *p = realloc(*items, (cap + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    *items = p;
+    p[*n] = (struct rs_count_item){name, site, 1, size};
+    (*n)++;
+    return 0;
+}
+
+static int by_item_count(const void *a, const void *b)
+{
+    const struct rs_count_item *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    if (x->size != y->size)
+        return x->size > y->size ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static int by_group(const void *a, const void *b)
+{
+    const struct rs_cycle_group *x = a, *y = b;
+    if (x->cls != y->cls)
+        return x->cls < y->cls ? -1 : 1;
+    if (x->size != y->size)
+        return x->size > y->size ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+struct leaked_key {
+    const char *name;
+    uint32_t site;
+    UT_hash_handle hh;
+    size_t index;
+};
+
+/* Is v the interpreter's own, though it looks leaked: allocated where no Python code ran
+ * (interpreter start-up, the frozen import machinery), or at an unknown place? */
+static bool internal_site(const uint32_t *site, struct rs_site_names *names, uint32_t v)
+{
+    if (!site)
+        return false;
+    if (site[v] == RS_SITE_UNKNOWN)
+        return true;
+    if (!names)
+        return false;
+    const struct rs_site_name *n = rs_site_name(names, site[v]);
+    return !n || n->internal;
+}
+
+int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
+                   struct rs_site_names *names, bool show_all, struct rs_cycles *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = g->n ? g->n : 1;
+    enum { REACH = 1, SKIP = 2, INSET = 4, HELD = 8, INTERP = 16, OWNEXT = 32 };
+    uint8_t *mark = calloc(n, 1);
+    uint32_t *in_gc = malloc(n * sizeof *in_gc);
+    uint32_t *starts = malloc(n * sizeof *starts);
+    uint32_t *comp = malloc(n * sizeof *comp);
+    uint8_t *set = calloc(n, 1);
+    uint32_t *coff = NULL, *members = NULL;
+    struct member_key *keys = NULL;
+    struct leaked_key *leaked_by = NULL;
+    int rc = -1;
+    if (!mark || !in_gc || !starts || !comp || !set || !g->has_edges)
+        goto out;
+
+    /* Reachable from a module or a thread's frame, gc.garbage aside. */
+    mark_garbage_lists(g, mark, SKIP);
+    size_t ns = 0;
+    for (size_t i = 0; i < g->nroots; i++) {
+        if (g->roots[i].node != RS_SNAP_NONE)
+            starts[ns++] = g->roots[i].node;
+    }
+    if (rs_snap_reach(g, starts, ns, mark, REACH, SKIP))
+        goto out;
+    rs_snap_in_degrees(g, NULL, in_gc);
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (!(mark[v] & REACH) && is_gc(g, v) && !(g->flags[v] & RS_NODE_IMMORTAL)) {
+            set[v] = 1;
+            out->unreachable++;
+        }
+    }
+    /* Held by the interpreter: reached from types, frozen or immortal objects. */
+    ns = 0;
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (g->flags[v] & (RS_NODE_TYPE | RS_NODE_FROZEN | RS_NODE_IMMORTAL | RS_NODE_MODULE))
+            starts[ns++] = v;
+    }
+    if (rs_snap_reach(g, starts, ns, mark, INTERP, 0))
+        goto out;
+    /* Kept alive from outside the recorded objects: what has references no recorded
+     * GC-tracked object accounts for (the collector's gc_refs > 0), and what that reaches
+     * among the unreachable. */
+    ns = 0;
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (set[v] && g->refcnt[v] > in_gc[v]) {
+            mark[v] |= OWNEXT;
+            starts[ns++] = v;
+        }
+        if (!set[v])
+            mark[v] |= HELD; /* outside the set: not walked */
+    }
+    if (rs_snap_reach(g, starts, ns, mark, HELD, 0))
+        goto out;
+    free(in_gc);
+    in_gc = NULL;
+
+    uint32_t ncomp;
+    if (rs_snap_scc(g, set, comp, &ncomp))
+        goto out;
+    coff = calloc((size_t)ncomp + 2, sizeof *coff);
+    members = malloc((out->unreachable ? out->unreachable : 1) * sizeof *members);
+    if (!coff || !members)
+        goto out;
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (comp[v] != RS_SNAP_NONE)
+            coff[comp[v] + 2]++;
+    }
+    for (uint32_t c = 2; c <= ncomp + 1; c++)
+        coff[c] += coff[c - 1];
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (comp[v] != RS_SNAP_NONE)
+            members[coff[comp[v] + 1]++] = v;
+    }
+    /* members of c: [coff[c], coff[c + 1]) */
+
+    size_t leaked_cap = 0;
+    size_t keys_cap = 0;
+    for (uint32_t c = 0; c < ncomp; c++) {
+        uint32_t *mem = members + coff[c];
+        uint32_t nm = coff[c + 1] - coff[c];
+        bool cycle = nm > 1;
+        if (nm == 1) {
+            uint32_t v = mem[0];
+            for (uint32_t e = g->out_start[v]; e < g->out_start[v] + g->out_len[v]; e++)
+                cycle = cycle || g->dst[e] == v;
+        }
+        bool garbage = false, ownext = false, held = false, interp = false, internal = true;
+        uint64_t size = 0;
+        for (uint32_t i = 0; i < nm; i++) {
+            uint32_t v = mem[i];
+            garbage = garbage || (g->flags[v] & RS_NODE_IN_GC_GARBAGE);
+            ownext = ownext || (mark[v] & OWNEXT);
+            held = held || (mark[v] & HELD);
+            interp = interp || (mark[v] & INTERP);
+            internal = internal && internal_site(site, names, v);
+            size += rs_snap_size(g, v);
+        }
+        enum rs_cycle_class cls;
+        if (garbage)
+            cls = RS_CYCLE_UNCOLLECTABLE;
+        else if (held && !ownext)
+            continue; /* kept alive by a leaked object: counted with it */
+        else if (ownext)
+            cls = RS_CYCLE_LEAKED;
+        else
+            cls = RS_CYCLE_GARBAGE;
+        if (cls == RS_CYCLE_LEAKED && !show_all && (interp || internal)) {
+            out->suppressed_objects += nm;
+            continue;
+        }
+        if (!cycle) {
+            if (cls != RS_CYCLE_LEAKED)
+                continue; /* freed with the cycle that refers to it */
+            uint32_t v = mem[0];
+            const char *name = rs_snap_type_name(g, v);
+            uint32_t s = site ? site[v] : RS_SITE_UNKNOWN;
+            struct leaked_key *lk = NULL;
+            for (lk = leaked_by; lk; lk = lk->hh.next) {
+                if (lk->site == s && strcmp(lk->name, name) == 0)
+                    break;
+            }
+            if (!lk) {
+                if (!rs_grow((void **)&out->leaked, &leaked_cap, out->nleaked,
+                             sizeof *out->leaked))
+                    goto out;
+                lk = calloc(1, sizeof *lk);
+                if (!lk)
+                    goto out;
+                lk->name = name;
+                lk->site = s;
+                lk->index = out->nleaked;
+                out->leaked[out->nleaked++] = (struct rs_count_item){name, s, 0, 0};
+                HASH_ADD(hh, leaked_by, name, sizeof lk->name, lk);
+            }
+            out->leaked[lk->index].count++;
+            out->leaked[lk->index].size += size;
+            out->leaked_objects++;
+            out->leaked_size += size;
+            continue;
+        }
+        /* A cycle: its signature is its class, size, and its members' types and sites. */
+        if (nm > keys_cap) {
+            struct member_key *k = realloc(keys, (size_t)nm * sizeof *k);
+            if (!k)
+                goto out;
+            keys = k;
+            keys_cap = nm;
+        }
+        for (uint32_t i = 0; i < nm; i++)
+            keys[i] = (struct member_key){str_hash(rs_snap_type_name(g, mem[i])),
+                                          site ? site[mem[i]] : RS_SITE_UNKNOWN, mem[i]};
+        rs_qsort(keys, nm, sizeof *keys, by_member_key);
+        uint64_t key = fnv(fnv(UINT64_C(0xcbf29ce484222325), cls), nm);
+        for (uint32_t i = 0; i < nm; i++)
+            key = fnv(fnv(key, keys[i].type_hash), keys[i].site);
+        out->in_cycles[cls] += nm;
+        out->ncycles[cls]++;
+        out->size[cls] += size;
+        struct rs_cycle_group *grp = NULL;
+        for (size_t i = 0; i < out->ngroups; i++) {
+            if (out->groups[i].key == key) {
+                grp = &out->groups[i];
+                break;
+            }
+        }
+        if (!grp) {
+            struct rs_cycle_group *p = realloc(out->groups, (out->ngroups + 1) * sizeof *p);
+            if (!p)
+                goto out;
+            out->groups = p;
+            grp = &out->groups[out->ngroups++];
+            memset(grp, 0, sizeof *grp);
+            grp->key = key;
+            grp->cls = cls;
+            grp->members = nm;
+            grp->nexample = nm < 64 ? nm : 64;
+            grp->example = malloc(grp->nexample * sizeof *grp->example);
+            if (!grp->example)
+                goto out;
+            memcpy(grp->example, mem, grp->nexample * sizeof *grp->example);
+        }
+        grp->cycles++;
+        grp->objects += nm;
+        grp->size += size;
+        for (uint32_t i = 0; i < nm; i++) {
+            uint32_t v = mem[i];
+            const struct rs_snap_type *ty = &g->types[g->type[v]];
+            if (ty->flags & (RS_SNAPTYPE_FINALIZER | RS_SNAPTYPE_LEGACY_DEL))
+                grp->finalizer = true;
+            uint64_t sz = rs_snap_size(g, v);
+            uint32_t s = site ? site[v] : RS_SITE_UNKNOWN;
+            if (add_item(&grp->types, &grp->ntypes, rs_snap_type_name(g, v), s, sz, false) ||
+                add_item(&grp->sites, &grp->nsites, rs_snap_type_name(g, v), s, sz, true))
+                goto out;
+        }
+    }
+    for (size_t i = 0; i < out->ngroups; i++) {
+        rs_qsort(out->groups[i].types, out->groups[i].ntypes, sizeof *out->groups[i].types,
+              by_item_count);
+        rs_qsort(out->groups[i].sites, out->groups[i].nsites, sizeof *out->groups[i].sites,
+              by_item_count);
+    }
+    rs_qsort(out->groups, out->ngroups, sizeof *out->groups, by_group);
+    rs_qsort(out->leaked, out->nleaked, sizeof *out->leaked, by_item_count);
+    rc = 0;
+out:;
+    struct leaked_key *lk, *lt;
+    HASH_ITER(hh, leaked_by, lk, lt) {
+        HASH_DEL(leaked_by, lk);
+        free(lk);
+    }
+    free(mark);
+    free(in_gc);
+    free(starts);
+    free(comp);
+    free(set);
+    free(coff);
+    free(members);
+    free(keys);
+    if (rc)
+        rs_cycles_free(out);
+    return rc;
+}

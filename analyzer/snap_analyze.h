@@ -1,0 +1,139 @@
+/* What the snapshot commands compute, apart from how they print it: type statistics,
+ * growth between snapshots, backreference chains and unreachable cycles. */
+#ifndef REFSCOPE_SNAP_ANALYZE_H
+#define REFSCOPE_SNAP_ANALYZE_H
+
+#include "snap_algo.h"
+#include "snap_sites.h"
+
+/* Display name of a type: "builtins." dropped ("list"), the rest as recorded
+ * ("__main__.Connection"); with `short_name`, the last dotted component only. */
+const char *rs_type_display(const char *name, bool short_name);
+/* Does `spec` name the type: the whole name, its display name, or its last components
+ * ("Connection", "mod.Outer.Inner" matched by "Outer.Inner")? */
+bool rs_type_matches(const char *name, const char *spec);
+
+/* ---- types ------------------------------------------------------------------------- */
+
+struct rs_type_stat {
+    const char *name;        /* in the graph's strings */
+    uint64_t count;
+    uint64_t size;
+    uint64_t retained;       /* with a dominator tree: bytes freed if all of them went */
+    bool finalizer;          /* __del__ / tp_finalize / tp_del */
+};
+
+/* GC-tracked objects (as objgraph.typestats counts them) by type name, most numerous
+ * first. `d` may be NULL (no retained sizes). Returns 0, -1 when out of memory. */
+int rs_snap_type_stats(const struct rs_snap_graph *g, const struct rs_snap_domtree *d,
+                       struct rs_type_stat **out, size_t *n);
+
+/* The dominator tree of the whole snapshot: the super-root refers to every module,
+ * thread frame and C-held object, then to what none of them reaches (in topological
+ * order), so every object has a retained size. */
+int rs_snap_full_domtree(struct rs_snap_graph *g, struct rs_snap_domtree *d);
+
+/* ---- growth ------------------------------------------------------------------------ */
+
+struct rs_growth_row {
+    char *key;               /* type name or site text */
+    uint64_t *count;         /* per snapshot */
+    uint64_t *size;
+    bool suspect;            /* grows steadily */
+    uint32_t stack_id;       /* sites: a stack of the site */
+    const struct rs_site_name *site;
+};
+
+struct rs_growth {
+    const struct rs_snap_info **snaps; /* complete snapshots, in time order */
+    size_t nsnaps;
+    struct rs_growth_row *types;
+    size_t ntypes;
+    struct rs_growth_row *sites;
+    size_t nsites;
+    bool have_sites;         /* the trace has allocation events */
+};
+
+/* Loads every complete snapshot in turn (objects only). Returns 0, -1 corrupt, -2 out of
+ * memory (message in err). names may be NULL (no sites). */
+int rs_growth_build(const struct rs_trace *t, struct rs_snap_source *src,
+                    struct rs_site_names *names, struct rs_growth *out, struct rs_notes *notes,
+                    char *err, size_t errcap);
+void rs_growth_free(struct rs_growth *gr);
+/* Steady growth over the whole series (at least 3 snapshots, never decreasing, net
+ * increase), or over its last 3 or more snapshots (strictly increasing). */
+bool rs_growth_is_suspect(const uint64_t *count, size_t n);
+
+/* ---- backrefs ---------------------------------------------------------------------- */
+
+struct rs_chain {
+    uint32_t *nodes;         /* root first, the object last */
+    size_t n;
+    uint8_t root_kind;       /* RS_SROOT_* of nodes[0] (NONE: no chain found) */
+    uint32_t target;         /* the object the chain leads to (a representative) */
+};
+
+/* The shortest chain from a module or a thread's frame to one of `targets` (BFS on the
+ * reversed references, from all targets at once), at most max_depth references long (0:
+ * no limit); when none, the shortest from an object held from C. Needs the reverse edges.
+ * Returns 0 (chain->n == 0: none found), -1 out of memory. */
+int rs_snap_backref_chain(const struct rs_snap_graph *g, const uint8_t *root_kind,
+                          const uint32_t *targets, size_t ntargets, unsigned max_depth,
+                          struct rs_chain *chain);
+void rs_chain_free(struct rs_chain *c);
+
+/* ---- cycles ------------------------------------------------------------------------ */
+
+enum rs_cycle_class {
+    RS_CYCLE_UNCOLLECTABLE = 0, /* holds an object of gc.garbage */
+    RS_CYCLE_LEAKED = 1,        /* kept alive by references no recorded object holds */
+    RS_CYCLE_GARBAGE = 2,       /* the collector would free it */
+    RS_CYCLE_CLASSES = 3,
+};
+const char *rs_cycle_class_name(enum rs_cycle_class c);
+
+struct rs_count_item {
+    const char *name;        /* type name (graph strings) */
+    uint32_t site;           /* stack id or RS_SITE_UNKNOWN */
+    uint64_t count;
+    uint64_t size;
+};
+
+/* Cycles of the same class, member count, types and sites, reported once. */
+struct rs_cycle_group {
+    enum rs_cycle_class cls;
+    uint64_t cycles;
+    uint64_t members;        /* per cycle */
+    uint64_t objects;        /* in all of them */
+    uint64_t size;
+    bool finalizer;
+    struct rs_count_item *types; /* by type, most first */
+    size_t ntypes;
+    struct rs_count_item *sites; /* by site, most first */
+    size_t nsites;
+    uint32_t *example;       /* the members of one of them */
+    size_t nexample;
+    uint64_t key;
+};
+
+struct rs_cycles {
+    uint64_t unreachable;    /* GC-tracked objects no module or thread reaches */
+    uint64_t in_cycles[RS_CYCLE_CLASSES];   /* objects */
+    uint64_t ncycles[RS_CYCLE_CLASSES];
+    uint64_t size[RS_CYCLE_CLASSES];
+    struct rs_cycle_group *groups; /* by class, then size */
+    size_t ngroups;
+    struct rs_count_item *leaked;  /* single leaked objects by (type, site) */
+    size_t nleaked;
+    uint64_t leaked_objects, leaked_size;
+    uint64_t suppressed_objects;   /* leaked-looking, but the interpreter's own */
+    uint32_t *site;                /* per object, when the trace has events; else NULL */
+};
+
+/* `site` (per object, may be NULL) and `names` (may be NULL) decide which leaked-looking
+ * objects are the interpreter's own; show_all reports those too. */
+int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
+                   struct rs_site_names *names, bool show_all, struct rs_cycles *out);
+void rs_cycles_free(struct rs_cycles *c);
+
+#endif

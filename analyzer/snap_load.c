@@ -1,0 +1,1077 @@
+#include "snap_graph.h"
+
+#include "decode_cursor.h"
+#include "escape.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- the source -------------------------------------------------------------------- */
+
+int rs_snap_source_file(struct rs_snap_source *s, const char *path, uint64_t min_size,
+                        char *err, size_t errcap)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (s->fd < 0) {
+        snprintf(err, errcap, "cannot open the trace again to read its snapshots: %s",
+                 strerror(errno));
+        return -1;
+    }
+    if (fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errcap, "snapshots can only be read from a regular file, not a pipe: "
+                              "save the trace to a file first");
+        close(s->fd);
+        s->fd = -1;
+        return -1;
+    }
+    if ((uint64_t)st.st_size < min_size) {
+        snprintf(err, errcap, "the trace file shrank while it was being read");
+        close(s->fd);
+        s->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
+void rs_snap_source_memory(struct rs_snap_source *s, const uint8_t *data, size_t len)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = -1;
+    s->mem = data;
+    s->mem_len = len;
+}
+
+void rs_snap_source_close(struct rs_snap_source *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    free(s->buf);
+    s->buf = NULL;
+    s->cap = 0;
+}
+
+/* Bytes [off, end): valid until the next read. NULL when they cannot be had. */
+static const uint8_t *source_read(struct rs_snap_source *s, uint64_t off, uint64_t end)
+{
+    if (end < off || end - off > RS_CHUNK_MAX_PAYLOAD)
+        return NULL;
+    size_t len = (size_t)(end - off);
+    if (s->mem)
+        return end <= s->mem_len ? s->mem + off : NULL;
+    if (len > s->cap) {
+        uint8_t *b = realloc(s->buf, len ? len : 1);
+        if (!b)
+            return NULL;
+        s->buf = b;
+        s->cap = len;
+    }
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = pread(s->fd, s->buf + got, len - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return NULL;
+        got += (size_t)r;
+    }
+    return s->buf;
+}
+
+/* ---- errors ------------------------------------------------------------------------- */
+
+struct load {
+    struct rs_snap_graph *g;
+    struct rs_snap_source *src;
+    char *err;
+    size_t errcap;
+    uint64_t rec_at;            /* file offset of the record being decoded */
+    uint64_t capacity;          /* objects counted in pass 1 */
+    struct edge_pass *edges;    /* pass 3 */
+    void *arg;                  /* edge label lookups */
+};
+
+#define CORRUPT(L, ...)                    \
+    do {                                   \
+        corrupt((L), __VA_ARGS__);         \
+        return -1;                         \
+    } while (0)
+
+__attribute__((format(printf, 2, 3))) static void corrupt(struct load *L, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(L->err, L->errcap, "snapshot %u is corrupt: %s (record at byte %llu)",
+             (unsigned)L->g->info->id, what, (unsigned long long)L->rec_at);
+}
+
+static int nomem(struct load *L)
+{
+    snprintf(L->err, L->errcap, "snapshot %u: out of memory", (unsigned)L->g->info->id);
+    return -2;
+}
+
+/* ---- walking the records of a snapshot ------------------------------------------- */
+
+typedef int (*record_fn)(struct load *L, uint8_t tag, struct rs_cursor *body);
+
+/* Calls fn for each snapshot content record (TYPE, NODES, EDGES, LABEL, ROOT) whose tag
+ * bit is in `tags`. */
+static int walk(struct load *L, unsigned tags, record_fn fn)
+{
+    const struct rs_snap_info *si = L->g->info;
+    for (size_t r = 0; r < si->nranges; r++) {
+        const struct rs_snap_range *rg = &si->ranges[r];
+        L->rec_at = rg->off;
+        const uint8_t *p = source_read(L->src, rg->off, rg->end);
+        if (!p) {
+            if (L->src->fd >= 0 && errno == ENOMEM)
+                return nomem(L);
+            CORRUPT(L, "cannot read it again from the file");
+        }
+        struct rs_cursor c = {p, p + (rg->end - rg->off)};
+        while (c.p < c.end) {
+            L->rec_at = rg->off + (uint64_t)(c.p - p);
+            uint8_t tag = *c.p++;
+            uint64_t len;
+            if (tag < RS_TAG_LENGTH_PREFIXED || !rs_cur_varint(&c, &len) ||
+                len > rs_cur_left(&c))
+                CORRUPT(L, "a record does not decode (the file changed since it was read?)");
+            struct rs_cursor body = {c.p, c.p + len};
+            c.p += len;
+            if (tag < RS_TAG_SNAP_TYPE || tag > RS_TAG_SNAP_ROOT)
+                continue;
+            if (!(tags & (1u << (tag - RS_TAG_SNAP_TYPE))))
+                continue;
+            int rc = fn(L, tag, &body);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+#define T_TYPE (1u << (RS_TAG_SNAP_TYPE - RS_TAG_SNAP_TYPE))
+#define T_NODES (1u << (RS_TAG_SNAP_NODES - RS_TAG_SNAP_TYPE))
+#define T_EDGES (1u << (RS_TAG_SNAP_EDGES - RS_TAG_SNAP_TYPE))
+#define T_LABEL (1u << (RS_TAG_SNAP_LABEL - RS_TAG_SNAP_TYPE))
+#define T_ROOT (1u << (RS_TAG_SNAP_ROOT - RS_TAG_SNAP_TYPE))
+
+/* Smallest encodings: a node is 7 varints/strings of at least a byte; an edge source
+ * (delta, count) and a target (delta, label) two bytes each. */
+#define NODE_MIN_BYTES 7
+#define PAIR_MIN_BYTES 2
+
+/* ---- strings ------------------------------------------------------------------------ */
+
+static bool add_string(struct rs_snap_graph *g, const uint8_t *s, size_t len, uint64_t *off)
+{
+    if (len > UINT32_MAX - 1)
+        return false;
+    while (g->strings_len + len + 1 > g->strings_cap) {
+        size_t want = g->strings_cap ? g->strings_cap * 2 : 4096;
+        char *p = realloc(g->strings, want);
+        if (!p)
+            return false;
+        g->strings = p;
+        g->strings_cap = want;
+    }
+    *off = g->strings_len;
+    if (len)
+        memcpy(g->strings + g->strings_len, s, len);
+    g->strings[g->strings_len + len] = '\0';
+    g->strings_len += len + 1;
+    return true;
+}
+
+/* ---- pass 1: counts ------------------------------------------------------------------ */
+
+struct counts {
+    uint64_t nodes, types, labels, roots;
+};
+
+static int count_record(struct load *L, uint8_t tag, struct rs_cursor *body)
+{
+    struct counts *k = (struct counts *)L->g->hash; /* borrowed during pass 1 */
+    uint64_t n;
+    switch (tag) {
+    case RS_TAG_SNAP_NODES:
+        if (!rs_cur_varint(body, &n))
+            CORRUPT(L, "object record cut short");
+        if (n > rs_cur_left(body) / NODE_MIN_BYTES)
+            CORRUPT(L, "object record with an impossible count (%llu)", (unsigned long long)n);
+        k->nodes += n;
+        break;
+    case RS_TAG_SNAP_TYPE: k->types++; break;
+    case RS_TAG_SNAP_LABEL: k->labels++; break;
+    case RS_TAG_SNAP_ROOT: k->roots++; break;
+    }
+    return 0;
+}
+
+/* ---- the address index --------------------------------------------------------------- */
+
+static inline uint64_t hash_addr(uint64_t a)
+{
+    a ^= a >> 29;
+    return (a * UINT64_C(0x9E3779B97F4A7C15)) >> 17;
+}
+
+static bool index_alloc(struct rs_snap_graph *g, uint64_t n)
+{
+    uint64_t slots = 1024;
+    while (slots < n + n / 3 + 1)
+        slots *= 2;
+    g->hash = calloc(slots, sizeof *g->hash);
+    g->hmask = slots - 1;
+    return g->hash != NULL;
+}
+
+/* Returns the node already at addr, or inserts v and returns RS_SNAP_NONE. */
+static uint32_t index_insert(struct rs_snap_graph *g, uint64_t addr, uint32_t v)
+{
+    uint64_t i = hash_addr(addr) & g->hmask;
+    for (;;) {
+        uint32_t s = g->hash[i];
+        if (!s) {
+            g->hash[i] = v + 1;
+            return RS_SNAP_NONE;
+        }
+        if (g->addr[s - 1] == addr)
+            return s - 1;
+        i = (i + 1) & g->hmask;
+    }
+}
+
+static inline uint32_t index_find(const struct rs_snap_graph *g, uint64_t addr)
+{
+    uint64_t i = hash_addr(addr) & g->hmask;
+    for (;;) {
+        uint32_t s = g->hash[i];
+        if (!s)
+            return RS_SNAP_NONE;
+        if (g->addr[s - 1] == addr)
+            return s - 1;
+        i = (i + 1) & g->hmask;
+    }
+}
+
+uint32_t rs_snap_find_addr(const struct rs_snap_graph *g, uint64_t addr)
+{
+    if (g->hash)
+        return index_find(g, addr);
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (g->addr[v] == addr)
+            return v;
+    }
+    return RS_SNAP_NONE;
+}
+
+/* ---- pass 2: types, objects, labels, roots -------------------------------------------- */
+
+struct raw_type_map {
+    uint32_t *dense;            /* type id -> index + 1, for ids up to dense_n */
+    uint64_t dense_n;
+};
+
+static int decode_type(struct load *L, struct rs_cursor *c)
+{
+    struct rs_snap_graph *g = L->g;
+    struct rs_snap_type t = {0};
+    uint64_t addr, bs, is;
+    const uint8_t *name;
+    size_t len;
+    if (!rs_cur_u32(c, &t.id) || !rs_cur_varint(c, &addr) || !rs_cur_bytes(c, &name, &len) ||
+        !rs_cur_u32(c, &t.flags) || !rs_cur_varint(c, &bs) || !rs_cur_varint(c, &is))
+        CORRUPT(L, "type record cut short");
+    if (t.id == 0)
+        CORRUPT(L, "type record with the reserved id 0");
+    t.addr = addr;
+    t.basicsize = bs;
+    t.itemsize = is;
+    t.name_len = len > 1024 ? 1024 : (uint32_t)len;
+    if (!add_string(g, name, t.name_len, &t.name))
+        return nomem(L);
+    g->types[g->ntypes++] = t;
+    return 0;
+}
+
+static int decode_label(struct load *L, struct rs_cursor *c)
+{
+    struct rs_snap_graph *g = L->g;
+    struct rs_snap_edge_label l = {0};
+    const uint8_t *text;
+    size_t len;
+    if (!rs_cur_u32(c, &l.id) || !rs_cur_u32(c, &l.kind) || !rs_cur_bytes(c, &text, &len))
+        CORRUPT(L, "label record cut short");
+    if (l.id == 0)
+        CORRUPT(L, "label record with the reserved id 0");
+    l.len = len > 1024 ? 1024 : (uint32_t)len;
+    if (!add_string(g, text, l.len, &l.text))
+        return nomem(L);
+    g->elabels[g->nelabels++] = l;
+    return 0;
+}
+
+static int decode_root(struct load *L, struct rs_cursor *c)
+{
+    struct rs_snap_graph *g = L->g;
+    struct rs_snap_root r = {.node = RS_SNAP_NONE};
+    const uint8_t *name;
+    size_t len;
+    if (!rs_cur_varint(c, &r.addr) || !rs_cur_u32(c, &r.kind) || !rs_cur_bytes(c, &name, &len))
+        CORRUPT(L, "root record cut short");
+    r.name_len = len > 1024 ? 1024 : (uint32_t)len;
+    if (!add_string(g, name, r.name_len, &r.name))
+        return nomem(L);
+    g->roots[g->nroots++] = r;
+    return 0;
+}
+
+static bool add_node_label(struct rs_snap_graph *g, uint32_t v, const uint8_t *s, size_t len)
+{
+    if (len == 0)
+        return true;
+    if (len > 255)
+        len = 255;
+    if (g->ltext_len + len + 1 > UINT32_MAX) {
+        g->stats.dropped_labels++;
+        return true;
+    }
+    while (g->ltext_len + len + 1 > g->ltext_cap) {
+        size_t want = g->ltext_cap * 2;
+        uint8_t *p = realloc(g->ltext, want);
+        if (!p)
+            return false;
+        g->ltext = p;
+        g->ltext_cap = want;
+    }
+    g->label[v] = (uint32_t)g->ltext_len;
+    g->ltext[g->ltext_len] = (uint8_t)len;
+    memcpy(g->ltext + g->ltext_len + 1, s, len);
+    g->ltext_len += len + 1;
+    return true;
+}
+
+/* Objects are decoded into the arrays first, then indexed by address with the hash slots
+ * prefetched ahead: the index is far larger than the caches, and waiting for each slot in
+ * turn would dominate the load. A second record of an address is dropped (the arrays are
+ * compacted as the index is filled). */
+#define PREFETCH_AHEAD 16
+
+static int decode_nodes(struct load *L, struct rs_cursor *c, uint64_t capacity)
+{
+    struct rs_snap_graph *g = L->g;
+    uint64_t count, prev = 0;
+    if (!rs_cur_varint(c, &count) || count > rs_cur_left(c) / NODE_MIN_BYTES)
+        CORRUPT(L, "object record cut short");
+    if (count > capacity - g->n) /* cannot happen: pass 1 counted these records */
+        CORRUPT(L, "more objects than counted");
+    uint32_t base = g->n;
+    size_t big_before = g->nbig;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t da, size, refcnt, flags, pre;
+        uint32_t type;
+        const uint8_t *label;
+        size_t llen;
+        if (!rs_cur_varint(c, &da) || !rs_cur_u32(c, &type) || !rs_cur_varint(c, &size) ||
+            !rs_cur_varint(c, &refcnt) || !rs_cur_varint(c, &flags) ||
+            !rs_cur_varint(c, &pre) || !rs_cur_bytes(c, &label, &llen))
+            CORRUPT(L, "object record cut short");
+        prev += (uint64_t)rs_unzigzag(da);
+        uint32_t v = base + (uint32_t)i;
+        g->addr[v] = prev;
+        g->type[v] = type; /* a type id for now: mapped once all types are known */
+        if (size >= UINT32_MAX) {
+            if (!rs_grow((void **)&g->big, &g->big_cap, g->nbig, sizeof *g->big))
+                return nomem(L);
+            g->big[g->nbig++] = (struct rs_snap_big){v, size};
+            g->size[v] = UINT32_MAX;
+        } else {
+            g->size[v] = (uint32_t)size;
+        }
+        g->refcnt[v] = refcnt > UINT32_MAX ? UINT32_MAX : (uint32_t)refcnt;
+        g->flags[v] = (uint16_t)(flags & 0xFFFF);
+        g->preheader[v] = pre >= UINT16_MAX ? UINT16_MAX : (uint16_t)pre;
+        if (g->label) {
+            g->label[v] = 0;
+            if (!add_node_label(g, v, label, llen))
+                return nomem(L);
+        }
+    }
+    uint32_t w = base;
+    size_t bi = big_before;
+    for (uint64_t i = 0; i < count; i++) {
+        if (i + PREFETCH_AHEAD < count)
+            __builtin_prefetch(&g->hash[hash_addr(g->addr[base + i + PREFETCH_AHEAD]) & g->hmask]);
+        uint32_t v = base + (uint32_t)i;
+        struct rs_snap_big *big = bi < g->nbig && g->big[bi].node == v ? &g->big[bi++] : NULL;
+        if (w != v) {
+            g->addr[w] = g->addr[v];
+            g->type[w] = g->type[v];
+            g->size[w] = g->size[v];
+            g->refcnt[w] = g->refcnt[v];
+            g->flags[w] = g->flags[v];
+            g->preheader[w] = g->preheader[v];
+            if (g->label)
+                g->label[w] = g->label[v];
+        }
+        if (index_insert(g, g->addr[w], w) != RS_SNAP_NONE) {
+            g->stats.duplicate_nodes++;
+            if (big)
+                big->node = RS_SNAP_NONE;
+            continue;
+        }
+        if (big)
+            big->node = w;
+        w++;
+    }
+    size_t bw = big_before;
+    for (size_t k = big_before; k < g->nbig; k++) {
+        if (g->big[k].node != RS_SNAP_NONE)
+            g->big[bw++] = g->big[k];
+    }
+    g->nbig = bw;
+    g->n = w;
+    return 0;
+}
+
+static int pass2_record(struct load *L, uint8_t tag, struct rs_cursor *body)
+{
+    switch (tag) {
+    case RS_TAG_SNAP_TYPE: return decode_type(L, body);
+    case RS_TAG_SNAP_NODES: return decode_nodes(L, body, L->capacity);
+    case RS_TAG_SNAP_LABEL: return decode_label(L, body);
+    case RS_TAG_SNAP_ROOT: return decode_root(L, body);
+    }
+    return 0;
+}
+
+static int by_type_id(const void *a, const void *b)
+{
+    const struct rs_snap_type *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int by_label_id(const void *a, const void *b)
+{
+    const struct rs_snap_edge_label *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Type ids become indexes in types[], sorted by id; index 0 is the unknown type. */
+static int map_types(struct load *L)
+{
+    struct rs_snap_graph *g = L->g;
+    rs_qsort(g->types + 1, g->ntypes - 1, sizeof *g->types, by_type_id);
+    uint32_t w = 1;
+    for (uint32_t i = 1; i < g->ntypes; i++) {
+        if (w > 1 && g->types[w - 1].id == g->types[i].id) {
+            g->stats.duplicate_types++;
+            continue;
+        }
+        g->types[w++] = g->types[i];
+    }
+    g->ntypes = w;
+    uint32_t maxid = g->ntypes > 1 ? g->types[g->ntypes - 1].id : 0;
+    uint32_t *dense = NULL;
+    if ((uint64_t)maxid <= 4 * (uint64_t)g->ntypes + 4096) {
+        dense = calloc((size_t)maxid + 1, sizeof *dense);
+        if (!dense)
+            return nomem(L);
+        for (uint32_t i = 1; i < g->ntypes; i++)
+            dense[g->types[i].id] = i;
+    }
+    for (uint32_t v = 0; v < g->n; v++) {
+        uint32_t id = g->type[v], idx = 0;
+        if (dense) {
+            idx = id <= maxid ? dense[id] : 0;
+        } else {
+            uint32_t lo = 1, hi = g->ntypes;
+            while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (g->types[mid].id < id)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            idx = lo < g->ntypes && g->types[lo].id == id ? lo : 0;
+        }
+        if (!idx)
+            g->stats.unknown_type_nodes++;
+        g->type[v] = idx;
+    }
+    free(dense);
+    rs_qsort(g->elabels, g->nelabels, sizeof *g->elabels, by_label_id);
+    return 0;
+}
+
+/* ---- pass 3: edges ---------------------------------------------------------------- */
+
+struct overflow {
+    uint32_t node, start, len;
+};
+
+struct edge_batch;
+struct edge_pass {
+    uint64_t cap;
+    struct edge_batch *batch;
+    struct overflow *extra;     /* further edge lists of a source seen before */
+    size_t nextra, extra_cap;
+};
+
+/* Looks up n addresses, in three overlapping stages a few items apart (slot, then the
+ * object's address, then the comparison), so the cache misses of one lookup overlap those
+ * of the next ones. */
+static void lookup_batch(const struct rs_snap_graph *g, const uint64_t *a, uint32_t *out,
+                         size_t n)
+{
+    const size_t D = PREFETCH_AHEAD;
+    for (size_t j = 0; j < n + 2 * D; j++) {
+        if (j < n) {
+            out[j] = (uint32_t)(hash_addr(a[j]) & g->hmask);
+            __builtin_prefetch(&g->hash[out[j]]);
+        }
+        if (j >= D && j - D < n) {
+            uint32_t sl = g->hash[out[j - D]];
+            if (sl)
+                __builtin_prefetch(&g->addr[sl - 1]);
+        }
+        if (j >= 2 * D && j - 2 * D < n) {
+            size_t k = j - 2 * D;
+            uint64_t i = out[k];
+            uint32_t r = RS_SNAP_NONE;
+            for (;;) {
+                uint32_t sl = g->hash[i];
+                if (!sl)
+                    break;
+                if (g->addr[sl - 1] == a[k]) {
+                    r = sl - 1;
+                    break;
+                }
+                i = (i + 1) & g->hmask;
+            }
+            out[k] = r;
+        }
+    }
+}
+
+#define EDGE_BATCH 8192
+
+struct edge_batch {
+    uint64_t addr[EDGE_BATCH];
+    uint32_t node[EDGE_BATCH];
+    bool is_source[EDGE_BATCH];
+    size_t n;
+    /* the source being filled, across batches */
+    uint32_t src;
+    uint64_t start;
+};
+
+static int append_edge(struct load *L, struct edge_pass *E, uint32_t t)
+{
+    struct rs_snap_graph *g = L->g;
+    if (g->m >= E->cap) {
+        uint64_t want = E->cap ? E->cap * 2 : 1 << 16;
+        if (want > UINT32_MAX - 1)
+            want = UINT32_MAX - 1;
+        if (g->m >= want) {
+            snprintf(L->err, L->errcap,
+                     "snapshot %u: more than 4 billion references, too many to analyse",
+                     (unsigned)g->info->id);
+            return -1;
+        }
+        uint32_t *p = realloc(g->dst, want * sizeof *p);
+        if (!p)
+            return nomem(L);
+        g->dst = p;
+        E->cap = want;
+    }
+    g->dst[g->m++] = t;
+    return 0;
+}
+
+/* Ends the edge list of the current source. */
+static int close_source(struct load *L, struct edge_pass *E, struct edge_batch *B)
+{
+    struct rs_snap_graph *g = L->g;
+    uint32_t s = B->src;
+    if (s == RS_SNAP_NONE || g->m == B->start)
+        return 0;
+    uint32_t len = (uint32_t)(g->m - B->start);
+    if (g->out_len[s] == 0) {
+        g->out_start[s] = (uint32_t)B->start;
+        g->out_len[s] = len;
+    } else if (g->out_start[s] + g->out_len[s] == B->start) {
+        g->out_len[s] += len; /* the same list, continued */
+    } else {
+        if (!rs_grow((void **)&E->extra, &E->extra_cap, E->nextra, sizeof *E->extra))
+            return nomem(L);
+        E->extra[E->nextra++] = (struct overflow){s, (uint32_t)B->start, len};
+    }
+    return 0;
+}
+
+static int flush_batch(struct load *L, struct edge_pass *E, struct edge_batch *B)
+{
+    struct rs_snap_graph *g = L->g;
+    lookup_batch(g, B->addr, B->node, B->n);
+    for (size_t i = 0; i < B->n; i++) {
+        if (B->is_source[i]) {
+            int rc = close_source(L, E, B);
+            if (rc)
+                return rc;
+            B->src = B->node[i];
+            B->start = g->m;
+            if (B->src == RS_SNAP_NONE)
+                g->stats.dangling_sources++;
+        } else if (B->src != RS_SNAP_NONE) {
+            if (B->node[i] == RS_SNAP_NONE) {
+                g->stats.external_edges++;
+            } else {
+                int rc = append_edge(L, E, B->node[i]);
+                if (rc)
+                    return rc;
+            }
+        }
+    }
+    B->n = 0;
+    return 0;
+}
+
+static int decode_edges(struct load *L, uint8_t tag, struct rs_cursor *c)
+{
+    (void)tag;
+    struct edge_pass *E = L->edges;
+    struct edge_batch *B = E->batch;
+    uint64_t count, prev_src = 0;
+    int rc;
+    if (!rs_cur_varint(c, &count) || count > rs_cur_left(c) / PAIR_MIN_BYTES)
+        CORRUPT(L, "reference record cut short");
+    B->n = 0;
+    B->src = RS_SNAP_NONE;
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t ds, nt;
+        if (!rs_cur_varint(c, &ds) || !rs_cur_varint(c, &nt))
+            CORRUPT(L, "reference record cut short");
+        if (nt > rs_cur_left(c) / PAIR_MIN_BYTES)
+            CORRUPT(L, "reference record with an impossible count (%llu)",
+                    (unsigned long long)nt);
+        prev_src += (uint64_t)rs_unzigzag(ds);
+        if (B->n == EDGE_BATCH && (rc = flush_batch(L, E, B)))
+            return rc;
+        B->addr[B->n] = prev_src;
+        B->is_source[B->n++] = true;
+        uint64_t prev_t = prev_src;
+        for (uint64_t k = 0; k < nt; k++) {
+            uint64_t dt, label;
+            if (!rs_cur_varint(c, &dt) || !rs_cur_varint(c, &label))
+                CORRUPT(L, "reference record cut short");
+            prev_t += (uint64_t)rs_unzigzag(dt);
+            if (B->n == EDGE_BATCH && (rc = flush_batch(L, E, B)))
+                return rc;
+            B->addr[B->n] = prev_t;
+            B->is_source[B->n++] = false;
+        }
+    }
+    if ((rc = flush_batch(L, E, B)))
+        return rc;
+    return close_source(L, E, B);
+}
+
+static int by_overflow_node(const void *a, const void *b)
+{
+    const struct overflow *x = a, *y = b;
+    if (x->node != y->node)
+        return x->node < y->node ? -1 : 1;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sources whose references came in several lists: every node's references are made one
+ * run again (rare: copies the edges once). */
+static int merge_overflow(struct load *L, struct edge_pass *E)
+{
+    struct rs_snap_graph *g = L->g;
+    rs_qsort(E->extra, E->nextra, sizeof *E->extra, by_overflow_node);
+    uint32_t *nd = malloc((g->m ? g->m : 1) * sizeof *nd);
+    if (!nd)
+        return nomem(L);
+    uint64_t w = 0;
+    size_t x = 0;
+    for (uint32_t v = 0; v < g->n; v++) {
+        uint32_t start = (uint32_t)w;
+        memcpy(nd + w, g->dst + g->out_start[v], (size_t)g->out_len[v] * sizeof *nd);
+        w += g->out_len[v];
+        for (; x < E->nextra && E->extra[x].node == v; x++) {
+            memcpy(nd + w, g->dst + E->extra[x].start, (size_t)E->extra[x].len * sizeof *nd);
+            w += E->extra[x].len;
+        }
+        g->out_start[v] = start;
+        g->out_len[v] = (uint32_t)(w - start);
+    }
+    free(g->dst);
+    g->dst = nd;
+    return 0;
+}
+
+/* ---- loading ----------------------------------------------------------------------- */
+
+uint64_t rs_snap_big_size(const struct rs_snap_graph *g, uint32_t v)
+{
+    size_t lo = 0, hi = g->nbig;
+    while (lo < hi) { /* appended in node order */
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->big[mid].node < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g->nbig && g->big[lo].node == v ? g->big[lo].size : UINT32_MAX;
+}
+
+int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
+                 struct rs_snap_source *src, unsigned flags, char *err, size_t errcap)
+{
+    memset(g, 0, sizeof *g);
+    g->info = info;
+    g->load_flags = flags;
+    struct load L = {g, src, err, errcap, info->begin_at, 0, NULL, NULL};
+    if (!info->complete) {
+        snprintf(err, errcap, "snapshot %u is incomplete (no end record)", (unsigned)info->id);
+        return -1;
+    }
+    struct counts k = {0};
+    g->hash = (uint32_t *)&k;
+    int rc = walk(&L, T_NODES | T_TYPE | T_LABEL | T_ROOT, count_record);
+    g->hash = NULL;
+    if (rc)
+        goto fail;
+    if (k.nodes >= UINT32_MAX - 1) {
+        snprintf(err, errcap, "snapshot %u: more than 4 billion objects, too many to analyse",
+                 (unsigned)info->id);
+        rc = -1;
+        goto fail;
+    }
+    size_t n = (size_t)k.nodes ? (size_t)k.nodes : 1;
+    g->addr = malloc(n * sizeof *g->addr);
+    g->type = malloc(n * sizeof *g->type);
+    g->size = malloc(n * sizeof *g->size);
+    g->refcnt = malloc(n * sizeof *g->refcnt);
+    g->flags = malloc(n * sizeof *g->flags);
+    g->preheader = malloc(n * sizeof *g->preheader);
+    g->types = calloc(k.types + 1, sizeof *g->types);
+    g->elabels = calloc(k.labels + 1, sizeof *g->elabels);
+    g->roots = calloc(k.roots + 1, sizeof *g->roots);
+    if (flags & RS_SNAP_LOAD_LABELS) {
+        g->label = malloc(n * sizeof *g->label);
+        g->ltext_cap = 4096;
+        g->ltext = malloc(g->ltext_cap);
+        if (g->ltext)
+            g->ltext_len = 1; /* offset 0 means "no label" */
+    }
+    if (!g->addr || !g->type || !g->size || !g->refcnt || !g->flags || !g->preheader ||
+        !g->types || !g->elabels || !g->roots || ((flags & RS_SNAP_LOAD_LABELS) &&
+        (!g->label || !g->ltext)) || !index_alloc(g, k.nodes)) {
+        rc = nomem(&L);
+        goto fail;
+    }
+    uint64_t unknown_name;
+    if (!add_string(g, (const uint8_t *)"<unknown type>", 14, &unknown_name)) {
+        rc = nomem(&L);
+        goto fail;
+    }
+    g->types[0] = (struct rs_snap_type){.name = unknown_name, .name_len = 14};
+    g->ntypes = 1;
+    L.capacity = k.nodes;
+    rc = walk(&L, T_NODES | T_TYPE | T_LABEL | T_ROOT, pass2_record);
+    if (rc || (rc = map_types(&L)))
+        goto fail;
+    for (size_t i = 0; i < g->nroots; i++) {
+        g->roots[i].node = index_find(g, g->roots[i].addr);
+        if (g->roots[i].node == RS_SNAP_NONE)
+            g->stats.unresolved_roots++;
+    }
+
+    if (flags & RS_SNAP_LOAD_EDGES) {
+        g->out_start = calloc(n, sizeof *g->out_start);
+        g->out_len = calloc(n, sizeof *g->out_len);
+        if (!g->out_start || !g->out_len) {
+            rc = nomem(&L);
+            goto fail;
+        }
+        struct edge_pass E = {0};
+        E.batch = malloc(sizeof *E.batch);
+        if (!E.batch) {
+            rc = nomem(&L);
+            goto fail;
+        }
+        L.edges = &E;
+        rc = walk(&L, T_EDGES, decode_edges);
+        L.edges = NULL;
+        free(E.batch);
+        if (rc == 0 && E.nextra)
+            rc = merge_overflow(&L, &E);
+        free(E.extra);
+        if (rc)
+            goto fail;
+        if (!g->dst && !(g->dst = malloc(sizeof *g->dst))) {
+            rc = nomem(&L);
+            goto fail;
+        }
+        g->has_edges = true;
+    }
+    if (!(flags & RS_SNAP_KEEP_INDEX)) {
+        free(g->hash);
+        g->hash = NULL;
+    }
+    return 0;
+
+fail:
+    rs_snap_graph_free(g);
+    g->info = info;
+    return rc;
+}
+
+void rs_snap_graph_free(struct rs_snap_graph *g)
+{
+    free(g->addr);
+    free(g->type);
+    free(g->size);
+    free(g->refcnt);
+    free(g->flags);
+    free(g->preheader);
+    free(g->label);
+    free(g->ltext);
+    free(g->big);
+    free(g->types);
+    free(g->elabels);
+    free(g->roots);
+    free(g->strings);
+    free(g->out_start);
+    free(g->out_len);
+    free(g->dst);
+    free(g->in_off);
+    free(g->src);
+    free(g->hash);
+    memset(g, 0, sizeof *g);
+}
+
+void rs_snap_add_notes(const struct rs_snap_graph *g, struct rs_notes *notes)
+{
+    const struct rs_snap_stats *s = &g->stats;
+    unsigned id = g->info ? g->info->id : 0;
+    if (s->duplicate_nodes)
+        rs_notes_add(notes, RS_NOTE_WARNING,
+                     "snapshot %u records %llu object(s) twice: the first record is used", id,
+                     (unsigned long long)s->duplicate_nodes);
+    if (s->unknown_type_nodes)
+        rs_notes_add(notes, RS_NOTE_WARNING,
+                     "snapshot %u: %llu object(s) name a type it does not describe", id,
+                     (unsigned long long)s->unknown_type_nodes);
+    if (s->duplicate_types)
+        rs_notes_add(notes, RS_NOTE_WARNING,
+                     "snapshot %u describes %llu type id(s) twice: the first is used", id,
+                     (unsigned long long)s->duplicate_types);
+    if (s->dangling_sources)
+        rs_notes_add(notes, RS_NOTE_WARNING,
+                     "snapshot %u: references from %llu address(es) that are not recorded "
+                     "objects were ignored", id, (unsigned long long)s->dangling_sources);
+    if (s->unresolved_roots)
+        rs_notes_add(notes, RS_NOTE_WARNING,
+                     "snapshot %u: %llu root(s) name no recorded object", id,
+                     (unsigned long long)s->unresolved_roots);
+    if (s->dropped_labels)
+        rs_notes_add(notes, RS_NOTE_WARNING, "snapshot %u: %llu object label(s) dropped", id,
+                     (unsigned long long)s->dropped_labels);
+    if (g->info && g->info->end_nodes != g->n + s->duplicate_nodes)
+        rs_notes_add(notes, RS_NOTE_WARNING,
+                     "snapshot %u: its end record counts %llu objects, %llu were decoded", id,
+                     (unsigned long long)g->info->end_nodes,
+                     (unsigned long long)(g->n + s->duplicate_nodes));
+}
+
+/* ---- reverse edges ----------------------------------------------------------------- */
+
+int rs_snap_build_reverse(struct rs_snap_graph *g)
+{
+    if (g->in_off)
+        return 0;
+    g->in_off = calloc((size_t)g->n + 1, sizeof *g->in_off);
+    g->src = malloc((g->m ? g->m : 1) * sizeof *g->src);
+    if (!g->in_off || !g->src) {
+        free(g->in_off);
+        free(g->src);
+        g->in_off = g->src = NULL;
+        return -1;
+    }
+    for (uint64_t e = 0; e < g->m; e++)
+        g->in_off[g->dst[e] + 1]++;
+    for (uint32_t v = 0; v < g->n; v++)
+        g->in_off[v + 1] += g->in_off[v];
+    /* Fill from the back so each in-list ends up in increasing source order. */
+    for (uint32_t v = g->n; v > 0; v--) {
+        uint32_t s = v - 1;
+        for (uint32_t e = g->out_start[s] + g->out_len[s]; e > g->out_start[s]; e--)
+            g->src[--g->in_off[g->dst[e - 1] + 1]] = s;
+    }
+    /* in_off[v + 1] now holds the start of v's list: shift back by one. */
+    memmove(g->in_off, g->in_off + 1, (size_t)g->n * sizeof *g->in_off);
+    g->in_off[g->n] = (uint32_t)g->m;
+    return 0;
+}
+
+/* ---- edge labels, looked up in the file ------------------------------------------ */
+
+struct want {
+    uint64_t from_addr;
+    size_t i;                   /* index in the caller's array */
+};
+
+struct label_pass {
+    struct rs_snap_edge_ref *edges;
+    size_t n;
+    struct want *by_from;       /* sorted by from_addr */
+    size_t left;                /* not found yet */
+};
+
+static int by_want(const void *a, const void *b)
+{
+    const struct want *x = a, *y = b;
+    if (x->from_addr != y->from_addr)
+        return x->from_addr < y->from_addr ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static const struct rs_snap_edge_label *find_label(const struct rs_snap_graph *g, uint64_t id)
+{
+    size_t lo = 0, hi = g->nelabels;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->elabels[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g->nelabels && g->elabels[lo].id == id ? &g->elabels[lo] : NULL;
+}
+
+static bool set_label(const struct rs_snap_graph *g, struct rs_snap_edge_ref *e, uint64_t raw)
+{
+    e->found = true;
+    e->kind = 0;
+    e->index = 0;
+    const char *text = "";
+    size_t len = 0;
+    if (raw & 1) {
+        e->kind = RS_SNAP_EDGE_INDEX;
+        e->index = raw >> 1;
+    } else if (raw) {
+        const struct rs_snap_edge_label *l = find_label(g, raw >> 1);
+        if (l) {
+            e->kind = l->kind;
+            text = g->strings + l->text;
+            len = l->len;
+        } else {
+            e->kind = RS_EDGE_SPECIAL;
+            text = "?";
+            len = 1;
+        }
+    }
+    free(e->text);
+    e->text = malloc(len + 1);
+    if (!e->text)
+        return false;
+    memcpy(e->text, text, len);
+    e->text[len] = '\0';
+    e->len = len;
+    return true;
+}
+
+static int label_record(struct load *L, uint8_t tag, struct rs_cursor *c)
+{
+    (void)tag;
+    struct label_pass *P = L->arg;
+    const struct rs_snap_graph *g = L->g;
+    uint64_t count, prev_src = 0;
+    if (!rs_cur_varint(c, &count) || count > rs_cur_left(c) / PAIR_MIN_BYTES)
+        CORRUPT(L, "reference record cut short");
+    for (uint64_t i = 0; i < count && P->left; i++) {
+        uint64_t ds, nt;
+        if (!rs_cur_varint(c, &ds) || !rs_cur_varint(c, &nt) ||
+            nt > rs_cur_left(c) / PAIR_MIN_BYTES)
+            CORRUPT(L, "reference record cut short");
+        prev_src += (uint64_t)rs_unzigzag(ds);
+        size_t lo = 0, hi = P->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (P->by_from[mid].from_addr < prev_src)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        bool wanted = lo < P->n && P->by_from[lo].from_addr == prev_src;
+        uint64_t prev_t = prev_src;
+        for (uint64_t k = 0; k < nt; k++) {
+            uint64_t dt, label;
+            if (!rs_cur_varint(c, &dt) || !rs_cur_varint(c, &label))
+                CORRUPT(L, "reference record cut short");
+            prev_t += (uint64_t)rs_unzigzag(dt);
+            if (!wanted)
+                continue;
+            for (size_t w = lo; w < P->n && P->by_from[w].from_addr == prev_src; w++) {
+                struct rs_snap_edge_ref *e = &P->edges[P->by_from[w].i];
+                if (!e->found && e->to < g->n && g->addr[e->to] == prev_t) {
+                    if (!set_label(g, e, label))
+                        return nomem(L);
+                    P->left--;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+int rs_snap_edge_labels(const struct rs_snap_graph *g, struct rs_snap_source *src,
+                        struct rs_snap_edge_ref *edges, size_t n, char *err, size_t errcap)
+{
+    struct load L = {(struct rs_snap_graph *)g, src, err, errcap, 0, 0, NULL, NULL};
+    struct label_pass P = {edges, n, NULL, 0};
+    if (n == 0)
+        return 0;
+    P.by_from = malloc(n * sizeof *P.by_from);
+    if (!P.by_from)
+        return nomem(&L);
+    for (size_t i = 0; i < n; i++) {
+        edges[i].found = false;
+        edges[i].kind = 0;
+        P.by_from[P.left++] = (struct want){edges[i].from < g->n ? g->addr[edges[i].from] : 0, i};
+    }
+    rs_qsort(P.by_from, n, sizeof *P.by_from, by_want);
+    L.arg = &P;
+    int rc = walk(&L, T_EDGES, label_record);
+    free(P.by_from);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!edges[i].text && !(edges[i].text = calloc(1, 1)))
+            rc = nomem(&L);
+    }
+    return rc;
+}
+
+void rs_snap_edge_refs_free(struct rs_snap_edge_ref *edges, size_t n)
+{
+    for (size_t i = 0; edges && i < n; i++) {
+        free(edges[i].text);
+        edges[i].text = NULL;
+    }
+}

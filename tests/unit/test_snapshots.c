@@ -1,0 +1,670 @@
+/* Object-graph snapshots: decoding, type statistics, growth, backreference chains,
+ * dominators, cycles, DOT output, and corrupt snapshots, on crafted traces with values
+ * checked by hand. */
+#include "snap_scene.h"
+#include "test_util.h"
+
+#include "snap_analyze.h"
+#include "snap_dot.h"
+#include "snap_index.h"
+#include "trace_reader.h"
+
+#include <graphviz/cgraph.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+TEST_GLOBALS;
+
+#include "snap_scenes.h"
+
+static struct rs_trace *read_built(struct tb *b)
+{
+    struct rs_trace *t = sc_read(b);
+    CHECK(t != NULL);
+    return t;
+}
+
+static int load(struct tb *b, struct rs_trace *t, const struct rs_snap_info *si,
+                struct rs_snap_graph *g, unsigned flags, char *err, size_t cap)
+{
+    struct rs_snap_source src;
+    rs_snap_source_memory(&src, b->buf.data, b->buf.len);
+    int rc = rs_snap_load(g, si, &src, flags, err, cap);
+    rs_snap_source_close(&src);
+    (void)t;
+    return rc;
+}
+
+static uint32_t node_at(const struct rs_snap_graph *g, uint64_t addr)
+{
+    return rs_snap_find_addr(g, addr);
+}
+
+static void test_decode_and_types(void)
+{
+    struct tb b;
+    tb_init(&b);
+    tb_default_header(&b);
+    sc_write(&b, 1, 1000, "one", &scene_a, 4, 3, true);
+    struct rs_trace *t = read_built(&b);
+    if (!t)
+        return;
+    CHECK_EQ_U64(rs_snap_count_complete(t), 1);
+    const struct rs_snap_info *si = rs_snap_last_complete(t);
+    CHECK(si && si->id == 1 && si->nranges == 3);
+    CHECK(rs_snap_find(t, "1") == si);
+    CHECK(rs_snap_find(t, "one") == si);
+    CHECK(rs_snap_find(t, "2") == NULL);
+    struct rs_snap_graph g;
+    char err[256] = "";
+    CHECK_EQ_U64(load(&b, t, si, &g, RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, err,
+                      sizeof err), 0);
+    CHECK_EQ_U64(g.n, 12);
+    CHECK_EQ_U64(g.m, 10); /* the reference to 0xdead0000 is external */
+    CHECK_EQ_U64(g.stats.external_edges, 1);
+    CHECK_EQ_U64(g.nroots, 2);
+    uint32_t list = node_at(&g, 0x3000);
+    size_t llen;
+    const char *l = rs_snap_label(&g, list, &llen);
+    CHECK(llen == 7 && memcmp(l, "3 items", 7) == 0);
+    CHECK_STR(rs_snap_type_name(&g, list), "builtins.list");
+    CHECK_EQ_U64(g.out_len[list], 3);
+
+    struct rs_type_stat *st;
+    size_t n;
+    CHECK_EQ_U64(rs_snap_type_stats(&g, NULL, &st, &n), 0);
+    CHECK_EQ_U64(n, 4); /* str and frame are not GC-tracked */
+    CHECK_STR(st[0].name, "__main__.Connection");
+    CHECK_EQ_U64(st[0].count, 4);
+    CHECK_EQ_U64(st[0].size, 192);
+    free(st);
+
+    struct rs_snap_domtree d;
+    CHECK_EQ_U64(rs_snap_full_domtree(&g, &d), 0);
+    /* Retained: a Connection 48 + its str 60; the list 88 + 3 x 108; the dict 1000 + 412;
+     * the module 72 + 1412; the frame's Connection 108. */
+    CHECK_EQ_U64(rs_snap_retained(&d, node_at(&g, 0x4100)), 108);
+    CHECK_EQ_U64(rs_snap_retained(&d, list), 412);
+    CHECK_EQ_U64(rs_snap_retained(&d, node_at(&g, 0x2000)), 1412);
+    CHECK_EQ_U64(rs_snap_retained(&d, node_at(&g, 0x1000)), 1484);
+    CHECK_EQ_U64(rs_snap_retained(&d, node_at(&g, 0x9000)), 108);
+    CHECK_EQ_U64(rs_snap_idom(&d, node_at(&g, 0x4100)), list);
+    CHECK_EQ_U64(rs_snap_idom(&d, node_at(&g, 0x1000)), RS_SNAP_SUPER);
+    CHECK_EQ_U64(rs_snap_type_stats(&g, &d, &st, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(st[i].name, "__main__.Connection") == 0)
+            CHECK_EQ_U64(st[i].retained, 432);
+        if (strcmp(st[i].name, "builtins.dict") == 0)
+            CHECK_EQ_U64(st[i].retained, 1412);
+    }
+    free(st);
+    rs_snap_domtree_free(&d);
+    rs_snap_graph_free(&g);
+    rs_trace_free(t);
+    tb_free(&b);
+}
+
+/* A diamond and a nested type, checked by hand:
+ *   R(1) -> A(2), B(4);  A -> C(8);  B -> C;  C -> D(16);  D -> E(32, a dict)
+ *   idom(C) = R, idom(D) = C, idom(E) = D
+ *   retained: E 32, D 48, C 56, A 2, B 4, R 63 */
+static void test_dominators(void)
+{
+    static const struct sc_node nodes[] = {
+        {0x100, T_MODULE, 1, 1, GC | RS_NODE_MODULE, 0, "root"},
+        {0x200, T_NODE, 2, 1, GC, 0, "A"},
+        {0x300, T_NODE, 4, 1, GC, 0, "B"},
+        {0x400, T_NODE, 8, 2, GC, 0, "C"},
+        {0x500, T_NODE, 16, 1, GC, 0, "D"},
+        {0x600, T_DICT, 32, 1, GC, 0, "E"},
+    };
+    static const struct sc_edge edges[] = {
+        {0x100, 0x200, 0}, {0x100, 0x300, 0}, {0x200, 0x400, 0}, {0x300, 0x400, 0},
+        {0x400, 0x500, 0}, {0x500, 0x600, 0},
+    };
+    static const struct sc_root roots[] = {{0x100, RS_ROOT_MODULE, "root"}};
+    static const struct scene sc = {SC_ARRAY(types), SC_ARRAY(nodes), SC_ARRAY(edges),
+                                    NULL, 0, SC_ARRAY(roots)};
+    struct tb b;
+    tb_init(&b);
+    tb_default_header(&b);
+    sc_write(&b, 7, 10, "", &sc, 0, 1, true);
+    struct rs_trace *t = read_built(&b);
+    if (!t)
+        return;
+    struct rs_snap_graph g;
+    char err[256];
+    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g, RS_SNAP_LOAD_EDGES, err,
+                      sizeof err), 0);
+    struct rs_snap_domtree d;
+    CHECK_EQ_U64(rs_snap_full_domtree(&g, &d), 0);
+    uint32_t R = node_at(&g, 0x100), A = node_at(&g, 0x200), B = node_at(&g, 0x300),
+             C = node_at(&g, 0x400), D = node_at(&g, 0x500), E = node_at(&g, 0x600);
+    CHECK_EQ_U64(rs_snap_idom(&d, C), R);
+    CHECK_EQ_U64(rs_snap_idom(&d, D), C);
+    CHECK_EQ_U64(rs_snap_idom(&d, E), D);
+    CHECK_EQ_U64(rs_snap_idom(&d, A), R);
+    CHECK_EQ_U64(rs_snap_retained(&d, E), 32);
+    CHECK_EQ_U64(rs_snap_retained(&d, D), 48);
+    CHECK_EQ_U64(rs_snap_retained(&d, C), 56);
+    CHECK_EQ_U64(rs_snap_retained(&d, A), 2);
+    CHECK_EQ_U64(rs_snap_retained(&d, B), 4);
+    CHECK_EQ_U64(rs_snap_retained(&d, R), 63);
+    /* Per type, nested objects of a type count once: Node = C's 56 + A 2 + B 4 (D is
+     * inside C). */
+    struct rs_type_stat *st;
+    size_t n;
+    CHECK_EQ_U64(rs_snap_type_stats(&g, &d, &st, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(st[i].name, "__main__.Node") == 0) {
+            CHECK_EQ_U64(st[i].count, 4);
+            CHECK_EQ_U64(st[i].size, 30);
+            CHECK_EQ_U64(st[i].retained, 62);
+        }
+    }
+    free(st);
+    rs_snap_domtree_free(&d);
+    rs_snap_graph_free(&g);
+    rs_trace_free(t);
+    tb_free(&b);
+}
+
+static void check_edge(const struct rs_snap_edge_ref *e, uint32_t kind, const char *text,
+                       uint64_t index)
+{
+    CHECK(e->found);
+    CHECK_EQ_U64(e->kind, kind);
+    if (text)
+        CHECK_STR(e->text, text);
+    else
+        CHECK_EQ_U64(e->index, index);
+}
+
+static void test_backrefs(void)
+{
+    struct tb b;
+    tb_init(&b);
+    tb_default_header(&b);
+    sc_write(&b, 1, 1000, "one", &scene_a, 0, 1, true);
+    struct rs_trace *t = read_built(&b);
+    if (!t)
+        return;
+    struct rs_snap_graph g;
+    char err[256];
+    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g,
+                      RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, err, sizeof err), 0);
+    CHECK_EQ_U64(rs_snap_build_reverse(&g), 0);
+    uint32_t in_all[16];
+    uint8_t kind[16];
+    rs_snap_in_degrees(&g, in_all, NULL);
+    rs_snap_root_kinds(&g, in_all, kind);
+    CHECK_EQ_U64(kind[node_at(&g, 0x1000)], RS_SROOT_MODULE);
+    CHECK_EQ_U64(kind[node_at(&g, 0x9000)], RS_SROOT_THREAD);
+    CHECK_EQ_U64(kind[node_at(&g, 0x3000)], RS_SROOT_NONE);
+
+    /* One object: module -> dict -> list -> Connection. */
+    uint32_t target = node_at(&g, 0x4100);
+    struct rs_chain c;
+    CHECK_EQ_U64(rs_snap_backref_chain(&g, kind, &target, 1, 0, &c), 0);
+    CHECK_EQ_U64(c.n, 4);
+    if (c.n == 4) {
+        CHECK_EQ_U64(c.root_kind, RS_SROOT_MODULE);
+        CHECK_EQ_U64(g.addr[c.nodes[0]], 0x1000);
+        CHECK_EQ_U64(g.addr[c.nodes[1]], 0x2000);
+        CHECK_EQ_U64(g.addr[c.nodes[2]], 0x3000);
+        CHECK_EQ_U64(g.addr[c.nodes[3]], 0x4100);
+        struct rs_snap_edge_ref e[3] = {{.from = c.nodes[0], .to = c.nodes[1]},
+                                        {.from = c.nodes[1], .to = c.nodes[2]},
+                                        {.from = c.nodes[2], .to = c.nodes[3]}};
+        struct rs_snap_source src;
+        rs_snap_source_memory(&src, b.buf.data, b.buf.len);
+        CHECK_EQ_U64(rs_snap_edge_labels(&g, &src, e, 3, err, sizeof err), 0);
+        check_edge(&e[0], RS_EDGE_SPECIAL, "__dict__", 0);
+        check_edge(&e[1], RS_EDGE_ATTR, "_cache", 0);
+        check_edge(&e[2], RS_SNAP_EDGE_INDEX, NULL, 1);
+        rs_snap_edge_refs_free(e, 3);
+        rs_snap_source_close(&src);
+    }
+    rs_chain_free(&c);
+    /* A depth limit too short for the module: no chain. */
+    CHECK_EQ_U64(rs_snap_backref_chain(&g, kind, &target, 1, 2, &c), 0);
+    CHECK_EQ_U64(c.n, 0);
+    rs_chain_free(&c);
+
+    /* All Connections at once: the closest to a root is the thread frame's local. */
+    uint32_t all[4] = {node_at(&g, 0x4000), node_at(&g, 0x4100), node_at(&g, 0x4200),
+                       node_at(&g, 0x4300)};
+    CHECK_EQ_U64(rs_snap_backref_chain(&g, kind, all, 4, 0, &c), 0);
+    CHECK_EQ_U64(c.n, 2);
+    CHECK_EQ_U64(c.root_kind, RS_SROOT_THREAD);
+    CHECK_EQ_U64(g.addr[c.target], 0x4300);
+    rs_chain_free(&c);
+
+    /* Held from C: an object with more references than recorded ones, nothing else. */
+    rs_snap_graph_free(&g);
+    rs_trace_free(t);
+    tb_free(&b);
+}
+
+static void test_growth(void)
+{
+    /* Three snapshots: Connections 0 -> 2 -> 4 (steady growth, allocated at
+     * cache_leak.py:21 in handle), lists 3 -> 2 -> 1, one dict throughout. */
+    struct tb b;
+    tb_init(&b);
+    tb_default_header(&b);
+    tb_chunk(&b, RS_CHUNK_TID_META, 0);
+    sc_py_code(&b, 7, "/src/cache_leak.py", "handle", 20);
+    sc_py_line(&b, 7, 42, 21);
+    uint64_t words[] = {0x401000, RS_STACKWORD_PY | 7, 42 | RS_PYOFFSET_ENTRY};
+    rs_rec_stack(&b.w, 5, words, 3);
+    rs_rec_thread(&b.w, 100, RS_THREAD_MAIN, "main");
+    tb_chunk_end(&b, 0);
+    /* Allocation events: Connections at 0x4000 + 0x100 k (block = address - 16). */
+    tb_chunk(&b, 100, 0);
+    for (int k = 0; k < 4; k++)
+        rs_rec_alloc(&b.w, RS_ALLOC_PY_OBJ, 1500 + 1000 * (uint64_t)(k / 2), 0x4000 + 0x100 * k - 16,
+                     64, 5);
+    tb_chunk_end(&b, 4);
+    for (int s = 0; s < 3; s++) {
+        struct sc_node nodes[8];
+        size_t nn = 0;
+        nodes[nn++] = (struct sc_node){0x2000, T_DICT, 100, 0, GC, 16, NULL};
+        for (int i = 0; i < 3 - s; i++)
+            nodes[nn++] = (struct sc_node){0x3000 + 0x100 * (uint64_t)i, T_LIST, 50, 0, GC, 16, NULL};
+        for (int i = 0; i < 2 * s; i++)
+            nodes[nn++] = (struct sc_node){0x4000 + 0x100 * (uint64_t)i, T_CONN, 48, 0, GC, 16, NULL};
+        struct scene sc = {SC_ARRAY(types), nodes, nn, NULL, 0, NULL, 0, NULL, 0};
+        sc_write(&b, (uint32_t)s + 1, 1000 + 1000 * (uint64_t)s, s == 0 ? "start" : "later",
+                 &sc, 0, 1, true);
+    }
+    struct rs_trace *t = read_built(&b);
+    if (!t)
+        return;
+    struct rs_snap_source src;
+    rs_snap_source_memory(&src, b.buf.data, b.buf.len);
+    struct rs_notes notes = {0};
+    struct rs_symbolizer *sym = rs_symbolizer_new(t, &notes);
+    struct rs_site_names *names = rs_site_names_new(t, sym);
+    struct rs_growth gr;
+    char err[256] = "";
+    CHECK_EQ_U64(rs_growth_build(t, &src, names, &gr, &notes, err, sizeof err), 0);
+    CHECK_EQ_U64(gr.nsnaps, 3);
+    CHECK(gr.have_sites);
+    bool seen_conn = false, seen_list = false, seen_site = false;
+    for (size_t i = 0; i < gr.ntypes; i++) {
+        const struct rs_growth_row *r = &gr.types[i];
+        if (strcmp(r->key, "__main__.Connection") == 0) {
+            seen_conn = true;
+            CHECK_EQ_U64(r->count[0], 0);
+            CHECK_EQ_U64(r->count[1], 2);
+            CHECK_EQ_U64(r->count[2], 4);
+            CHECK_EQ_U64(r->size[2], 192);
+            CHECK(r->suspect);
+        } else if (strcmp(r->key, "builtins.list") == 0) {
+            seen_list = true;
+            CHECK_EQ_U64(r->count[0], 3);
+            CHECK_EQ_U64(r->count[2], 1);
+            CHECK(!r->suspect);
+        } else {
+            CHECK(!r->suspect);
+        }
+    }
+    CHECK(seen_conn && seen_list);
+    for (size_t i = 0; i < gr.nsites; i++) {
+        const struct rs_growth_row *r = &gr.sites[i];
+        if (r->stack_id == 5) {
+            seen_site = true;
+            CHECK_STR(r->key, "cache_leak.py:21 handle");
+            CHECK_EQ_U64(r->count[1], 2);
+            CHECK_EQ_U64(r->count[2], 4);
+            CHECK(r->suspect);
+            CHECK(r->site && !r->site->internal);
+            CHECK(rs_site_matches(r->site, "cache_leak.py:21"));
+            CHECK(rs_site_matches(r->site, "src/cache_leak.py:21"));
+            CHECK(!rs_site_matches(r->site, "leak.py:21"));
+            CHECK(!rs_site_matches(r->site, "cache_leak.py:22"));
+        } else {
+            CHECK_EQ_U64(r->stack_id, RS_SITE_UNKNOWN); /* dicts and lists: no events */
+        }
+    }
+    CHECK(seen_site);
+    rs_growth_free(&gr);
+    rs_site_names_free(names);
+    rs_symbolizer_free(sym);
+    rs_notes_free(&notes);
+    rs_snap_source_close(&src);
+    rs_trace_free(t);
+    tb_free(&b);
+
+    const uint64_t up[] = {0, 300, 600, 900}, flat[] = {5, 5, 5}, two[] = {1, 2},
+                   late[] = {9, 1, 2, 3}, plateau[] = {1, 2, 2}, dip[] = {1, 3, 2, 4};
+    CHECK(rs_growth_is_suspect(up, 4));
+    CHECK(!rs_growth_is_suspect(flat, 3));
+    CHECK(!rs_growth_is_suspect(two, 2));
+    CHECK(rs_growth_is_suspect(late, 4));
+    CHECK(rs_growth_is_suspect(plateau, 3));
+    CHECK(!rs_growth_is_suspect(dip, 4));
+}
+
+static void test_cycles(void)
+{
+    struct tb b;
+    tb_init(&b);
+    tb_default_header(&b);
+    sc_write(&b, 3, 1000, "exit", &scene_b, 5, 1, true);
+    struct rs_trace *t = read_built(&b);
+    if (!t)
+        return;
+    struct rs_snap_graph g;
+    char err[256];
+    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g,
+                      RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, err, sizeof err), 0);
+    struct rs_cycles cy;
+    CHECK_EQ_U64(rs_snap_cycles(&g, NULL, NULL, false, &cy), 0);
+    /* a100, a200, a300, b100, b200, b300, c100, c200, e100 */
+    CHECK_EQ_U64(cy.unreachable, 9);
+    CHECK_EQ_U64(cy.ncycles[RS_CYCLE_GARBAGE], 1);
+    CHECK_EQ_U64(cy.in_cycles[RS_CYCLE_GARBAGE], 2);
+    CHECK_EQ_U64(cy.size[RS_CYCLE_GARBAGE], 96);
+    CHECK_EQ_U64(cy.ncycles[RS_CYCLE_UNCOLLECTABLE], 1);
+    CHECK_EQ_U64(cy.in_cycles[RS_CYCLE_UNCOLLECTABLE], 3);
+    CHECK_EQ_U64(cy.ncycles[RS_CYCLE_LEAKED], 1);
+    CHECK_EQ_U64(cy.in_cycles[RS_CYCLE_LEAKED], 2);
+    CHECK_EQ_U64(cy.ngroups, 3);
+    if (cy.ngroups == 3) {
+        CHECK_EQ_U64(cy.groups[0].cls, RS_CYCLE_UNCOLLECTABLE);
+        CHECK(cy.groups[0].finalizer);
+        CHECK_STR(cy.groups[0].types[0].name, "__main__.Resource");
+        CHECK_EQ_U64(cy.groups[0].types[0].count, 3);
+        CHECK_EQ_U64(cy.groups[1].cls, RS_CYCLE_LEAKED);
+        CHECK_STR(cy.groups[1].types[0].name, "ext.Leaky");
+        CHECK_EQ_U64(cy.groups[2].cls, RS_CYCLE_GARBAGE);
+        CHECK_EQ_U64(cy.groups[2].members, 2);
+        CHECK(!cy.groups[2].finalizer);
+    }
+    CHECK_EQ_U64(cy.nleaked, 1);
+    CHECK_EQ_U64(cy.leaked_objects, 1);
+    if (cy.nleaked)
+        CHECK_STR(cy.leaked[0].name, "ext.Blob");
+    rs_cycles_free(&cy);
+    rs_snap_graph_free(&g);
+    rs_trace_free(t);
+    tb_free(&b);
+
+    /* Many equal cycles are one group. */
+    struct sc_node many[200];
+    struct sc_edge links[200];
+    for (int i = 0; i < 100; i++) {
+        many[2 * i] = (struct sc_node){0x10000 + 0x100 * (uint64_t)i, T_NODE, 48, 1, GC, 16, NULL};
+        many[2 * i + 1] = (struct sc_node){0x80000 + 0x100 * (uint64_t)i, T_NODE, 48, 1, GC, 16, NULL};
+        links[2 * i] = (struct sc_edge){many[2 * i].addr, many[2 * i + 1].addr, ID(L_NEXT)};
+        links[2 * i + 1] = (struct sc_edge){many[2 * i + 1].addr, many[2 * i].addr, ID(L_NEXT)};
+    }
+    struct scene sc = {SC_ARRAY(types), SC_ARRAY(many), SC_ARRAY(links), SC_ARRAY(labels), NULL, 0};
+    tb_init(&b);
+    tb_default_header(&b);
+    sc_write(&b, 1, 10, "", &sc, 64, 2, true);
+    t = read_built(&b);
+    if (!t)
+        return;
+    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g, RS_SNAP_LOAD_EDGES, err,
+                      sizeof err), 0);
+    CHECK_EQ_U64(rs_snap_cycles(&g, NULL, NULL, false, &cy), 0);
+    CHECK_EQ_U64(cy.ngroups, 1);
+    if (cy.ngroups)
+        CHECK_EQ_U64(cy.groups[0].cycles, 100);
+    CHECK_EQ_U64(cy.ncycles[RS_CYCLE_GARBAGE], 100);
+    rs_cycles_free(&cy);
+    rs_snap_graph_free(&g);
+    rs_trace_free(t);
+    tb_free(&b);
+}
+
+static size_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+static void test_dot(void)
+{
+    struct tb b;
+    tb_init(&b);
+    tb_default_header(&b);
+    static const struct sc_node nodes[] = {
+        {0x1000, T_MODULE, 72, 1, GC | RS_NODE_MODULE, 16, "__main__"},
+        {0x2000, T_RES, 40, 1, GC, 16, "q\"uo\\te\nnew\x01line}{<>|"},
+        {0x3000, T_STR, 40, 1, 0, 0, "\xff\xfe bad utf-8 \xe2\x80\xae rtl"},
+    };
+    static const struct sc_edge edges[] = {
+        {0x1000, 0x2000, ID(L_QUOTE)}, {0x2000, 0x3000, IX(4)}, {0x2000, 0x1000, 0}};
+    static const struct sc_root roots[] = {{0x1000, RS_ROOT_MODULE, "__main__"}};
+    struct scene sc = {SC_ARRAY(types), SC_ARRAY(nodes), SC_ARRAY(edges), SC_ARRAY(labels),
+                       SC_ARRAY(roots)};
+    sc_write(&b, 1, 10, "", &sc, 0, 1, true);
+    struct rs_trace *t = read_built(&b);
+    if (!t)
+        return;
+    struct rs_snap_graph g;
+    char err[256];
+    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g,
+                      RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, err, sizeof err), 0);
+    struct rs_snap_edge_ref refs[3] = {{.from = 0, .to = 1}, {.from = 1, .to = 2},
+                                       {.from = 1, .to = 0}};
+    struct rs_snap_source src;
+    rs_snap_source_memory(&src, b.buf.data, b.buf.len);
+    CHECK_EQ_U64(rs_snap_edge_labels(&g, &src, refs, 3, err, sizeof err), 0);
+    rs_snap_source_close(&src);
+    check_edge(&refs[0], RS_EDGE_KEY, "'a\"b\\\\c\nd\x01'", 0);
+    check_edge(&refs[1], RS_SNAP_EDGE_INDEX, NULL, 4);
+    CHECK(refs[2].found && refs[2].kind == 0);
+    struct rs_dot_node dn[3] = {{0, 0, true, "site \"x\" \\ y"}, {1, 1, false, NULL},
+                                {2, 2, false, NULL}};
+    struct rs_dot_edge de[3] = {{0, 1, &refs[0]}, {1, 2, &refs[1]}, {1, 0, &refs[2]}};
+    struct rs_dot_more more[1] = {{1, 7, false}};
+    struct rs_strbuf sb = {0};
+    rs_dot_graph(&sb, &g, dn, 3, de, 3, more, 1, 2, "title \"q\"");
+    CHECK(!sb.failed);
+    CHECK_CONTAINS(sb.s, "fontcolor=red");
+    CHECK_CONTAINS(sb.s, "7 more references");
+    CHECK_CONTAINS(sb.s, "__del__");
+    CHECK_CONTAINS(sb.s, "fillcolor=\"0.3,0.5,1.000\""); /* the module, green */
+    CHECK_CONTAINS(sb.s, "q\\\"uo\\\\te\\\\nnew\\\\x01line}{<>|");
+    CHECK_CONTAINS(sb.s, "label=\"[4]\"");
+    Agraph_t *ag = agmemread(sb.s);
+    CHECK(ag != NULL);
+    if (ag) {
+        CHECK_EQ_U64(agnnodes(ag), 4);
+        CHECK_EQ_U64(agnedges(ag), 4);
+        Agnode_t *n1 = agnode(ag, "o1", 0);
+        CHECK(n1 != NULL);
+        if (n1)
+            CHECK_STR(agget(n1, "label"), "__main__.Resource\\nq\"uo\\\\te\\\\nnew\\\\x01line}{<>|\\n__del__");
+        agclose(ag);
+    }
+    char *svg = tb_write_temp((const uint8_t *)"", 0), *png = tb_write_temp((const uint8_t *)"", 0);
+    char svgp[4200], pngp[4200];
+    snprintf(svgp, sizeof svgp, "%s.svg", svg);
+    snprintf(pngp, sizeof pngp, "%s.png", png);
+    CHECK_EQ_U64(rs_dot_render(sb.s, svgp, "svg", err, sizeof err), 0);
+    CHECK_EQ_U64(rs_dot_render(sb.s, pngp, "png", err, sizeof err), 0);
+    CHECK(file_size(svgp) > 500);
+    CHECK(file_size(pngp) > 500);
+    FILE *f = fopen(pngp, "rb");
+    unsigned char magic[8] = {0};
+    if (f) {
+        CHECK_EQ_U64(fread(magic, 1, 8, f), 8);
+        fclose(f);
+    }
+    CHECK(memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0);
+    char head[4096] = "";
+    f = fopen(svgp, "r");
+    if (f) {
+        size_t got = fread(head, 1, sizeof head - 1, f);
+        head[got] = '\0';
+        fclose(f);
+    }
+    CHECK_CONTAINS(head, "<svg");
+    unlink(svgp);
+    unlink(pngp);
+    unlink(svg);
+    unlink(png);
+    free(svg);
+    free(png);
+    rs_sb_free(&sb);
+    rs_snap_edge_refs_free(refs, 3);
+    rs_snap_graph_free(&g);
+    rs_trace_free(t);
+    tb_free(&b);
+}
+
+/* A snapshot whose content is one raw record (tag and body as given). */
+static void raw_snapshot(struct tb *b, uint32_t id, uint8_t tag, const uint8_t *body,
+                         size_t len, bool end)
+{
+    tb_chunk(b, RS_CHUNK_TID_META, 100);
+    rs_rec_snap_begin(&b->w, id, 100 * id, RS_SNAP_API, "raw");
+    rs_rec_snap_type(&b->w, 1, 0x1234, "builtins.list", RS_SNAPTYPE_GC, 40, 8);
+    size_t at = rs_rec_begin(&b->w, (enum rs_record_tag)tag);
+    rs_buf_bytes(&b->buf, body, len);
+    rs_rec_end(&b->w, at);
+    if (end)
+        rs_rec_snap_end(&b->w, id, 1, 0, 0);
+    tb_chunk_end(b, 0);
+}
+
+static int load_raw(uint8_t tag, const uint8_t *body, size_t len, char *err, size_t cap)
+{
+    struct tb b;
+    tb_init(&b);
+    tb_default_header(&b);
+    raw_snapshot(&b, 1, tag, body, len, true);
+    struct rs_trace *t = sc_read(&b);
+    int rc = 99;
+    if (t && rs_snap_last_complete(t)) {
+        struct rs_snap_graph g;
+        rc = load(&b, t, rs_snap_last_complete(t), &g, RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS,
+                  err, cap);
+        if (rc == 0)
+            rs_snap_graph_free(&g);
+    }
+    rs_trace_free(t);
+    tb_free(&b);
+    return rc;
+}
+
+static void test_corrupt(void)
+{
+    char err[256];
+    /* An object record claiming a million objects in a few bytes. */
+    const uint8_t huge[] = {0xC0, 0x84, 0x3D, 0x02, 0x01, 0x10, 0x01, 0x01, 0x00, 0x00};
+    err[0] = '\0';
+    CHECK_EQ_U64(load_raw(RS_TAG_SNAP_NODES, huge, sizeof huge, err, sizeof err), (uint64_t)-1);
+    CHECK_CONTAINS(err, "snapshot 1 is corrupt: object record");
+    CHECK(strchr(err, '\n') == NULL);
+    /* Two objects announced, one and a half present. */
+    const uint8_t cut[] = {0x02, 0x80, 0x20, 0x01, 0x10, 0x01, 0x01, 0x00, 0x00,
+                           0x80, 0x02, 0x01, 0x10, 0x01, 0x01, 0x00, 0x00, 0x00};
+    err[0] = '\0';
+    CHECK_EQ_U64(load_raw(RS_TAG_SNAP_NODES, cut, sizeof cut - 9, err, sizeof err), (uint64_t)-1);
+    CHECK_CONTAINS(err, "impossible count (2)");
+    CHECK_EQ_U64(load_raw(RS_TAG_SNAP_NODES, cut, sizeof cut - 3, err, sizeof err), (uint64_t)-1);
+    CHECK_CONTAINS(err, "object record cut short");
+    CHECK_EQ_U64(load_raw(RS_TAG_SNAP_NODES, cut, sizeof cut - 1, err, sizeof err), 0);
+    /* A label longer than its record. */
+    const uint8_t badstr[] = {0x01, 0x80, 0x20, 0x01, 0x10, 0x01, 0x01, 0x00, 0x7F, 'x'};
+    CHECK_EQ_U64(load_raw(RS_TAG_SNAP_NODES, badstr, sizeof badstr, err, sizeof err),
+                 (uint64_t)-1);
+    /* References: a source with an impossible target count. */
+    const uint8_t edges[] = {0x01, 0x80, 0x20, 0xFF, 0xFF, 0x03, 0x02, 0x00};
+    err[0] = '\0';
+    CHECK_EQ_U64(load_raw(RS_TAG_SNAP_EDGES, edges, sizeof edges, err, sizeof err), (uint64_t)-1);
+    CHECK_CONTAINS(err, "reference record");
+    /* A type with the reserved id 0; a label with id 0. */
+    const uint8_t type0[] = {0x00, 0x01, 0x01, 'x', 0x01, 0x10, 0x00};
+    CHECK_EQ_U64(load_raw(RS_TAG_SNAP_TYPE, type0, sizeof type0, err, sizeof err), (uint64_t)-1);
+    CHECK_CONTAINS(err, "reserved id 0");
+    const uint8_t label0[] = {0x00, 0x01, 0x01, 'x'};
+    CHECK_EQ_U64(load_raw(RS_TAG_SNAP_LABEL, label0, sizeof label0, err, sizeof err), (uint64_t)-1);
+    /* A root cut short. */
+    const uint8_t root[] = {0x80};
+    CHECK_EQ_U64(load_raw(RS_TAG_SNAP_ROOT, root, sizeof root, err, sizeof err), (uint64_t)-1);
+
+    /* Random bodies: every outcome is a clean success or error (ASan watches). */
+    uint32_t seed = 12345;
+    for (int i = 0; i < 3000; i++) {
+        uint8_t body[48];
+        size_t len = (size_t)(i % 48);
+        for (size_t k = 0; k < len; k++) {
+            seed = seed * 1103515245u + 12345u;
+            body[k] = (uint8_t)(seed >> 16);
+            if (i % 3 == 0)
+                body[k] &= 0x0F; /* small varints: more records that decode far */
+        }
+        uint8_t tag = (uint8_t)(RS_TAG_SNAP_TYPE + i % 5);
+        int rc = load_raw(tag, body, len, err, sizeof err);
+        CHECK(rc == 0 || rc == -1);
+    }
+
+    /* Snapshot 2 has no END: ignored; snapshot 1 is the last complete one. */
+    struct tb b;
+    tb_init(&b);
+    tb_default_header(&b);
+    sc_write(&b, 1, 10, "first", &scene_a, 0, 1, true);
+    sc_write(&b, 2, 20, "second", &scene_a, 0, 1, false);
+    /* Snapshot 3 abandoned by snapshot 4, which ends; then an END of nothing. */
+    sc_write(&b, 3, 30, "third", &scene_a, 0, 1, false);
+    sc_write(&b, 4, 40, "fourth", &scene_a, 0, 2, true);
+    tb_chunk(&b, RS_CHUNK_TID_META, 50);
+    rs_rec_snap_end(&b.w, 9, 1, 1, 1);
+    tb_chunk_end(&b, 0);
+    struct rs_trace *t = sc_read(&b);
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_EQ_U64(t->snapshots->n, 4);
+        CHECK_EQ_U64(rs_snap_count_complete(t), 2);
+        CHECK_EQ_U64(rs_snap_last_complete(t)->id, 4);
+        CHECK(rs_snap_find(t, "2") == NULL);
+        CHECK(rs_snap_find(t, "3") == NULL);
+        CHECK_EQ_U64(t->snapshots->stray_ends, 1);
+        struct rs_snap_graph g;
+        CHECK_EQ_U64(load(&b, t, &t->snapshots->v[1], &g, 0, err, sizeof err), (uint64_t)-1);
+        CHECK_CONTAINS(err, "snapshot 2 is incomplete");
+        CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g, RS_SNAP_LOAD_EDGES, err,
+                          sizeof err), 0);
+        CHECK_EQ_U64(g.n, 12);
+        rs_snap_graph_free(&g);
+        rs_trace_free(t);
+    }
+    tb_free(&b);
+
+    /* A BEGIN record cut short is a corrupt trace (like any record). */
+    tb_init(&b);
+    tb_default_header(&b);
+    tb_chunk(&b, RS_CHUNK_TID_META, 0);
+    size_t at = rs_rec_begin(&b.w, RS_TAG_SNAP_BEGIN);
+    rs_buf_varint(&b.buf, 1);
+    rs_rec_end(&b.w, at);
+    tb_chunk_end(&b, 0);
+    struct rs_read_error rerr;
+    t = NULL;
+    CHECK_EQ_U64(rs_trace_read_buffer(b.buf.data, b.buf.len, "x", &t, &rerr),
+                 RS_READ_ERR_RECORD_CORRUPT);
+    CHECK_CONTAINS(rerr.message, "snapshot begin record cut short");
+    rs_trace_free(t);
+    tb_free(&b);
+}
+
+int main(void)
+{
+    test_decode_and_types();
+    test_dominators();
+    test_backrefs();
+    test_growth();
+    test_cycles();
+    test_dot();
+    test_corrupt();
+    return test_result("test_snapshots");
+}
