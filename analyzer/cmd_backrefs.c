@@ -345,8 +345,10 @@ int rs_cmd_backrefs(int argc, char **argv)
                 }
                 fputc('\n', stdout);
             }
-            printf("\nCutting the last reference would free %s (%s bytes): the object's "
-                   "retained size.\n", rs_fmt_bytes(a, freed), rs_fmt_count(b, freed));
+            printf("\nCutting the last reference would free %s", rs_fmt_bytes(a, freed));
+            if (freed >= 1000)
+                printf(" (%s bytes)", rs_fmt_count(b, freed));
+            puts(": the object's retained size.");
         }
         if (o.out && chain.n) {
             fputs("Chain drawn in ", stdout);

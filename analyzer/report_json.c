@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include "json_writer.h"
+#include "report_suspects.h"
 
 #include <string.h>
 
@@ -496,6 +497,7 @@ void rs_report_write_json(const struct rs_report *r, FILE *out)
     put_section(&j, r, "leaked", &r->leaked, r->program_end ? "program_end" : "end_of_trace");
     put_section(&j, r, "live_at_end_of_trace", &r->end_of_trace, NULL);
     put_section(&j, r, "live_at_peak", &r->at_peak, NULL);
+    rs_report_suspects_json(r->trace, r->path, r->sym, &j);
     put_threads(&j, r);
     put_marks_and_notes(&j, r);
     rs_json_object_end(&j);

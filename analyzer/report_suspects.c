@@ -1,1 +1,562 @@
-/* being written */
+#include "report_suspects.h"
+
+#include "escape.h"
+#include "format_num.h"
+#include "snap_analyze.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct chain_step {
+    char *node;              /* "list (3 items)", escaped for a terminal */
+    char *type;
+    char *label;             /* raw, for JSON */
+    size_t label_len;
+    uint64_t addr;
+    struct rs_snap_edge_ref edge; /* to this node (not for the root) */
+};
+
+struct suspect {
+    char *name;
+    bool growing, leaked;
+    uint64_t *counts;        /* per snapshot */
+    uint64_t count, size, retained;
+    const struct rs_site_name *site;
+    uint64_t site_count;
+    struct chain_step *chain;
+    size_t nchain;
+    uint8_t root_kind;
+    char *root_name;
+};
+
+struct rs_suspects {
+    size_t nsnaps;
+    const struct rs_snap_info *last;
+    struct suspect *v;
+    size_t n;
+    char note[512];          /* why there is nothing, or what went wrong */
+    struct rs_site_names *names;
+    struct rs_notes notes;
+};
+
+static void free_suspect(struct suspect *s)
+{
+    free(s->name);
+    free(s->counts);
+    for (size_t i = 0; i < s->nchain; i++) {
+        free(s->chain[i].node);
+        free(s->chain[i].type);
+        free(s->chain[i].label);
+        free(s->chain[i].edge.text);
+    }
+    free(s->chain);
+    free(s->root_name);
+}
+
+void rs_suspects_free(struct rs_suspects *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free_suspect(&s->v[i]);
+    free(s->v);
+    rs_site_names_free(s->names);
+    rs_notes_free(&s->notes);
+    free(s);
+}
+
+static struct suspect *find_or_add(struct rs_suspects *S, const char *name, size_t nsnaps)
+{
+    for (size_t i = 0; i < S->n; i++) {
+        if (strcmp(S->v[i].name, name) == 0)
+            return &S->v[i];
+    }
+    struct suspect *p = realloc(S->v, (S->n + 1) * sizeof *p);
+    if (!p)
+        return NULL;
+    S->v = p;
+    struct suspect *s = &S->v[S->n];
+    memset(s, 0, sizeof *s);
+    s->name = strdup(name);
+    s->counts = calloc(nsnaps ? nsnaps : 1, sizeof *s->counts);
+    if (!s->name || !s->counts) {
+        free(s->name);
+        free(s->counts);
+        return NULL;
+    }
+    S->n++;
+    return s;
+}
+
+static int by_suspect(const void *a, const void *b)
+{
+    const struct suspect *x = a, *y = b;
+    if (x->leaked != y->leaked)
+        return x->leaked ? -1 : 1;
+    if (x->retained != y->retained)
+        return x->retained > y->retained ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Fills the details of each suspect from the last snapshot. Returns 0, -1 (note set). */
+static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_snap_source *src)
+{
+    struct rs_snap_graph g;
+    char err[512];
+    if (rs_snap_load(&g, S->last, src, RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, err,
+                     sizeof err)) {
+        snprintf(S->note, sizeof S->note, "%s", err);
+        return -1;
+    }
+    size_t n = g.n ? g.n : 1;
+    uint32_t *site = S->names ? malloc(n * sizeof *site) : NULL;
+    uint32_t *in_all = malloc(n * sizeof *in_all);
+    uint8_t *kind = malloc(n);
+    uint32_t *targets = malloc(n * sizeof *targets);
+    struct rs_snap_domtree d = {0};
+    int rc = -1;
+    if ((S->names && (!site || rs_snap_sites(t, &g, site))) || !in_all || !kind || !targets ||
+        rs_snap_build_reverse(&g))
+        goto nomem;
+    rs_snap_in_degrees(&g, in_all, NULL);
+    rs_snap_root_kinds(&g, in_all, kind);
+    for (size_t k = 0; k < S->n; k++) {
+        struct suspect *s = &S->v[k];
+        size_t nt = 0;
+        s->count = s->size = 0;
+        for (uint32_t v = 0; v < g.n; v++) {
+            if (strcmp(rs_snap_type_name(&g, v), s->name) != 0 ||
+                (g.flags[v] & (RS_NODE_GC_TRACKED | RS_NODE_SYNTHETIC)) != RS_NODE_GC_TRACKED)
+                continue;
+            targets[nt++] = v;
+            s->count++;
+            s->size += rs_snap_size(&g, v);
+        }
+        /* The most common site. */
+        for (size_t i = 0; site && i < nt; i++) { /* a stack id may stand for its site */
+            const struct rs_site_name *ni = rs_site_name(S->names, site[targets[i]]);
+            uint64_t c = 0;
+            for (size_t j = 0; ni && j < nt && j < 4096; j++) {
+                const struct rs_site_name *nj = rs_site_name(S->names, site[targets[j]]);
+                c += nj && nj->canonical == ni->canonical;
+            }
+            if (c > s->site_count) {
+                s->site_count = c;
+                s->site = rs_site_name(S->names, site[targets[i]]);
+            }
+            if (i >= 64)
+                break; /* a sample is enough to name the top site */
+        }
+        struct rs_chain ch;
+        if (rs_snap_backref_chain(&g, kind, targets, nt, 0, &ch))
+            goto nomem;
+        if (ch.n) {
+            s->chain = calloc(ch.n, sizeof *s->chain);
+            if (!s->chain) {
+                rs_chain_free(&ch);
+                goto nomem;
+            }
+            s->nchain = ch.n;
+            s->root_kind = ch.root_kind;
+            size_t rl;
+            const char *rn = "";
+            for (size_t i = 0; i < g.nroots; i++) {
+                if (g.roots[i].node == ch.nodes[0]) {
+                    rn = g.strings + g.roots[i].name;
+                    rl = g.roots[i].name_len;
+                    (void)rl;
+                }
+            }
+            s->root_name = strdup(rn);
+            for (size_t i = 0; i < ch.n; i++) {
+                uint32_t v = ch.nodes[i];
+                struct chain_step *st = &s->chain[i];
+                char buf[512];
+                size_t llen;
+                const char *label = rs_snap_label(&g, v, &llen);
+                if (g.flags[v] & RS_NODE_MODULE) {
+                    size_t u = (size_t)snprintf(buf, sizeof buf, "module ");
+                    rs_escape_to(buf + u, sizeof buf - u, label, llen);
+                } else {
+                    const char *tn = rs_type_display(rs_snap_type_name(&g, v), false);
+                    size_t u = rs_escape_to(buf, sizeof buf, tn, strlen(tn));
+                    if (llen && u + 8 < sizeof buf) {
+                        u += (size_t)snprintf(buf + u, sizeof buf - u, " (");
+                        u += rs_escape_to(buf + u, sizeof buf - u - 2, label, llen);
+                        snprintf(buf + u, sizeof buf - u, ")");
+                    }
+                }
+                st->node = strdup(buf);
+                st->type = strdup(rs_snap_type_name(&g, v));
+                st->label = malloc(llen + 1);
+                if (st->label) {
+                    memcpy(st->label, label, llen);
+                    st->label[llen] = '\0';
+                }
+                st->label_len = llen;
+                st->addr = g.addr[v];
+                if (i)
+                    st->edge = (struct rs_snap_edge_ref){.from = ch.nodes[i - 1], .to = v};
+                if (!st->node || !st->type || !st->label || !s->root_name) {
+                    rs_chain_free(&ch);
+                    goto nomem;
+                }
+            }
+        }
+        rs_chain_free(&ch);
+    }
+    /* Edge labels of all the chains in one pass over the file. */
+    size_t ne = 0;
+    for (size_t k = 0; k < S->n; k++)
+        ne += S->v[k].nchain ? S->v[k].nchain - 1 : 0;
+    struct rs_snap_edge_ref *refs = calloc(ne ? ne : 1, sizeof *refs);
+    if (!refs)
+        goto nomem;
+    size_t e = 0;
+    for (size_t k = 0; k < S->n; k++)
+        for (size_t i = 1; i < S->v[k].nchain; i++)
+            refs[e++] = S->v[k].chain[i].edge;
+    if (rs_snap_edge_labels(&g, src, refs, ne, err, sizeof err)) {
+        rs_snap_edge_refs_free(refs, ne);
+        free(refs);
+        snprintf(S->note, sizeof S->note, "%s", err);
+        goto out;
+    }
+    e = 0;
+    for (size_t k = 0; k < S->n; k++)
+        for (size_t i = 1; i < S->v[k].nchain; i++)
+            S->v[k].chain[i].edge = refs[e++]; /* takes the text */
+    free(refs);
+    free(in_all);
+    in_all = NULL;
+    free(g.in_off);
+    free(g.src);
+    g.in_off = g.src = NULL;
+    /* Retained sizes per type. */
+    struct rs_type_stat *st = NULL;
+    size_t nst = 0;
+    if (rs_snap_full_domtree(&g, &d) || rs_snap_type_stats(&g, &d, &st, &nst))
+        goto nomem;
+    for (size_t k = 0; k < S->n; k++) {
+        for (size_t i = 0; i < nst; i++) {
+            if (strcmp(st[i].name, S->v[k].name) == 0)
+                S->v[k].retained = st[i].retained;
+        }
+    }
+    free(st);
+    rc = 0;
+    goto out;
+nomem:
+    snprintf(S->note, sizeof S->note, "out of memory while analysing snapshot %u",
+             (unsigned)S->last->id);
+out:
+    rs_snap_domtree_free(&d);
+    free(site);
+    free(in_all);
+    free(kind);
+    free(targets);
+    rs_snap_graph_free(&g);
+    return rc;
+}
+
+struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path,
+                                      struct rs_symbolizer *sym)
+{
+    struct rs_suspects *S = calloc(1, sizeof *S);
+    if (!S)
+        return NULL;
+    S->nsnaps = rs_snap_count_complete(t);
+    S->last = rs_snap_last_complete(t);
+    if (!S->last) {
+        snprintf(S->note, sizeof S->note, "the trace has no complete object-graph snapshot");
+        return S;
+    }
+    if (sym && t->nevents)
+        S->names = rs_site_names_new(t, sym);
+    struct rs_snap_source src;
+    char err[512];
+    if (rs_snap_source_file(&src, path, t->file_size, err, sizeof err)) {
+        snprintf(S->note, sizeof S->note, "%s", err);
+        return S;
+    }
+    struct rs_growth gr;
+    if (rs_growth_build(t, &src, S->names, &gr, &S->notes, err, sizeof err)) {
+        snprintf(S->note, sizeof S->note, "%s", err);
+        rs_snap_source_close(&src);
+        return S;
+    }
+    for (size_t i = 0; i < gr.ntypes; i++) {
+        if (!gr.types[i].suspect)
+            continue;
+        struct suspect *s = find_or_add(S, gr.types[i].key, gr.nsnaps);
+        if (!s)
+            goto nomem;
+        s->growing = true;
+        memcpy(s->counts, gr.types[i].count, gr.nsnaps * sizeof *s->counts);
+    }
+    /* Leaked objects of the last snapshot. */
+    struct rs_snap_graph g;
+    if (rs_snap_load(&g, S->last, &src, RS_SNAP_LOAD_EDGES, err, sizeof err) == 0) {
+        uint32_t *site = S->names ? malloc((g.n ? g.n : 1) * sizeof *site) : NULL;
+        struct rs_cycles cy;
+        if ((!S->names || (site && rs_snap_sites(t, &g, site) == 0)) &&
+            rs_snap_cycles(&g, site, S->names, false, &cy) == 0) {
+            for (size_t i = 0; i < cy.ngroups; i++) {
+                if (cy.groups[i].cls != RS_CYCLE_LEAKED)
+                    continue;
+                for (size_t k = 0; k < cy.groups[i].ntypes; k++) {
+                    struct suspect *s = find_or_add(S, cy.groups[i].types[k].name, gr.nsnaps);
+                    if (s)
+                        s->leaked = true;
+                }
+            }
+            for (size_t i = 0; i < cy.nleaked; i++) {
+                struct suspect *s = find_or_add(S, cy.leaked[i].name, gr.nsnaps);
+                if (s)
+                    s->leaked = true;
+            }
+            rs_cycles_free(&cy);
+        }
+        free(site);
+        /* Series for leaked types that are not growing. */
+        for (size_t k = 0; k < S->n; k++) {
+            for (size_t i = 0; !S->v[k].growing && i < gr.ntypes; i++) {
+                if (strcmp(gr.types[i].key, S->v[k].name) == 0)
+                    memcpy(S->v[k].counts, gr.types[i].count, gr.nsnaps * sizeof *S->v[k].counts);
+            }
+        }
+        rs_snap_graph_free(&g);
+    } else {
+        snprintf(S->note, sizeof S->note, "%s", err);
+    }
+    if (S->n)
+        details(S, t, &src);
+    rs_qsort(S->v, S->n, sizeof *S->v, by_suspect);
+    while (S->n > RS_SUSPECTS_MAX)
+        free_suspect(&S->v[--S->n]);
+    rs_growth_free(&gr);
+    rs_snap_source_close(&src);
+    return S;
+nomem:
+    rs_growth_free(&gr);
+    rs_snap_source_close(&src);
+    rs_suspects_free(S);
+    return NULL;
+}
+
+static const char *root_kind_text(uint8_t k)
+{
+    switch (k) {
+    case RS_SROOT_MODULE: return "module";
+    case RS_SROOT_THREAD: return "thread";
+    case RS_SROOT_C: return "c_held";
+    }
+    return "none";
+}
+
+static void put_edge(FILE *out, const struct rs_snap_edge_ref *e)
+{
+    if (!e->found || (e->kind != RS_SNAP_EDGE_INDEX && !e->len)) {
+        fputs(" --> ", out);
+    } else if (e->kind == RS_SNAP_EDGE_INDEX) {
+        fprintf(out, " --[%llu]--> ", (unsigned long long)e->index);
+    } else {
+        fputs(" --[", out);
+        rs_fput_escaped(out, e->text, e->len);
+        fputs("]--> ", out);
+    }
+}
+
+void rs_suspects_write_text(const struct rs_suspects *S, FILE *out)
+{
+    char a[RS_NUM_BUF], b[RS_NUM_BUF], c[RS_NUM_BUF];
+    fputs("\nLeak suspects", out);
+    if (!S->last) {
+        fputs(": none (the trace has no complete object-graph snapshot)\n", out);
+        return;
+    }
+    fprintf(out, " (object-graph snapshots: %zu; details from snapshot %u)", S->nsnaps,
+            (unsigned)S->last->id);
+    if (!S->n) {
+        fprintf(out, ": none%s", S->note[0] ? " (" : "\n");
+        if (S->note[0]) {
+            rs_fput_escaped(out, S->note, strlen(S->note));
+            fputs(")\n", out);
+        }
+        return;
+    }
+    fputs(":\n", out);
+    for (size_t k = 0; k < S->n; k++) {
+        const struct suspect *s = &S->v[k];
+        fprintf(out, "#%-3zu ", k + 1);
+        const char *tn = rs_type_display(s->name, false);
+        rs_fput_escaped(out, tn, strlen(tn));
+        fprintf(out, ": %s", s->leaked ? "leaked (held by references no recorded object holds)"
+                                       : "grows steadily");
+        if (s->leaked && s->growing)
+            fputs(", grows steadily", out);
+        fputs(" (", out);
+        for (size_t i = 0; i < S->nsnaps; i++)
+            fprintf(out, "%s%llu", i ? " -> " : "", (unsigned long long)s->counts[i]);
+        fprintf(out, ")\n     %s objects, %s, retaining %s\n", rs_fmt_count(a, s->count),
+                rs_fmt_bytes(b, s->size), rs_fmt_bytes(c, s->retained));
+        if (s->site) {
+            fputs("     allocated at ", out);
+            rs_fput_escaped(out, s->site->text, strlen(s->site->text));
+            fprintf(out, " (%s of them)\n", s->site_count >= 4096 ? "most" : rs_fmt_count(a, s->site_count));
+        }
+        if (s->nchain) {
+            fputs("     held by: ", out);
+            for (size_t i = 0; i < s->nchain; i++) {
+                if (i)
+                    put_edge(out, &s->chain[i].edge);
+                fputs(s->chain[i].node, out);
+            }
+            if (s->root_kind == RS_SROOT_THREAD) {
+                fputs("  (a frame of thread '", out);
+                rs_fput_escaped(out, s->root_name, strlen(s->root_name));
+                fputs("')", out);
+            } else if (s->root_kind == RS_SROOT_C) {
+                fputs("  (held from C)", out);
+            }
+            fputc('\n', out);
+        } else {
+            fputs("     held by: no chain from a module or thread\n", out);
+        }
+    }
+    if (S->note[0]) {
+        fputs("  warning: ", out);
+        rs_fput_escaped(out, S->note, strlen(S->note));
+        fputc('\n', out);
+    }
+}
+
+void rs_suspects_write_json(const struct rs_suspects *S, struct rs_json *j)
+{
+    rs_json_key(j, "leak_suspects");
+    rs_json_array_begin(j);
+    for (size_t k = 0; k < S->n; k++) {
+        const struct suspect *s = &S->v[k];
+        rs_json_object_begin(j);
+        rs_json_key(j, "type");
+        rs_json_cstring(j, s->name);
+        rs_json_key(j, "reasons");
+        rs_json_array_begin(j);
+        if (s->growing)
+            rs_json_cstring(j, "grows_steadily");
+        if (s->leaked)
+            rs_json_cstring(j, "leaked");
+        rs_json_array_end(j);
+        rs_json_key(j, "counts");
+        rs_json_array_begin(j);
+        for (size_t i = 0; i < S->nsnaps; i++)
+            rs_json_u64(j, s->counts[i]);
+        rs_json_array_end(j);
+        rs_json_key(j, "snapshot");
+        rs_json_u64(j, S->last->id);
+        rs_json_key(j, "count");
+        rs_json_u64(j, s->count);
+        rs_json_key(j, "size");
+        rs_json_u64(j, s->size);
+        rs_json_key(j, "retained");
+        rs_json_u64(j, s->retained);
+        rs_json_key(j, "site");
+        if (s->site) {
+            rs_json_object_begin(j);
+            rs_json_key(j, "text");
+            rs_json_cstring(j, s->site->text);
+            rs_json_key(j, "stack_id");
+            rs_json_u64(j, s->site->stack_id);
+            rs_json_key(j, "function");
+            rs_json_cstring(j, s->site->frame ? s->site->frame->function : NULL);
+            rs_json_key(j, "file");
+            rs_json_cstring(j, s->site->frame ? s->site->frame->file : NULL);
+            rs_json_key(j, "line");
+            if (s->site->frame && s->site->frame->line > 0)
+                rs_json_u64(j, (uint64_t)s->site->frame->line);
+            else
+                rs_json_null(j);
+            rs_json_object_end(j);
+        } else {
+            rs_json_null(j);
+        }
+        rs_json_key(j, "root");
+        if (s->nchain) {
+            rs_json_object_begin(j);
+            rs_json_key(j, "kind");
+            rs_json_cstring(j, root_kind_text(s->root_kind));
+            rs_json_key(j, "name");
+            rs_json_cstring(j, s->root_kind == RS_SROOT_C ? NULL : s->root_name);
+            rs_json_object_end(j);
+        } else {
+            rs_json_null(j);
+        }
+        rs_json_key(j, "chain");
+        rs_json_array_begin(j);
+        for (size_t i = 0; i < s->nchain; i++) {
+            const struct chain_step *st = &s->chain[i];
+            char addr[24];
+            rs_json_object_begin(j);
+            snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)st->addr);
+            rs_json_key(j, "address");
+            rs_json_cstring(j, addr);
+            rs_json_key(j, "type");
+            rs_json_cstring(j, st->type);
+            rs_json_key(j, "label");
+            rs_json_string(j, st->label, st->label_len);
+            rs_json_key(j, "edge");
+            if (i == 0 || !st->edge.found) {
+                rs_json_null(j);
+            } else if (st->edge.kind == RS_SNAP_EDGE_INDEX) {
+                rs_json_object_begin(j);
+                rs_json_key(j, "index");
+                rs_json_u64(j, st->edge.index);
+                rs_json_object_end(j);
+            } else {
+                rs_json_object_begin(j);
+                rs_json_key(j, "text");
+                rs_json_string(j, st->edge.text ? st->edge.text : "", st->edge.len);
+                rs_json_object_end(j);
+            }
+            rs_json_object_end(j);
+        }
+        rs_json_array_end(j);
+        rs_json_object_end(j);
+    }
+    rs_json_array_end(j);
+    rs_json_key(j, "leak_suspects_note");
+    if (S->note[0])
+        rs_json_cstring(j, S->note);
+    else
+        rs_json_null(j);
+}
+
+void rs_report_suspects_text(const struct rs_trace *t, const char *path,
+                             struct rs_symbolizer *sym, FILE *out)
+{
+    if (!t->snapshots)
+        return; /* a trace without snapshots (not Python): nothing to say */
+    struct rs_suspects *s = rs_suspects_build(t, path, sym);
+    if (!s) {
+        fputs("\nLeak suspects: out of memory\n", out);
+        return;
+    }
+    rs_suspects_write_text(s, out);
+    rs_suspects_free(s);
+}
+
+void rs_report_suspects_json(const struct rs_trace *t, const char *path,
+                             struct rs_symbolizer *sym, struct rs_json *j)
+{
+    struct rs_suspects *s = t->snapshots ? rs_suspects_build(t, path, sym) : NULL;
+    if (!s) {
+        rs_json_key(j, "leak_suspects");
+        rs_json_array_begin(j);
+        rs_json_array_end(j);
+        rs_json_key(j, "leak_suspects_note");
+        rs_json_cstring(j, t->snapshots ? "out of memory" : "no object-graph snapshot");
+        return;
+    }
+    rs_suspects_write_json(s, j);
+    rs_suspects_free(s);
+}

@@ -4,6 +4,7 @@
 
 #include "escape.h"
 #include "format_num.h"
+#include "report_suspects.h"
 
 #include <string.h>
 
@@ -380,6 +381,7 @@ void rs_report_write_text(const struct rs_report *r, FILE *out)
     if (lk->nruntime_totals)
         put_stacks(out, r, "Kept by the C runtime (not counted)", lk->runtime_stacks,
                    lk->nruntime_stacks, lk->nruntime_totals);
+    rs_report_suspects_text(r->trace, r->path, r->sym, out);
     put_threads(out, r);
     put_marks_and_notes(out, r);
 }

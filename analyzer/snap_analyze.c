@@ -698,6 +698,15 @@ static bool internal_site(const uint32_t *site, struct rs_site_names *names, uin
     return !n || n->internal;
 }
 
+/* The site of v for grouping: stacks shown alike are one site. */
+static uint32_t site_key(const uint32_t *site, struct rs_site_names *names, uint32_t v)
+{
+    if (!site)
+        return RS_SITE_UNKNOWN;
+    const struct rs_site_name *n = names ? rs_site_name(names, site[v]) : NULL;
+    return n ? n->canonical : site[v];
+}
+
 int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
                    struct rs_site_names *names, bool show_all, struct rs_cycles *out)
 {
@@ -816,7 +825,7 @@ int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
                 continue; /* freed with the cycle that refers to it */
             uint32_t v = mem[0];
             const char *name = rs_snap_type_name(g, v);
-            uint32_t s = site ? site[v] : RS_SITE_UNKNOWN;
+            uint32_t s = site_key(site, names, v);
             struct leaked_key *lk = NULL;
             for (lk = leaked_by; lk; lk = lk->hh.next) {
                 if (lk->site == s && strcmp(lk->name, name) == 0)
@@ -851,7 +860,7 @@ int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
         }
         for (uint32_t i = 0; i < nm; i++)
             keys[i] = (struct member_key){str_hash(rs_snap_type_name(g, mem[i])),
-                                          site ? site[mem[i]] : RS_SITE_UNKNOWN, mem[i]};
+                                          site_key(site, names, mem[i]), mem[i]};
         rs_qsort(keys, nm, sizeof *keys, by_member_key);
         uint64_t key = fnv(fnv(UINT64_C(0xcbf29ce484222325), cls), nm);
         for (uint32_t i = 0; i < nm; i++)
@@ -891,7 +900,7 @@ int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
             if (ty->flags & (RS_SNAPTYPE_FINALIZER | RS_SNAPTYPE_LEGACY_DEL))
                 grp->finalizer = true;
             uint64_t sz = rs_snap_size(g, v);
-            uint32_t s = site ? site[v] : RS_SITE_UNKNOWN;
+            uint32_t s = site_key(site, names, v);
             if (add_item(&grp->types, &grp->ntypes, rs_snap_type_name(g, v), s, sz, false) ||
                 add_item(&grp->sites, &grp->nsites, rs_snap_type_name(g, v), s, sz, true))
                 goto out;

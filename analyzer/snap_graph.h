@@ -78,7 +78,11 @@ struct rs_snap_stats {
     uint64_t unresolved_roots;
     uint64_t dropped_labels;    /* object labels not kept (over 4 GB of labels) */
     uint64_t duplicate_types;
+    uint64_t implausible_sizes; /* over RS_SNAP_MAX_SIZE: counted as 0 */
 };
+
+/* No object is a terabyte: a larger size is a misread __sizeof__. */
+#define RS_SNAP_MAX_SIZE (UINT64_C(1) << 40)
 
 enum rs_snap_load_flags {
     RS_SNAP_LOAD_EDGES = 1 << 0,

@@ -393,6 +393,10 @@ static int decode_nodes(struct load *L, struct rs_cursor *c, uint64_t capacity)
         uint32_t v = base + (uint32_t)i;
         g->addr[v] = prev;
         g->type[v] = type; /* a type id for now: mapped once all types are known */
+        if (size > RS_SNAP_MAX_SIZE) {
+            g->stats.implausible_sizes++;
+            size = 0;
+        }
         if (size >= UINT32_MAX) {
             if (!rs_grow((void **)&g->big, &g->big_cap, g->nbig, sizeof *g->big))
                 return nomem(L);
@@ -891,6 +895,10 @@ void rs_snap_add_notes(const struct rs_snap_graph *g, struct rs_notes *notes)
         rs_notes_add(notes, RS_NOTE_WARNING,
                      "snapshot %u: %llu root(s) name no recorded object", id,
                      (unsigned long long)s->unresolved_roots);
+    if (s->implausible_sizes)
+        rs_notes_add(notes, RS_NOTE_WARNING,
+                     "snapshot %u: %llu object(s) report a size over 1 TB, counted as 0", id,
+                     (unsigned long long)s->implausible_sizes);
     if (s->dropped_labels)
         rs_notes_add(notes, RS_NOTE_WARNING, "snapshot %u: %llu object label(s) dropped", id,
                      (unsigned long long)s->dropped_labels);

@@ -194,10 +194,17 @@ struct cached_name {
     UT_hash_handle hh;
 };
 
+struct by_text {
+    const char *text;
+    uint32_t stack_id;
+    UT_hash_handle hh;
+};
+
 struct rs_site_names {
     const struct rs_trace *trace;
     struct rs_symbolizer *sym;
     struct cached_name *by_stack;
+    struct by_text *by_text;
 };
 
 struct rs_site_names *rs_site_names_new(const struct rs_trace *t, struct rs_symbolizer *sym)
@@ -214,6 +221,11 @@ void rs_site_names_free(struct rs_site_names *s)
 {
     if (!s)
         return;
+    struct by_text *bt, *btt;
+    HASH_ITER(hh, s->by_text, bt, btt) {
+        HASH_DEL(s->by_text, bt);
+        free(bt);
+    }
     struct cached_name *c, *tmp;
     HASH_ITER(hh, s->by_stack, c, tmp) {
         HASH_DEL(s->by_stack, c);
@@ -275,9 +287,15 @@ const struct rs_site_name *rs_site_name(struct rs_site_names *s, uint32_t stack_
         }
         if (!c->name.frame && fr.n)
             c->name.frame = fr.v[0];
+        /* Made while a module was being imported (the import machinery's frozen frames on
+         * the stack): module state, caches, singletons that C code keeps for good. */
+        bool importing = false;
+        for (size_t i = 0; i < fr.n && !importing; i++)
+            importing = fr.v[i]->python && fr.v[i]->file &&
+                        strncmp(fr.v[i]->file, "<frozen importlib", 17) == 0;
         rs_frames_free(&fr);
         const struct rs_frame *f = c->name.frame;
-        c->name.internal = !f || !f->python ||
+        c->name.internal = !f || !f->python || importing ||
                            (f->file && strncmp(f->file, "<frozen ", 8) == 0);
         if (f)
             c->name.text = format_frame(f);
@@ -292,6 +310,20 @@ const struct rs_site_name *rs_site_name(struct rs_site_names *s, uint32_t stack_
         free(c);
         return NULL;
     }
+    struct by_text *bt = NULL;
+    HASH_FIND_STR(s->by_text, c->name.text, bt);
+    if (!bt) {
+        bt = calloc(1, sizeof *bt);
+        if (!bt) {
+            free(c->name.text);
+            free(c);
+            return NULL;
+        }
+        bt->text = c->name.text;
+        bt->stack_id = stack_id;
+        HASH_ADD_KEYPTR(hh, s->by_text, bt->text, strlen(bt->text), bt);
+    }
+    c->name.canonical = bt->stack_id;
     HASH_ADD(hh, s->by_stack, name.stack_id, sizeof c->name.stack_id, c);
     return &c->name;
 }

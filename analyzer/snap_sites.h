@@ -38,10 +38,14 @@ void rs_site_names_free(struct rs_site_names *s);
 
 struct rs_site_name {
     uint32_t stack_id;
+    uint32_t canonical;           /* the first stack id shown with the same text: group
+                                   * sites by it */
     const struct rs_frame *frame; /* NULL: no frame (unknown site, no stack) */
     char *text;                   /* "file.py:21 handle", "(unknown site)"... */
-    bool internal;                /* no Python frame, or only the interpreter's own frozen
-                                   * modules: made by the interpreter, not the program */
+    bool internal;                /* no Python frame, the interpreter's own frozen modules
+                                   * innermost, or made during an import: made by the
+                                   * interpreter or for a module's lifetime, not by the
+                                   * program's running code */
 };
 /* NULL when out of memory. */
 const struct rs_site_name *rs_site_name(struct rs_site_names *s, uint32_t stack_id);

@@ -20,6 +20,10 @@
 #include <sys/prctl.h>
 
 RS_HIDDEN _Atomic bool rs_py_stacks_on;
+/* Python-domain hooks walk frames from the start: their caller holds the GIL, and its
+ * thread state is valid. libc allocations wait for the attach (rs_py_stacks_on):
+ * PyGILState_GetThisThreadState is not safe before the interpreter is initialized. */
+static _Atomic bool python_domain_stacks_on;
 static bool python_present;
 static _Atomic bool attached;
 static _Atomic bool finalizing; /* our atexit callback has run */
@@ -28,20 +32,24 @@ static _Atomic bool poll_thread_live;
 static _Atomic bool poll_stop;
 static uint64_t last_resolve_ns;
 static _Atomic bool resolve_call_pending;
+/* A new thread wants its Python name learnt while it lives (see rs_py_request_resolve). */
+static _Atomic bool names_wanted;
 
 #define RESOLVE_EVERY_NS (100 * 1000 * 1000)
 
 uint32_t rs_py_capture_current(bool python_domain, uint64_t *words, uint32_t max_words)
 {
-    if (!atomic_load_explicit(&rs_py_stacks_on, memory_order_relaxed))
-        return 0;
     void *tstate;
     if (python_domain) {
+        if (!atomic_load_explicit(&python_domain_stacks_on, memory_order_relaxed))
+            return 0;
         tstate = rs_py.ThreadState_UncheckedGet();
         return rs_py_capture(tstate, true, words, max_words);
     }
     /* A libc allocation: this thread may not hold the GIL, but its own frames are stable
      * while it is inside a call. */
+    if (!atomic_load_explicit(&rs_py_stacks_on, memory_order_relaxed))
+        return 0;
     tstate = rs_py.PyGILState_GetThisThreadState();
     return rs_py_capture(tstate, false, words, max_words);
 }
@@ -77,6 +85,7 @@ static PyObject *on_atexit(PyObject *self, PyObject *unused)
     rs_py_module_final_snapshot("exit");
     /* Python frames are no longer walked: finalization tears down what they point to. */
     atomic_store(&rs_py_stacks_on, false);
+    atomic_store(&python_domain_stacks_on, false);
     rs_writer_sync();
     rs_tl_busy--;
     return none();
@@ -92,7 +101,9 @@ static PyObject *on_gc(PyObject *self, PyObject *args)
     rs_tl_busy++;
     rs_py_module_after_gc(args);
     uint64_t now = rs_now_ns();
-    if (now - last_resolve_ns > RESOLVE_EVERY_NS) {
+    /* a collection runs in the thread that allocates: often the new thread itself, and
+     * before 3.12 pending calls only ever run on the main thread */
+    if (atomic_exchange(&names_wanted, false) || now - last_resolve_ns > RESOLVE_EVERY_NS) {
         last_resolve_ns = now;
         rs_py_resolve();
     }
@@ -128,6 +139,7 @@ RS_HIDDEN void rs_py_request_resolve(void)
 {
     if (!atomic_load(&attached) || atomic_load(&finalizing) || rs_py_is_finalizing())
         return;
+    atomic_store(&names_wanted, true);
     if (atomic_exchange(&resolve_call_pending, true))
         return;
     int rc;
@@ -247,6 +259,7 @@ void rs_py_init(void)
     }
     python_present = true;
     rs_py_hooks_install();
+    atomic_store(&python_domain_stacks_on, true);
     start_poll_thread();
 }
 
@@ -266,6 +279,7 @@ void rs_py_before_finish(int reason)
         rs_tl_busy--;
     }
     atomic_store(&rs_py_stacks_on, false);
+    atomic_store(&python_domain_stacks_on, false);
 }
 
 void rs_py_after_fork_child(void)

@@ -14,6 +14,7 @@ static uint64_t *resolved_pairs; /* (code id << 32 | offset) + 1; 0 = empty */
 static uint32_t stacks_done = 1;
 static uint32_t codes_done = 1;
 static struct rs_buf scratch;
+RS_HIDDEN bool rs_py_work_in_progress; /* GIL-protected */
 
 #define THREAD_NAMES 1024
 static struct {
@@ -201,7 +202,8 @@ static void name_threads(struct rs_chunk_writer *w)
     while (rs_py.PyDict_Next(active, &pos, &key, &thread)) {
         long tid = long_attr(thread, "native_id");
         PyObject *name_obj;
-        const char *name = str_attr(thread, "name", &name_obj, NULL);
+        /* _name, not the name property: no Python code may run here */
+        const char *name = str_attr(thread, "_name", &name_obj, NULL);
         if (tid > 0 && name) {
             uint64_t h = hash_str(name);
             unsigned slot = (unsigned)tid % THREAD_NAMES;
@@ -219,8 +221,11 @@ static void name_threads(struct rs_chunk_writer *w)
 
 void rs_py_resolve(void)
 {
-    if (atomic_load(&rs_state) != RS_STATE_ACTIVE)
+    /* Python calls made here could let a pending call or a gc callback in, which would
+     * resolve again into the same scratch buffer. */
+    if (atomic_load(&rs_state) != RS_STATE_ACTIVE || rs_py_work_in_progress)
         return;
+    rs_py_work_in_progress = true;
     rs_tl_busy++;
     PyObject *type, *value, *tb;
     rs_py.PyErr_Fetch(&type, &value, &tb);
@@ -232,6 +237,7 @@ void rs_py_resolve(void)
     flush_scratch();
     rs_py.PyErr_Restore(type, value, tb);
     rs_tl_busy--;
+    rs_py_work_in_progress = false;
 }
 
 void rs_py_emit_interpreter(void)

@@ -8,6 +8,9 @@
 #include "py_api.h"
 
 RS_HIDDEN bool rs_py_resolve_init(void);
+/* Set while the resolver or a snapshot runs (GIL held): neither may start inside the other
+ * through a callback that Python runs meanwhile. */
+extern RS_HIDDEN bool rs_py_work_in_progress;
 RS_HIDDEN void rs_py_resolve(void);
 RS_HIDDEN void rs_py_emit_interpreter(void);
 

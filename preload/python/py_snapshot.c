@@ -1,6 +1,7 @@
 #include "py_snapshot.h"
 
 #include "py_objects.h"
+#include "py_resolve.h"
 #include "rs_trace_encode.h"
 #include "writer.h"
 
@@ -714,11 +715,12 @@ static uint32_t snapshot_count;
 
 bool rs_py_snapshot(enum rs_snap_trigger trigger, const char *label_text)
 {
-    if (atomic_load(&rs_state) != RS_STATE_ACTIVE)
+    if (atomic_load(&rs_state) != RS_STATE_ACTIVE || rs_py_work_in_progress)
         return false;
     char *gcs = gc_state();
     if (!gcs)
         return false;
+    rs_py_work_in_progress = true;
     rs_tl_busy++;
     PyObject *etype, *evalue, *etb;
     rs_py.PyErr_Fetch(&etype, &evalue, &etb);
@@ -770,5 +772,6 @@ done:
     out_free(&s.out);
     rs_py.PyErr_Restore(etype, evalue, etb);
     rs_tl_busy--;
+    rs_py_work_in_progress = false;
     return true;
 }

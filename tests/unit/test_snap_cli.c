@@ -274,6 +274,25 @@ static void test_growth_cli(void)
                           "      \"count_to\": 0,\n      \"count_change\": -4");
 }
 
+static void test_report_suspects(void)
+{
+    static struct result r;
+    run(ARGS("report", "ab.rsc"), &r);
+    CHECK_EQ_U64(r.code, 0);
+    CHECK_CONTAINS(r.out, "Leak suspects (object-graph snapshots: 2; details from snapshot 2):\n"
+                          "#1   ext.Leaky: leaked (held by references no recorded object holds) "
+                          "(0 -> 2)\n     2 objects, 64 bytes, retaining 64 bytes\n"
+                          "     allocated at cache_leak.py:21 handle (2 of them)\n");
+    run(ARGS("report", "ab.rsc", "--json"), &r);
+    CHECK_EQ_U64(r.code, 0);
+    CHECK_CONTAINS(r.out, "\"leak_suspects\": [\n    {\n      \"type\": \"ext.Leaky\",\n"
+                          "      \"reasons\": [\n        \"leaked\"\n      ],");
+    CHECK_CONTAINS(r.out, "\"leak_suspects_note\": null");
+    run(ARGS("report", "none.rsc", "--json"), &r);
+    CHECK_EQ_U64(r.code, 0);
+    CHECK_CONTAINS(r.out, "\"leak_suspects\": []");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -298,6 +317,7 @@ int main(int argc, char **argv)
     test_cycles_cli();
     test_graph_cli();
     test_growth_cli();
+    test_report_suspects();
     const char *names[] = {"ab.rsc", "bad.rsc", "none.rsc", "chain.dot", "cycles.svg", "g.png",
                            ".stdout", ".stderr"};
     for (size_t i = 0; !getenv("KEEP") && i < sizeof names / sizeof *names; i++) {

@@ -657,9 +657,56 @@ static void test_corrupt(void)
     tb_free(&b);
 }
 
+/* The same address twice (the first record wins), a size over 4 GB, a type id without its
+ * type record. */
+static void test_odd_objects(void)
+{
+    static const struct sc_node nodes[] = {
+        {0x100, T_LIST, 10, 1, GC, 16, "first"},
+        {0x200, T_STR, UINT64_C(5000000000), 1, 0, 0, "huge"},
+        {0x100, T_DICT, 20, 1, GC, 16, "second"},
+        {0x300, 99, 30, 1, GC, 16, NULL},
+        {0x400, T_STR, UINT64_C(6000000000), 1, 0, 0, NULL},
+        {0x500, T_STR, UINT64_C(1) << 50, 1, 0, 0, NULL},
+    };
+    static const struct sc_edge edges[] = {{0x100, 0x200, 0}, {0x300, 0x400, 0}};
+    struct scene sc = {SC_ARRAY(types), SC_ARRAY(nodes), SC_ARRAY(edges), NULL, 0, NULL, 0};
+    struct tb b;
+    tb_init(&b);
+    tb_default_header(&b);
+    sc_write(&b, 1, 10, "", &sc, 0, 1, true);
+    struct rs_trace *t = read_built(&b);
+    if (!t)
+        return;
+    struct rs_snap_graph g;
+    char err[256];
+    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g,
+                      RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS | RS_SNAP_KEEP_INDEX, err,
+                      sizeof err), 0);
+    CHECK_EQ_U64(g.n, 5);
+    CHECK_EQ_U64(g.stats.duplicate_nodes, 1);
+    CHECK_EQ_U64(rs_snap_size(&g, node_at(&g, 0x500)), 0);
+    CHECK_EQ_U64(g.stats.implausible_sizes, 1);
+    CHECK_EQ_U64(g.stats.unknown_type_nodes, 1);
+    uint32_t v = node_at(&g, 0x100);
+    CHECK_STR(rs_snap_type_name(&g, v), "builtins.list");
+    CHECK_EQ_U64(rs_snap_size(&g, node_at(&g, 0x200)), UINT64_C(5000000000));
+    CHECK_EQ_U64(rs_snap_size(&g, node_at(&g, 0x400)), UINT64_C(6000000000));
+    CHECK_STR(rs_snap_type_name(&g, node_at(&g, 0x300)), "<unknown type>");
+    CHECK_EQ_U64(g.m, 2);
+    struct rs_notes notes = {0};
+    rs_snap_add_notes(&g, &notes);
+    CHECK_EQ_U64(notes.n, 3);
+    rs_notes_free(&notes);
+    rs_snap_graph_free(&g);
+    rs_trace_free(t);
+    tb_free(&b);
+}
+
 int main(void)
 {
     test_decode_and_types();
+    test_odd_objects();
     test_dominators();
     test_backrefs();
     test_growth();
