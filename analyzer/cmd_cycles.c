@@ -134,19 +134,21 @@ static void put_items(const char *what, const struct rs_count_item *it, size_t n
     fputc('\n', stdout);
 }
 
+enum item_fields { ITEM_TYPE = 1, ITEM_SITE = 2 };
+
 static void json_items(struct rs_json *j, const char *key, const struct rs_count_item *it,
-                       size_t n, bool sites, struct snap_session *s)
+                       size_t n, int fields, struct snap_session *s)
 {
     rs_json_key(j, key);
     rs_json_array_begin(j);
     for (size_t i = 0; i < n; i++) {
         rs_json_object_begin(j);
-        if (sites) {
-            snap_json_site(j, "site", snap_site(s, it[i].site));
-        } else {
+        if (fields & ITEM_TYPE) {
             rs_json_key(j, "name");
             rs_json_cstring(j, it[i].name);
         }
+        if (fields & ITEM_SITE)
+            snap_json_site(j, "site", snap_site(s, it[i].site));
         rs_json_key(j, "count");
         rs_json_u64(j, it[i].count);
         rs_json_key(j, "size");
@@ -268,8 +270,9 @@ int rs_cmd_cycles(int argc, char **argv)
             rs_json_u64(&j, gr->size);
             rs_json_key(&j, "finalizer");
             rs_json_bool(&j, gr->finalizer);
-            json_items(&j, "types", gr->types, gr->ntypes, false, &s);
-            json_items(&j, "sites", gr->sites, gr->nsites, true, &s);
+            json_items(&j, "types", gr->types, gr->ntypes, ITEM_TYPE, &s);
+            json_items(&j, "sites", gr->sites, gr->nsites, ITEM_SITE, &s);
+            json_items(&j, "type_sites", gr->type_sites, gr->ntype_sites, ITEM_TYPE | ITEM_SITE, &s);
             rs_json_key(&j, "example");
             rs_json_array_begin(&j);
             for (size_t m = 0; m < gr->nexample; m++) {

@@ -1,4 +1,4 @@
-/* refscope types FILE [--snapshot N] [--top K] [--retained] [--short-names] [--json] */
+/* refscope types FILE [--snapshot N] [--top K] [--retained] [--no-frozen] [--short-names] [--json] */
 #include "cmd_snap.h"
 
 #include "escape.h"
@@ -8,7 +8,8 @@
 #include <string.h>
 
 static const char help[] =
-    "Usage: refscope types FILE [--snapshot N] [--top K] [--retained] [--short-names] [--json]\n"
+    "Usage: refscope types FILE [--snapshot N] [--top K] [--retained] [--no-frozen] [--short-names]\n"
+    "                      [--json]\n"
     "\n"
     "The most common types of a snapshot's objects, like objgraph.most_common_types: the\n"
     "objects the garbage collector tracks, counted by type (module.qualname), with their\n"
@@ -16,6 +17,9 @@ static const char help[] =
     "\n"
     "  --snapshot N     the snapshot, by id or label (default: the last complete one)\n"
     "  --top K          types listed (default 20; 0 lists all)\n"
+    "  --no-frozen      leave out objects in the permanent generation (gc.freeze(), and\n"
+    "                   3.12's immortal start-up objects): count what gc.get_objects() and\n"
+    "                   objgraph see\n"
     "  --retained       also the retained size per type: the bytes that would be freed if\n"
     "                   every object of the type went (from the dominator tree)\n"
     "  --short-names    type names without their module\n"
@@ -27,7 +31,7 @@ int rs_cmd_types(int argc, char **argv)
 {
     const char *cmd = "types", *file = NULL, *snapshot = NULL, *value;
     unsigned top = 20;
-    bool json = false, retained = false, short_names = false;
+    bool json = false, retained = false, short_names = false, no_frozen = false;
     struct snap_session s = {.cmd = cmd};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -45,6 +49,8 @@ int rs_cmd_types(int argc, char **argv)
             retained = true;
         } else if (strcmp(arg, "--short-names") == 0) {
             short_names = true;
+        } else if (strcmp(arg, "--no-frozen") == 0) {
+            no_frozen = true;
         } else if ((m = rs_option_value(argc, argv, &i, "--snapshot", &value)) != 0) {
             if (m < 0)
                 return rs_usage_error(cmd, "--snapshot needs an id or a label");
@@ -73,7 +79,7 @@ int rs_cmd_types(int argc, char **argv)
     struct rs_type_stat *st = NULL;
     size_t n = 0;
     if ((retained && rs_snap_full_domtree(&g, &d)) ||
-        rs_snap_type_stats(&g, retained ? &d : NULL, &st, &n)) {
+        rs_snap_type_stats(&g, retained ? &d : NULL, !no_frozen, &st, &n)) {
         rs_snap_domtree_free(&d);
         rs_snap_graph_free(&g);
         return snap_finish(&s, snap_fail(&s, "out of memory"));

@@ -235,7 +235,7 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
     /* Retained sizes per type. */
     struct rs_type_stat *st = NULL;
     size_t nst = 0;
-    if (rs_snap_full_domtree(&g, &d) || rs_snap_type_stats(&g, &d, &st, &nst))
+    if (rs_snap_full_domtree(&g, &d) || rs_snap_type_stats(&g, &d, true, &st, &nst))
         goto nomem;
     for (size_t k = 0; k < S->n; k++) {
         for (size_t i = 0; i < nst; i++) {

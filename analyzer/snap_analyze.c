@@ -135,7 +135,7 @@ static int retained_by_group(const struct rs_snap_graph *g, const struct rs_snap
 }
 
 int rs_snap_type_stats(const struct rs_snap_graph *g, const struct rs_snap_domtree *d,
-                       struct rs_type_stat **out, size_t *n)
+                       bool include_frozen, struct rs_type_stat **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -152,7 +152,7 @@ int rs_snap_type_stats(const struct rs_snap_graph *g, const struct rs_snap_domtr
             s->finalizer = true;
     }
     for (uint32_t v = 0; v < g->n; v++) {
-        if (!is_gc(g, v))
+        if (!is_gc(g, v) || (!include_frozen && (g->flags[v] & RS_NODE_FROZEN)))
             continue;
         struct rs_type_stat *s = &st[grp[g->type[v]]];
         s->count++;
@@ -581,6 +581,7 @@ void rs_cycles_free(struct rs_cycles *c)
     for (size_t i = 0; i < c->ngroups; i++) {
         free(c->groups[i].types);
         free(c->groups[i].sites);
+        free(c->groups[i].type_sites);
         free(c->groups[i].example);
     }
     free(c->groups);
@@ -636,12 +637,15 @@ static int by_member_key(const void *a, const void *b)
     return x->site < y->site ? -1 : x->site > y->site;
 }
 
+enum item_key { BY_TYPE, BY_SITE, BY_TYPE_AND_SITE };
+
 static int add_item(struct rs_count_item **items, size_t *n, const char *name, uint32_t site,
-                    uint64_t size, bool by_site)
+                    uint64_t size, enum item_key key)
 {
     for (size_t i = 0; i < *n; i++) {
         struct rs_count_item *it = &(*items)[i];
-        if (by_site ? it->site == site : strcmp(it->name, name) == 0) {
+        bool same_site = it->site == site, same_type = strcmp(it->name, name) == 0;
+        if (key == BY_SITE ? same_site : key == BY_TYPE ? same_type : same_site && same_type) {
             it->count++;
             it->size += size;
             return 0;
@@ -850,7 +854,10 @@ int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
             out->leaked_size += size;
             continue;
         }
-        /* A cycle: its signature is its class, size, and its members' types and sites. */
+        /* A cycle: its signature is its class, size and its members' types. Sites are
+         * counted within the group, not part of it: objects taken from CPython's free
+         * lists keep the site of their first allocation, which would split one kind of
+         * cycle into many. */
         if (nm > keys_cap) {
             struct member_key *k = realloc(keys, (size_t)nm * sizeof *k);
             if (!k)
@@ -864,7 +871,7 @@ int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
         rs_qsort(keys, nm, sizeof *keys, by_member_key);
         uint64_t key = fnv(fnv(UINT64_C(0xcbf29ce484222325), cls), nm);
         for (uint32_t i = 0; i < nm; i++)
-            key = fnv(fnv(key, keys[i].type_hash), keys[i].site);
+            key = fnv(key, keys[i].type_hash);
         out->in_cycles[cls] += nm;
         out->ncycles[cls]++;
         out->size[cls] += size;
@@ -901,8 +908,10 @@ int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
                 grp->finalizer = true;
             uint64_t sz = rs_snap_size(g, v);
             uint32_t s = site_key(site, names, v);
-            if (add_item(&grp->types, &grp->ntypes, rs_snap_type_name(g, v), s, sz, false) ||
-                add_item(&grp->sites, &grp->nsites, rs_snap_type_name(g, v), s, sz, true))
+            if (add_item(&grp->types, &grp->ntypes, rs_snap_type_name(g, v), s, sz, BY_TYPE) ||
+                add_item(&grp->sites, &grp->nsites, rs_snap_type_name(g, v), s, sz, BY_SITE) ||
+                add_item(&grp->type_sites, &grp->ntype_sites, rs_snap_type_name(g, v), s, sz,
+                         BY_TYPE_AND_SITE))
                 goto out;
         }
     }
@@ -911,6 +920,8 @@ int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
               by_item_count);
         rs_qsort(out->groups[i].sites, out->groups[i].nsites, sizeof *out->groups[i].sites,
               by_item_count);
+        rs_qsort(out->groups[i].type_sites, out->groups[i].ntype_sites,
+                 sizeof *out->groups[i].type_sites, by_item_count);
     }
     rs_qsort(out->groups, out->ngroups, sizeof *out->groups, by_group);
     rs_qsort(out->leaked, out->nleaked, sizeof *out->leaked, by_item_count);

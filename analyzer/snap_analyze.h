@@ -25,7 +25,9 @@ struct rs_type_stat {
 
 /* GC-tracked objects (as objgraph.typestats counts them) by type name, most numerous
  * first. `d` may be NULL (no retained sizes). Returns 0, -1 when out of memory. */
+/* include_frozen: count gc.freeze()'d objects too (gc.get_objects() does not show them). */
 int rs_snap_type_stats(const struct rs_snap_graph *g, const struct rs_snap_domtree *d,
+                       bool include_frozen,
                        struct rs_type_stat **out, size_t *n);
 
 /* The dominator tree of the whole snapshot: the super-root refers to every module,
@@ -111,6 +113,8 @@ struct rs_cycle_group {
     size_t ntypes;
     struct rs_count_item *sites; /* by site, most first */
     size_t nsites;
+    struct rs_count_item *type_sites; /* by (type, site): each type's own sites */
+    size_t ntype_sites;
     uint32_t *example;       /* the members of one of them */
     size_t nexample;
     uint64_t key;

@@ -20,6 +20,7 @@ RS_HIDDEN uint64_t rs_start_ns;
 RS_HIDDEN RS_TLS int rs_tl_busy;
 RS_HIDDEN RS_TLS int rs_tl_passthrough;
 RS_HIDDEN RS_TLS bool rs_tl_shim_thread;
+RS_HIDDEN _Atomic int rs_shim_threads;
 
 RS_HIDDEN void rs_malloc_hooks_init(void);
 
@@ -86,6 +87,7 @@ __attribute__((constructor(101))) static void rs_init(void)
     }
     rs_pid = getpid();
     rs_start_ns = rs_now_ns();
+    rs_modules_init();
     if (rs_cfg.native_stacks)
         rs_native_stack_init();
     if (!rs_stack_table_init(rs_cfg.max_stacks))

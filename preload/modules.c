@@ -10,6 +10,14 @@
 #include <unistd.h>
 
 static unsigned long long emitted_adds, emitted_subs;
+/* Read at start-up: once the main thread has exited, /proc/self/exe can no longer be read. */
+static char exe_path[4096];
+
+void rs_modules_init(void)
+{
+    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+    exe_path[n > 0 ? n : 0] = 0;
+}
 static bool emitted_once;
 static uint64_t generation;
 
@@ -71,12 +79,8 @@ static int emit_one(struct dl_phdr_info *info, size_t size, void *arg)
         ctx->counters.subs = info->dlpi_subs;
     }
     const char *path = info->dlpi_name;
-    static char exe[4096];
-    if (!path || !*path) {
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        exe[n > 0 ? n : 0] = 0;
-        path = exe;
-    }
+    if (!path || !*path)
+        path = exe_path;
     if (strstr(path, "linux-vdso") || strstr(path, "linux-gate"))
         return 0; /* no file to read symbols from */
     struct rs_module_segment segs[16];

@@ -8,6 +8,7 @@
 struct rs_chunk_writer;
 
 /* Cheap check of the loader's add/remove counters since the last emitted map. */
+RS_HIDDEN void rs_modules_init(void);
 RS_HIDDEN bool rs_modules_changed(void);
 RS_HIDDEN void rs_modules_emit(struct rs_chunk_writer *w);
 RS_HIDDEN void rs_modules_after_fork_child(void);

@@ -56,6 +56,8 @@ extern RS_HIDDEN uint64_t rs_start_ns;        /* CLOCK_MONOTONIC at trace start 
 extern RS_HIDDEN RS_TLS int rs_tl_busy;
 /* Set on refscope's own threads, so reports can tell them from the program's. */
 extern RS_HIDDEN RS_TLS bool rs_tl_shim_thread;
+/* How many of refscope's own threads are running (writer, Python poller). */
+extern RS_HIDDEN _Atomic int rs_shim_threads;
 
 static inline uint64_t rs_now_ns(void)
 {

@@ -6,9 +6,13 @@
 #include "rs_trace_encode.h"
 #include "stack_table.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -320,14 +324,69 @@ static void writer_wakeup(void)
     syscall(SYS_futex, &writer_wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
+/* The state letter of /proc/<path>/stat (R, S, Z...), or 0. */
+static char task_state(const char *path)
+{
+    char buf[512];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the command name may hold anything */
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Whether every thread of the program has ended and only refscope's remain. The main
+ * thread is looked at first: while it lives, the answer is no, for one read. */
+static bool only_refscope_threads_left(void)
+{
+    char state = task_state("/proc/self/stat");
+    if (state != 'Z' && state != 'X')
+        return false;
+    int live = 0;
+    DIR *dir = opendir("/proc/self/task");
+    if (!dir)
+        return false;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "/proc/self/task/%.255s/stat", e->d_name);
+        char st = task_state(path);
+        if (st && st != 'Z' && st != 'X')
+            live++;
+    }
+    closedir(dir);
+    return live > 0 && live <= atomic_load(&rs_shim_threads);
+}
+
+#define ALONE_CHECK_NS (100 * 1000 * 1000)
+
 static void *writer_main(void *unused)
 {
     (void)unused;
     rs_tl_busy = 1; /* nothing this thread allocates is the program's */
     rs_tl_shim_thread = true;
+    atomic_fetch_add(&rs_shim_threads, 1);
     prctl(PR_SET_NAME, "refscope-writer", 0, 0, 0);
-    uint64_t sleep_ns = BUSY_SLEEP_NS;
+    uint64_t sleep_ns = BUSY_SLEEP_NS, alone_checked = rs_now_ns();
+    bool alone = false;
     while (!atomic_load(&writer_stop) && atomic_load(&rs_state) == RS_STATE_ACTIVE) {
+        /* Every program thread may end with pthread_exit (a fork child of a non-main
+         * thread does): the process would then live on for refscope's threads alone. */
+        uint64_t now = rs_now_ns();
+        if (now - alone_checked > ALONE_CHECK_NS) {
+            alone_checked = now;
+            if (only_refscope_threads_left()) {
+                alone = true;
+                break;
+            }
+        }
         if (!lock_acquire(0))
             break;
         bool busy = false;
@@ -339,6 +398,12 @@ static void *writer_main(void *unused)
         else if (sleep_ns < IDLE_SLEEP_MAX_NS)
             sleep_ns *= 2;
         writer_sleep(sleep_ns);
+    }
+    atomic_fetch_sub(&rs_shim_threads, 1);
+    if (alone) {
+        /* finish as exit() would have: this thread's return then ends the process */
+        atomic_store(&writer_thread_live, false);
+        rs_finish(RS_END_EXIT);
     }
     return NULL;
 }

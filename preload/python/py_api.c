@@ -23,34 +23,35 @@ static const struct rs_py_layout layouts[] = {
     {.minor = 8, .ts_frame = 24, .f_code = 32, .f_back = 24, .f_instr = 104, .lasti_scale = 1,
      .f_owner = -1, .f_is_entry = -1, .co_filename = 104, .co_name = 112, .co_firstlineno = 40,
      .ts_thread_id = 176, .gcstate_in = 344, .ht_qualname = 864, .frame_localsplus = 360,
-     .co_nlocals = 28, .co_localnames = 72, .iframe_locals = -1, .iframe_func = -1,
+     .co_nlocals = 28, .co_localnames = 72, .co_consts = 56, .co_names = 64, .iframe_locals = -1, .iframe_func = -1,
      .iframe_frame_obj = -1, FUNC_3_8, .str_ascii_size = 48, .str_compact_size = 72},
     {.minor = 9, .ts_frame = 24, .f_code = 32, .f_back = 24, .f_instr = 104, .lasti_scale = 1,
      .f_owner = -1, .f_is_entry = -1, .co_filename = 104, .co_name = 112, .co_firstlineno = 40,
      .ts_thread_id = 176, .gcstate_in = 616, .ht_qualname = 856, .frame_localsplus = 360,
-     .co_nlocals = 28, .co_localnames = 72, .iframe_locals = -1, .iframe_func = -1,
+     .co_nlocals = 28, .co_localnames = 72, .co_consts = 56, .co_names = 64, .iframe_locals = -1, .iframe_func = -1,
      .iframe_frame_obj = -1, FUNC_3_8, .str_ascii_size = 48, .str_compact_size = 72},
     {.minor = 10, .ts_frame = 24, .f_code = 32, .f_back = 24, .f_instr = 96, .lasti_scale = 2,
      .f_owner = -1, .f_is_entry = -1, .co_filename = 104, .co_name = 112, .co_firstlineno = 40,
      .ts_thread_id = 176, .gcstate_in = 616, .ht_qualname = 864, .frame_localsplus = 352,
-     .co_nlocals = 28, .co_localnames = 72, .iframe_locals = -1, .iframe_func = -1,
+     .co_nlocals = 28, .co_localnames = 72, .co_consts = 56, .co_names = 64, .iframe_locals = -1, .iframe_func = -1,
      .iframe_frame_obj = -1, FUNC_3_10, .str_ascii_size = 48, .str_compact_size = 72},
     {.minor = 11, .ts_cframe = 56, .cframe_current = 8, .f_code = 32, .f_back = 48, .f_instr = 56,
      .f_owner = 69, .f_is_entry = 68, .co_code_adaptive = 184, .co_firsttraceable = 168,
      .co_filename = 112, .co_name = 120, .co_firstlineno = 72, .ts_thread_id = 152,
      .gcstate_in = 648, .ht_qualname = 864, .frame_localsplus = 72, .co_nlocals = 76,
-     .co_localnames = 96, .iframe_locals = 24, .iframe_func = 0, .iframe_frame_obj = 40, FUNC_3_10,
+     .co_localnames = 96, .co_consts = 24, .co_names = 32, .iframe_locals = 24, .iframe_func = 0, .iframe_frame_obj = 40, FUNC_3_10,
      .str_ascii_size = 48, .str_compact_size = 72},
     {.minor = 12, .ts_cframe = 56, .cframe_current = 0, .f_code = 0, .f_back = 8, .f_instr = 56,
      .f_owner = 70, .f_is_entry = -1, .co_code_adaptive = 192, .co_firsttraceable = 176,
      .co_filename = 112, .co_name = 120, .co_firstlineno = 68, .ts_thread_id = 136,
      .gcstate_in = 112, .ht_qualname = 872, .frame_localsplus = 72, .co_nlocals = 72,
-     .co_localnames = 96, .iframe_locals = 40, .iframe_func = 16, .iframe_frame_obj = 48, FUNC_3_10,
+     .co_localnames = 96, .co_consts = 24, .co_names = 32, .iframe_locals = 40, .iframe_func = 16, .iframe_frame_obj = 48, FUNC_3_10,
      .str_ascii_size = 40, .str_compact_size = 56},
     {.minor = 13, .ts_frame = 72, .f_code = 0, .f_back = 8, .f_instr = 56, .f_owner = 70,
      .f_is_entry = -1, .co_code_adaptive = 200, .co_firsttraceable = 184, .co_filename = 112,
      .co_name = 120, .co_firstlineno = 68, .ts_thread_id = 152, .gcstate_in = 7400,
-     .ht_qualname = 872, .frame_localsplus = 72, .co_nlocals = 72, .co_localnames = 96,
+     .ht_qualname = 872, .frame_localsplus = 72, .co_nlocals = 72, .co_localnames = 96, .co_consts = 24,
+     .co_names = 32,
      .iframe_locals = 40, .iframe_func = 16, .iframe_frame_obj = 48, FUNC_3_10,
      .str_ascii_size = 40, .str_compact_size = 56},
 };
@@ -124,6 +125,9 @@ bool rs_py_api_init(void)
     SYM(PyDict_GetItemString, "PyDict_GetItemString");
     SYM(PyDict_SetItemString, "PyDict_SetItemString");
     SYM(PyModule_New, "PyModule_New");
+    SYM(PyImport_AppendInittab, "PyImport_AppendInittab");
+    SYM(PyModule_Create2, "PyModule_Create2");
+    SYM(PyModule_AddFunctions, "PyModule_AddFunctions");
     SYM(PySys_GetObject, "PySys_GetObject");
     SYM(PyObject_GetIter, "PyObject_GetIter");
     SYM(PyIter_Next, "PyIter_Next");

@@ -69,6 +69,9 @@ struct rs_py_api {
     PyObject *(*PyDict_GetItemString)(PyObject *, const char *);
     int (*PyDict_SetItemString)(PyObject *, const char *, PyObject *);
     PyObject *(*PyModule_New)(const char *);
+    int (*PyImport_AppendInittab)(const char *, PyObject *(*)(void));
+    PyObject *(*PyModule_Create2)(void *def, int api_version);
+    int (*PyModule_AddFunctions)(PyObject *, PyMethodDef *);
     PyObject *(*PySys_GetObject)(const char *);
     PyObject *(*PyObject_GetIter)(PyObject *);
     PyObject *(*PyIter_Next)(PyObject *);
@@ -115,6 +118,7 @@ struct rs_py_layout {
     unsigned frame_localsplus;  /* 3.8-3.10 PyFrameObject.f_localsplus; 3.11+ interpreter frame */
     unsigned co_nlocals;        /* 3.8-3.10: int co_nlocals; 3.11+: int co_nlocalsplus */
     unsigned co_localnames;     /* 3.8-3.10: co_varnames; 3.11+: co_localsplusnames */
+    unsigned co_consts, co_names;
     int iframe_locals;          /* 3.11+: f_locals of an interpreter frame; -1 before */
     int iframe_func;            /* 3.11+: f_func / f_funcobj */
     int iframe_frame_obj;       /* 3.11+: frame_obj */

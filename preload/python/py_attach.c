@@ -221,6 +221,7 @@ static void *poll_main(void *unused)
     (void)unused;
     rs_tl_busy = 1;
     rs_tl_shim_thread = true;
+    atomic_fetch_add(&rs_shim_threads, 1);
     prctl(PR_SET_NAME, "refscope-python", 0, 0, 0);
     /* 200 us at first (the interpreter starts in milliseconds), slower for programs that
      * initialize Python late, if ever. */
@@ -228,13 +229,14 @@ static void *poll_main(void *unused)
         struct timespec ts = {0, i < 500 ? 200 * 1000 : 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    if (atomic_load(&poll_stop) || rs_py_is_finalizing() || atomic_load(&rs_state) != RS_STATE_ACTIVE)
-        return NULL;
-    int gil = rs_py.PyGILState_Ensure();
-    if (!atomic_load(&finalizing) && !atomic_load(&attached))
-        attach();
-    rs_py.PyGILState_Release(gil);
-    rs_py_module_poll_loop(&poll_stop);
+    if (!atomic_load(&poll_stop) && !rs_py_is_finalizing() && atomic_load(&rs_state) == RS_STATE_ACTIVE) {
+        int gil = rs_py.PyGILState_Ensure();
+        if (!atomic_load(&finalizing) && !atomic_load(&attached))
+            attach();
+        rs_py.PyGILState_Release(gil);
+        rs_py_module_poll_loop(&poll_stop);
+    }
+    atomic_fetch_sub(&rs_shim_threads, 1);
     return NULL;
 }
 
@@ -259,6 +261,7 @@ void rs_py_init(void)
     }
     python_present = true;
     rs_py_hooks_install();
+    rs_py_module_register();
     atomic_store(&python_domain_stacks_on, true);
     start_poll_thread();
 }

@@ -20,9 +20,6 @@ static PyObject *module_snapshot(PyObject *self, PyObject *args)
     return rs_py.Py_None;
 }
 
-static PyMethodDef snapshot_def = {"snapshot", module_snapshot, RS_METH_VARARGS,
-                                   "snapshot(label=None): record the object graph now"};
-
 static _Atomic bool signal_pending;
 
 static void on_snapshot_signal(int sig)
@@ -31,20 +28,54 @@ static void on_snapshot_signal(int sig)
     atomic_store(&signal_pending, true);
 }
 
+/* PyModuleDef, laid out as in every CPython 3.8-3.13 (moduleobject.h), without Python.h. */
+struct module_def {
+    /* PyModuleDef_Base */
+    ssize_t ob_refcnt;
+    void *ob_type;
+    void *m_init;
+    ssize_t m_index;
+    void *m_copy;
+    /* PyModuleDef */
+    const char *m_name;
+    const char *m_doc;
+    ssize_t m_size;
+    PyMethodDef *m_methods;
+    void *m_slots, *m_traverse, *m_clear, *m_free;
+};
+
+static PyMethodDef module_methods[] = {
+    {"snapshot", module_snapshot, RS_METH_VARARGS,
+     "snapshot(label=None): record the object graph now (in the refscope trace)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct module_def module_def = {
+    .ob_refcnt = 1,
+    .m_index = 0,
+    .m_name = "refscope",
+    .m_doc = "Provided by refscope to programs running under it (refscope run / LD_PRELOAD).",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+#define PYTHON_API_VERSION 1013 /* unchanged from 3.2 to 3.13 */
+
+static PyObject *init_refscope_module(void)
+{
+    return rs_py.PyModule_Create2(&module_def, PYTHON_API_VERSION);
+}
+
+/* From the constructor, before Py_Initialize: `import refscope` then works from the first
+ * line of the program, whenever the attach thread gets the GIL. */
+void rs_py_module_register(void)
+{
+    if (!rs_py.Py_IsInitialized() && rs_py.PyImport_AppendInittab("refscope", init_refscope_module) != 0)
+        rs_log("could not provide the refscope module");
+}
+
 void rs_py_module_install(void)
 {
-    PyObject *modules = rs_py.PySys_GetObject("modules"); /* borrowed */
-    PyObject *mod = rs_py.PyModule_New("refscope");
-    PyObject *fn = mod ? rs_py.PyCFunction_NewEx(&snapshot_def, mod, NULL) : NULL;
-    if (!modules || !fn || rs_py.PyObject_SetAttrString(mod, "snapshot", fn) != 0 ||
-        rs_py.PyDict_SetItemString(modules, "refscope", mod) != 0) {
-        rs_py.PyErr_Clear();
-        rs_log("could not provide the refscope module");
-    }
-    if (fn)
-        rs_py.Py_DecRef(fn);
-    if (mod)
-        rs_py.Py_DecRef(mod);
     if (rs_cfg.snapshot_signal) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);

@@ -5,6 +5,9 @@
 
 #include "py_api.h"
 
+/* Constructor: `import refscope` as a builtin module. */
+RS_HIDDEN void rs_py_module_register(void);
+/* At attach: the snapshot signal handler. */
 RS_HIDDEN void rs_py_module_install(void);
 /* The snapshot every trace ends with (atexit, or before os._exit). GIL held. */
 RS_HIDDEN void rs_py_module_final_snapshot(const char *label);

@@ -179,8 +179,11 @@ uint64_t rs_obj_size(const void *o)
         return basic;
     }
     if (item) {
+        /* A type with an item size whose objects have no ob_size (generators and
+         * coroutines size themselves by their frame): an implausible count is not one. */
         ssize_t n = OB_SIZE(o);
-        return basic + (uint64_t)(n < 0 ? -n : n) * item;
+        uint64_t count = (uint64_t)(n < 0 ? -n : n);
+        return count < ((uint64_t)1 << 28) ? basic + count * item : basic;
     }
     return basic;
 }

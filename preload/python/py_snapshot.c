@@ -525,11 +525,27 @@ static void record_edges(struct snap *s, const char *o)
         edge(s, (const void *)(uintptr_t)s->refs.v[i], label_for(s, s->refs.v[i]));
 }
 
+/* Code objects are not containers the collector knows, yet they hold their constants
+ * (nested code, tuples, frozensets) and names: without these edges those objects would
+ * look referenced from nowhere. */
+static void record_code_edges(struct snap *s, const char *code)
+{
+    const struct rs_py_layout *L = &rs_py_layout;
+    rs_snap_edge_source(&s->out.we, &s->out.be, (uint64_t)(uintptr_t)code);
+    const char *consts = rs_field(code, L->co_consts), *names = rs_field(code, L->co_names);
+    if (consts)
+        edge(s, consts, label_cstr(s, RS_EDGE_SPECIAL, "co_consts"));
+    if (names)
+        edge(s, names, label_cstr(s, RS_EDGE_SPECIAL, "co_names"));
+}
+
 static void record_object(struct snap *s, const char *o, uint32_t flags)
 {
     emit_node(s, o, flags);
     if (rs_obj_is_gc(o))
         record_edges(s, o);
+    else if (rs_type_of(o) == (const char *)rs_py.PyCode_Type)
+        record_code_edges(s, o);
     out_maybe_flush(&s->out);
 }
 

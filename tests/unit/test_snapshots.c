@@ -73,7 +73,7 @@ static void test_decode_and_types(void)
 
     struct rs_type_stat *st;
     size_t n;
-    CHECK_EQ_U64(rs_snap_type_stats(&g, NULL, &st, &n), 0);
+    CHECK_EQ_U64(rs_snap_type_stats(&g, NULL, true, &st, &n), 0);
     CHECK_EQ_U64(n, 4); /* str and frame are not GC-tracked */
     CHECK_STR(st[0].name, "__main__.Connection");
     CHECK_EQ_U64(st[0].count, 4);
@@ -91,7 +91,7 @@ static void test_decode_and_types(void)
     CHECK_EQ_U64(rs_snap_retained(&d, node_at(&g, 0x9000)), 108);
     CHECK_EQ_U64(rs_snap_idom(&d, node_at(&g, 0x4100)), list);
     CHECK_EQ_U64(rs_snap_idom(&d, node_at(&g, 0x1000)), RS_SNAP_SUPER);
-    CHECK_EQ_U64(rs_snap_type_stats(&g, &d, &st, &n), 0);
+    CHECK_EQ_U64(rs_snap_type_stats(&g, &d, true, &st, &n), 0);
     for (size_t i = 0; i < n; i++) {
         if (strcmp(st[i].name, "__main__.Connection") == 0)
             CHECK_EQ_U64(st[i].retained, 432);
@@ -155,7 +155,7 @@ static void test_dominators(void)
      * inside C). */
     struct rs_type_stat *st;
     size_t n;
-    CHECK_EQ_U64(rs_snap_type_stats(&g, &d, &st, &n), 0);
+    CHECK_EQ_U64(rs_snap_type_stats(&g, &d, true, &st, &n), 0);
     for (size_t i = 0; i < n; i++) {
         if (strcmp(st[i].name, "__main__.Node") == 0) {
             CHECK_EQ_U64(st[i].count, 4);

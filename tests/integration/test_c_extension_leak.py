@@ -1,0 +1,38 @@
+"""A C extension that leaks a reference per call (argv[1] is the interpreter): its objects
+are reported as leaked references, with their allocation site."""
+import json
+import sys
+import sysconfig
+from harness import *
+
+PY = sys.argv[1]
+SRC = os.path.join(SOURCE, "tests", "pyprograms")
+
+
+def build_extension(work):
+    info = json.loads(run([PY, "-c", "import sysconfig, json; print(json.dumps("
+                                      "[sysconfig.get_paths()['include'], sysconfig.get_config_var('EXT_SUFFIX')]))"],
+                          check_status=0).stdout)
+    out = work.file("leakext" + info[1])
+    run(["cc", "-shared", "-fPIC", "-O1", "-I", info[0], os.path.join(SRC, "leakext.c"), "-o", out], check_status=0)
+    return work.path
+
+
+def test(work):
+    ext_dir = build_extension(work)
+    user = os.path.join(SRC, "leakext_user.py")
+    trace, _ = traced(work, [PY, user, ext_dir])
+    c = json.loads(analyzer(["cycles", trace, "--json"]).stdout)
+    line = line_of(user, "# LEAK ALLOC")
+    blobs = [x for x in c["leaked"] if x["type"] == "__main__.Blob"]
+    leaked = [(x["type"], x["count"]) for x in c["leaked"]]
+    check(blobs, f"Blob reported as a leaked reference (leaked: {leaked})")
+    check_eq(sum(x["count"] for x in blobs), 20, "leaked Blob objects")
+    sites = {(os.path.basename((x["site"] or {}).get("file") or ""), (x["site"] or {}).get("line")) for x in blobs}
+    check_eq(sites, {("leakext_user.py", line)}, "their allocation site")
+    others = [x for x in c["leaked"] if x["type"] != "__main__.Blob"]
+    others = [(x["type"], x["count"]) for x in others]
+    check(not others, f"nothing else is reported leaked: {others}")
+
+
+main(test)
