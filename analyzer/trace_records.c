@@ -93,31 +93,64 @@ static int decode_munmap(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor
 
 /* ---- metadata ------------------------------------------------------------------------ */
 
+/* A stack record gives the stack's own inner frames, then takes its outermost `shared`
+ * words from an earlier stack (trace-format.md, "stack records"). */
 static int decode_stack(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
                         const char **why)
 {
     (void)tag;
-    uint32_t id;
-    uint64_t n;
-    if (!rs_cur_u32(c, &id) || !rs_cur_varint(c, &n))
+    uint32_t id, base_id;
+    uint64_t shared, nframes;
+    if (!rs_cur_u32(c, &id) || !rs_cur_u32(c, &base_id) || !rs_cur_varint(c, &shared) ||
+        !rs_cur_varint(c, &nframes))
         CORRUPT("stack record cut short");
     if (id == RS_STACK_ID_NONE)
         CORRUPT("stack record with the reserved id 0");
-    /* Each word takes at least one byte: a count larger than the body is a lie. */
-    if (n > RS_STACK_MAX_WORDS || n > rs_cur_left(c))
-        CORRUPT("stack record with an impossible word count");
-    uint64_t *words = malloc((n ? n : 1) * sizeof *words);
+    /* Each frame takes at least one byte: a count larger than the body is a lie. */
+    if (nframes > RS_STACK_MAX_WORDS || nframes > rs_cur_left(c) || shared > RS_STACK_MAX_WORDS)
+        CORRUPT("stack record with an impossible frame count");
+    const struct rs_trace_stack *base = NULL;
+    if (base_id != RS_STACK_ID_NONE) {
+        HASH_FIND(hh, ctx->trace->stacks, &base_id, sizeof base_id, base);
+        if (!base || base_id == id)
+            CORRUPT("stack record built on a stack not defined before it");
+        if (shared > base->nwords)
+            CORRUPT("stack record sharing more frames than its base has");
+    } else if (shared) {
+        CORRUPT("stack record sharing frames without a base");
+    }
+    uint64_t *words = malloc((2 * nframes + shared + 1) * sizeof *words);
     if (!words)
         return RS_REC_NOMEM;
-    uint64_t prev = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t d;
-        if (!rs_cur_varint(c, &d)) {
+    uint64_t n = 0, prev_ip = 0;
+    for (uint64_t i = 0; i < nframes; i++) {
+        uint64_t v, off;
+        if (!rs_cur_varint(c, &v)) {
             free(words);
             CORRUPT("stack record cut short");
         }
-        prev += (uint64_t)rs_unzigzag(d);
-        words[i] = prev;
+        if (v & 1) {
+            if (!rs_cur_varint(c, &off)) {
+                free(words);
+                CORRUPT("stack record cut short");
+            }
+            if ((v >> 1) >= RS_PYOFFSET_ENTRY) {
+                free(words);
+                CORRUPT("bad Python frame in a stack record");
+            }
+            words[n++] = RS_STACKWORD_PY | (v >> 1);
+            words[n++] = ((off >> 1) & 0xffffffffu) | ((off & 1) ? RS_PYOFFSET_ENTRY : 0);
+        } else {
+            prev_ip += (uint64_t)rs_unzigzag(v >> 1);
+            words[n++] = prev_ip;
+        }
+    }
+    if (shared)
+        memcpy(words + n, base->words + (base->nwords - shared), shared * sizeof *words);
+    n += shared;
+    if (n > RS_STACK_MAX_WORDS) {
+        free(words);
+        CORRUPT("stack record longer than the format allows");
     }
     struct rs_trace_stack *s = NULL;
     HASH_FIND(hh, ctx->trace->stacks, &id, sizeof id, s);

@@ -160,15 +160,35 @@ void rs_rec_end(struct rs_chunk_writer *w, size_t begin)
     }
 }
 
-void rs_rec_stack(struct rs_chunk_writer *w, uint32_t id, const uint64_t *words, uint32_t nwords)
+void rs_rec_stack(struct rs_chunk_writer *w, uint32_t id, uint32_t base, uint32_t shared,
+                  const uint64_t *words, uint32_t nwords)
 {
     size_t at = rs_rec_begin(w, RS_TAG_STACK);
     rs_buf_varint(w->out, id);
-    rs_buf_varint(w->out, nwords);
-    uint64_t prev = 0;
-    for (uint32_t i = 0; i < nwords; i++) {
-        rs_buf_varint(w->out, rs_zigzag((int64_t)(words[i] - prev)));
-        prev = words[i];
+    rs_buf_varint(w->out, base);
+    rs_buf_varint(w->out, shared);
+    size_t nframes_at = w->out->len;
+    uint32_t nframes = 0;
+    /* the frame count goes first: written as a fixed 3-byte varint and patched */
+    if (rs_buf_reserve(w->out, 3))
+        w->out->len += 3;
+    uint64_t prev_ip = 0;
+    for (uint32_t i = 0; i < nwords; i++, nframes++) {
+        if ((words[i] & RS_STACKWORD_PY) && i + 1 < nwords) {
+            uint64_t code = words[i] & ~RS_STACKWORD_PY, off = words[i + 1];
+            rs_buf_varint(w->out, (code << 1) | 1);
+            rs_buf_varint(w->out, ((off & 0xffffffffu) << 1) | ((off & RS_PYOFFSET_ENTRY) ? 1 : 0));
+            i++;
+        } else {
+            rs_buf_varint(w->out, rs_zigzag((int64_t)(words[i] - prev_ip)) << 1);
+            prev_ip = words[i];
+        }
+    }
+    if (!w->out->failed) {
+        uint8_t *p = w->out->data + nframes_at;
+        p[0] = (uint8_t)((nframes & 0x7f) | 0x80);
+        p[1] = (uint8_t)(((nframes >> 7) & 0x7f) | 0x80);
+        p[2] = (uint8_t)((nframes >> 14) & 0x7f);
     }
     rs_rec_end(w, at);
 }

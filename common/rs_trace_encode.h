@@ -80,7 +80,10 @@ void rs_rec_munmap(struct rs_chunk_writer *w, uint64_t time, uint64_t addr, uint
 size_t rs_rec_begin(struct rs_chunk_writer *w, enum rs_record_tag tag);
 void rs_rec_end(struct rs_chunk_writer *w, size_t begin);
 
-void rs_rec_stack(struct rs_chunk_writer *w, uint32_t id, const uint64_t *words, uint32_t nwords);
+/* `words` are the stack's innermost words not shared with stack `base` (whose outermost
+ * `shared` words complete it). */
+void rs_rec_stack(struct rs_chunk_writer *w, uint32_t id, uint32_t base, uint32_t shared,
+                  const uint64_t *words, uint32_t nwords);
 void rs_rec_thread(struct rs_chunk_writer *w, uint32_t tid, uint32_t flags, const char *name);
 void rs_rec_counters(struct rs_chunk_writer *w, uint32_t tid, uint64_t events, uint64_t waits,
                      uint64_t drops, uint64_t wait_ns);

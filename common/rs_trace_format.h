@@ -113,9 +113,12 @@ enum rs_free_kind {
 /* Length-prefixed records. Body fields listed in order. */
 enum rs_record_tag {
     /* Meta chunk (tid 0) */
-    RS_TAG_STACK = 0x40,       /* varint id, varint nwords, nwords x zig-zag varint delta of
-                                * each word from the previous word (first from 0).
-                                * Words: see "stack words" below. Words run innermost first. */
+    RS_TAG_STACK = 0x40,       /* varint id, varint base id (0: none), varint shared,
+                                * varint nframes, nframes x frame (see "stack records").
+                                * The stack is the frames given (innermost first) followed by
+                                * the outermost `shared` words of stack `base`, which is
+                                * defined earlier in the file: stacks share their outer
+                                * frames, and each is written as what it adds. */
     RS_TAG_THREAD = 0x41,      /* varint tid, varint flags (RS_THREAD_*), string name
                                 * (varint len + bytes); repeated when a thread is renamed */
     RS_TAG_MODULES_BEGIN = 0x42, /* varint generation; the module map is replaced by the
@@ -260,6 +263,10 @@ enum rs_root_kind {
  * (RS_STACKWORD_PY | code id), then the byte offset of the instruction in the code object,
  * with RS_PYOFFSET_ENTRY set on the outermost Python frame run by one C call
  * of the interpreter's eval loop (so a hybrid stack can replace that C frame by them). */
+/* Native words are below 2^62 (user-space addresses); Python code ids below 2^62.
+ * Stack records encode frames, not words: a varint v per frame; v even: a native frame,
+ * ip = previous native ip of the record (first from 0) + unzigzag(v >> 1); v odd: a Python
+ * frame with code id v >> 1, followed by a varint (offset << 1 | entry). */
 #define RS_STACKWORD_PY (UINT64_C(1) << 63)
 #define RS_PYOFFSET_ENTRY (UINT64_C(1) << 62)
 #define RS_STACK_ID_NONE 0u /* no stack (not captured, or table full) */

@@ -2,6 +2,7 @@
 
 #include "ring.h"
 #include "rs_trace_encode.h"
+#include "stack_trie.h"
 
 #include <string.h>
 
@@ -156,7 +157,7 @@ void rs_stack_table_emit(struct rs_chunk_writer *w)
             break; /* being published: next round */
         if (off != OFFSET_TOMBSTONE) {
             const struct entry *e = (const struct entry *)(arena + off);
-            rs_rec_stack(w, emitted_upto, e->words, e->nwords);
+            rs_stack_trie_emit(w, emitted_upto, e->words, e->nwords);
         }
         emitted_upto++;
     }
@@ -165,6 +166,7 @@ void rs_stack_table_emit(struct rs_chunk_writer *w)
 void rs_stack_table_after_fork_child(void)
 {
     emitted_upto = 1;
+    rs_stack_trie_reset();
     if (!slots || atomic_load(&inserts_in_flight) == 0)
         return;
     /* Some thread was inserting when the parent forked; it does not exist here. */

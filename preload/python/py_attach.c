@@ -26,6 +26,9 @@ RS_HIDDEN _Atomic bool rs_py_stacks_on;
 static _Atomic bool python_domain_stacks_on;
 static bool python_present;
 static _Atomic bool attached;
+/* The thread that ran the constructor: the one that will initialize Python, normally. */
+static pthread_t main_thread;
+RS_HIDDEN _Atomic bool rs_py_attach_requested;
 static _Atomic bool finalizing; /* our atexit callback has run */
 static pthread_t poll_thread;
 static _Atomic bool poll_thread_live;
@@ -216,27 +219,69 @@ static void attach(void)
     rs_tl_busy--;
 }
 
+static int attach_pending_call(void *unused)
+{
+    (void)unused;
+    if (!atomic_load(&attached) && !atomic_load(&finalizing) && !rs_py_is_finalizing() &&
+        atomic_load(&rs_state) == RS_STATE_ACTIVE)
+        attach();
+    return 0;
+}
+
+/* From a PyObject/PyMem hook (GIL held). Once the interpreter is initialized, the main
+ * thread asks itself, through a pending call, to attach between two bytecodes: a safe
+ * point, and a prompt one on every version (3.9-3.12 only delay pending calls added by
+ * other threads). The poll thread remains for interpreters started elsewhere. */
+void rs_py_request_attach(void)
+{
+    if (!pthread_equal(pthread_self(), main_thread) || !rs_py.Py_IsInitialized() ||
+        rs_py_is_finalizing() || atomic_exchange(&rs_py_attach_requested, true))
+        return;
+    if (rs_py.Py_AddPendingCall(attach_pending_call, NULL) != 0)
+        atomic_store(&rs_py_attach_requested, false);
+}
+
+static void poll_thread_done(void *unused)
+{
+    (void)unused;
+    atomic_fetch_sub(&rs_shim_threads, 1);
+}
+
+/* How long the poll thread leaves the main thread to attach by itself. */
+#define ATTACH_GRACE_NS (200 * 1000 * 1000)
+
 static void *poll_main(void *unused)
 {
     (void)unused;
     rs_tl_busy = 1;
     rs_tl_shim_thread = true;
     atomic_fetch_add(&rs_shim_threads, 1);
+    /* counted down even if PyGILState_Ensure ends this thread (it does during
+     * finalization) */
+    pthread_cleanup_push(poll_thread_done, NULL);
     prctl(PR_SET_NAME, "refscope-python", 0, 0, 0);
-    /* 200 us at first (the interpreter starts in milliseconds), slower for programs that
-     * initialize Python late, if ever. */
-    for (unsigned i = 0; !atomic_load(&poll_stop) && !rs_py.Py_IsInitialized(); i++) {
-        struct timespec ts = {0, i < 500 ? 200 * 1000 : 10 * 1000 * 1000};
+    /* 1 ms at first (the interpreter starts in milliseconds), slower for programs that
+     * initialize Python late, if ever; then a grace period for the main thread's own
+     * attach, which is safer than taking the GIL from here. */
+    uint64_t initialized_at = 0;
+    for (unsigned i = 0; !atomic_load(&poll_stop) && !atomic_load(&attached); i++) {
+        if (!initialized_at && rs_py.Py_IsInitialized())
+            initialized_at = rs_now_ns();
+        if (initialized_at && rs_now_ns() - initialized_at > ATTACH_GRACE_NS)
+            break;
+        struct timespec ts = {0, i < 1000 ? 1000 * 1000 : 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    if (!atomic_load(&poll_stop) && !rs_py_is_finalizing() && atomic_load(&rs_state) == RS_STATE_ACTIVE) {
+    if (!atomic_load(&poll_stop) && !atomic_load(&attached) && !rs_py_is_finalizing() &&
+        atomic_load(&rs_state) == RS_STATE_ACTIVE) {
         int gil = rs_py.PyGILState_Ensure();
-        if (!atomic_load(&finalizing) && !atomic_load(&attached))
+        if (!atomic_load(&finalizing) && !atomic_load(&attached) && !rs_py_is_finalizing())
             attach();
         rs_py.PyGILState_Release(gil);
-        rs_py_module_poll_loop(&poll_stop);
     }
-    atomic_fetch_sub(&rs_shim_threads, 1);
+    if (atomic_load(&attached))
+        rs_py_module_poll_loop(&poll_stop);
+    pthread_cleanup_pop(1);
     return NULL;
 }
 
@@ -260,6 +305,7 @@ void rs_py_init(void)
         return;
     }
     python_present = true;
+    main_thread = pthread_self();
     rs_py_hooks_install();
     rs_py_module_register();
     atomic_store(&python_domain_stacks_on, true);
@@ -289,6 +335,7 @@ void rs_py_after_fork_child(void)
 {
     if (!python_present)
         return;
+    main_thread = pthread_self(); /* the forking thread is the child's only one */
     atomic_store(&resolve_call_pending, false);
     /* The poll thread does not exist here: start it again if it still has work. */
     bool was_live = atomic_exchange(&poll_thread_live, false);

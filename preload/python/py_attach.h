@@ -15,6 +15,10 @@ extern RS_HIDDEN _Atomic bool rs_py_stacks_on;
  * still run. */
 RS_HIDDEN void rs_py_before_finish(int reason);
 RS_HIDDEN void rs_py_after_fork_child(void);
+/* From a Python allocator hook on the main thread, until it has been asked once: attach
+ * (pending call) as soon as the interpreter is initialized. */
+extern RS_HIDDEN _Atomic bool rs_py_attach_requested;
+RS_HIDDEN void rs_py_request_attach(void);
 /* From an allocator hook: have the resolver run soon, between bytecodes. */
 RS_HIDDEN void rs_py_request_resolve(void);
 

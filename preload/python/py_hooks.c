@@ -1,6 +1,7 @@
 #include "py_hooks.h"
 
 #include "owned_blocks.h"
+#include "py_attach.h"
 #include "rs_trace_format.h"
 
 struct chain {
@@ -26,6 +27,8 @@ static void *hook_malloc(void *ctx, size_t size)
     struct chain *c = ctx;
     if (RS_UNLIKELY(probing_domain == c->domain))
         probe_reached = true;
+    if (RS_UNLIKELY(!atomic_load_explicit(&rs_py_attach_requested, memory_order_relaxed)))
+        rs_py_request_attach();
     rs_tl_passthrough++;
     void *p = c->below.malloc(c->below.ctx, size);
     rs_tl_passthrough--;

@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 #define ADDR(i) (UINT64_C(0x7f0000000000) + ((((uint64_t)(i)) * 2654435761u) % (n * 4)) * 16)
     rs_chunk_open(&w, &buf, RS_CHUNK_TID_META, 0);
     uint64_t words[] = {0x401000, RS_STACKWORD_PY | 1, 10};
-    rs_rec_stack(&w, 1, words, 3);
+    rs_rec_stack(&w, 1, 0, 0, words, 3);
     rs_rec_thread(&w, 2, RS_THREAD_MAIN, "main");
     flush_chunk();
     if (events) {

@@ -81,13 +81,17 @@ static const struct crafted crafted[] = {
      RS_READ_ERR_RECORD_CORRUPT, "record length runs past its chunk", 0},
     {"record length not a varint", 0, 0, P("\x47\xff\xff"), RS_READ_ERR_RECORD_CORRUPT,
      "record length runs past its chunk", 0},
-    {"stack with a huge word count", 0, 0, P("\x40\x06\x01\xff\xff\xff\xff\x0f"),
-     RS_READ_ERR_RECORD_CORRUPT, "impossible word count", 0},
-    {"stack over the word cap", 0, 0, P("\x40\x03\x01\x81\x04"), RS_READ_ERR_RECORD_CORRUPT,
-     "impossible word count", 0},
-    {"stack with fewer words than it says", 0, 0, P("\x40\x05\x01\x03\x02\x82\x80"),
+    {"stack with a huge frame count", 0, 0, P("\x40\x08\x01\x00\x00\xff\xff\xff\xff\x0f"),
+     RS_READ_ERR_RECORD_CORRUPT, "impossible frame count", 0},
+    {"stack over the frame cap", 0, 0, P("\x40\x05\x01\x00\x00\x81\x04"), RS_READ_ERR_RECORD_CORRUPT,
+     "impossible frame count", 0},
+    {"stack with a Python frame cut short", 0, 0, P("\x40\x05\x01\x00\x00\x01\x03"),
      RS_READ_ERR_RECORD_CORRUPT, "stack record cut short", 0},
-    {"stack id 0", 0, 0, P("\x40\x03\x00\x01\x02"), RS_READ_ERR_RECORD_CORRUPT, "reserved id 0", 0},
+    {"stack on an undefined base", 0, 0, P("\x40\x05\x01\x07\x01\x01\x02"),
+     RS_READ_ERR_RECORD_CORRUPT, "not defined before it", 0},
+    {"stack sharing without a base", 0, 0, P("\x40\x05\x01\x00\x01\x01\x02"),
+     RS_READ_ERR_RECORD_CORRUPT, "without a base", 0},
+    {"stack id 0", 0, 0, P("\x40\x04\x00\x00\x00\x00"), RS_READ_ERR_RECORD_CORRUPT, "reserved id 0", 0},
     {"note with a huge string", 0, 0, P("\x47\x03\x00\xff\x7f"), RS_READ_ERR_RECORD_CORRUPT,
      "note record cut short", 0},
     {"thread tid 0", 0, 0, P("\x41\x03\x00\x00\x00"), RS_READ_ERR_RECORD_CORRUPT, "tid 0", 0},
@@ -105,7 +109,7 @@ static const struct crafted crafted[] = {
     {"unknown length-prefixed record", 0, 0, P("\x7e\x03\xff\xff\xff\x99\x00"), RS_READ_OK, NULL, 0},
     {"known record with appended fields", 0, 0, P("\x47\x05\x00\x01\x41\x09\x09"), RS_READ_OK,
      NULL, 0},
-    {"empty stack", 0, 0, P("\x40\x02\x09\x00"), RS_READ_OK, NULL, 0},
+    {"empty stack", 0, 0, P("\x40\x04\x09\x00\x00\x00"), RS_READ_OK, NULL, 0},
 };
 
 static void check_crafted(void)
@@ -282,7 +286,7 @@ static void build_sample(struct tb *b)
     rs_rec_munmap(&b->w, 103, 0x7000, 4096);
     tb_chunk_end(b, 4);
     tb_chunk(b, 0, 0);
-    rs_rec_stack(&b->w, 1, words, 4);
+    rs_rec_stack(&b->w, 1, 0, 0, words, 4);
     rs_rec_thread(&b->w, 11, RS_THREAD_MAIN, "main");
     rs_rec_modules_begin(&b->w, 1);
     rs_rec_module(&b->w, "/bin/x", 0x400000, segs, 1, (const uint8_t *)"\x01\x02", 2);

@@ -275,11 +275,11 @@ static void test_python_frames(void)
     tb_default_header(&b);
     tb_chunk(&b, 0, 0);
     python_records(&b.w);
-    rs_rec_stack(&b.w, 1, s1, 4);
-    rs_rec_stack(&b.w, 2, s2, 4);
-    rs_rec_stack(&b.w, 3, s3, 2);
-    rs_rec_stack(&b.w, 4, s4, 2);
-    rs_rec_stack(&b.w, 5, s5, 4);
+    rs_rec_stack(&b.w, 1, 0, 0, s1, 4);
+    rs_rec_stack(&b.w, 2, 0, 0, s2, 4);
+    rs_rec_stack(&b.w, 3, 0, 0, s3, 2);
+    rs_rec_stack(&b.w, 4, 0, 0, s4, 2);
+    rs_rec_stack(&b.w, 5, 0, 0, s5, 4);
     rs_rec_thread(&b.w, 500, RS_THREAD_MAIN, "python3");
     tb_chunk_end(&b, 0);
     tb_chunk(&b, 500, 0);
@@ -438,9 +438,9 @@ static void test_views(void)
     tb_chunk(&b, 0, 0);
     python_records(&b.w);
     module_map(&b.w);
-    rs_rec_stack(&b.w, 1, matched, sizeof matched / 8);
-    rs_rec_stack(&b.w, 2, mismatched, sizeof mismatched / 8);
-    rs_rec_stack(&b.w, 3, no_eval, sizeof no_eval / 8);
+    rs_rec_stack(&b.w, 1, 0, 0, matched, sizeof matched / 8);
+    rs_rec_stack(&b.w, 2, 0, 0, mismatched, sizeof mismatched / 8);
+    rs_rec_stack(&b.w, 3, 0, 0, no_eval, sizeof no_eval / 8);
     tb_chunk_end(&b, 0);
     tb_chunk(&b, 600, 0);
     rs_rec_alloc(&b.w, RS_ALLOC_MALLOC, 10, 0x100, 64, 1);
@@ -513,7 +513,7 @@ static void test_inline(void)
     tb_default_header(&b);
     tb_chunk(&b, 0, 0);
     module_map(&b.w);
-    rs_rec_stack(&b.w, 1, words, 2);
+    rs_rec_stack(&b.w, 1, 0, 0, words, 2);
     tb_chunk_end(&b, 0);
     tb_chunk(&b, 600, 0);
     rs_rec_alloc(&b.w, RS_ALLOC_MALLOC, 10, 0x100, 64, 1);
@@ -561,8 +561,8 @@ static void test_program_end(void)
     tb_default_header(&b);
     tb_chunk(&b, 0, 0);
     python_records(&b.w);
-    rs_rec_stack(&b.w, 1, s1, 2);
-    rs_rec_stack(&b.w, 2, s2, 2);
+    rs_rec_stack(&b.w, 1, 0, 0, s1, 2);
+    rs_rec_stack(&b.w, 2, 0, 0, s2, 2);
     rs_rec_thread(&b.w, 700, RS_THREAD_MAIN, "python3");
     /* two marks: the later one in time counts, not the later one in the file */
     rs_rec_mark(&b.w, 35, RS_MARK_PROGRAM_END, "atexit");
@@ -675,8 +675,8 @@ static void thread_trace(struct tb *b)
     tb_chunk_end(b, 1);
     tb_chunk(b, 0, 0);
     python_records(&b->w);
-    rs_rec_stack(&b->w, 1, s1, 2);
-    rs_rec_stack(&b->w, 2, s2, 2);
+    rs_rec_stack(&b->w, 1, 0, 0, s1, 2);
+    rs_rec_stack(&b->w, 2, 0, 0, s2, 2);
     rs_rec_thread(&b->w, 103, 0, "io-thread");
     rs_rec_thread(&b->w, 102, 0, "proc");
     rs_rec_thread(&b->w, 100, RS_THREAD_MAIN, "proc");
@@ -833,11 +833,11 @@ static void test_runtime(void)
     tb_default_header(&b);
     tb_chunk(&b, 0, 0);
     module_map(&b.w);
-    rs_rec_stack(&b.w, 1, loader, 2);
-    rs_rec_stack(&b.w, 2, stdio, 2);
-    rs_rec_stack(&b.w, 3, locale, 3);
-    rs_rec_stack(&b.w, 4, callback, 3);
-    rs_rec_stack(&b.w, 5, plain, 2);
+    rs_rec_stack(&b.w, 1, 0, 0, loader, 2);
+    rs_rec_stack(&b.w, 2, 0, 0, stdio, 2);
+    rs_rec_stack(&b.w, 3, 0, 0, locale, 3);
+    rs_rec_stack(&b.w, 4, 0, 0, callback, 3);
+    rs_rec_stack(&b.w, 5, 0, 0, plain, 2);
     tb_chunk_end(&b, 0);
     tb_chunk(&b, 800, 0);
     rs_rec_alloc(&b.w, RS_ALLOC_CALLOC, 10, 0x100, 100, 1);

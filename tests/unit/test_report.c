@@ -126,8 +126,8 @@ static void build(struct tb *b, const struct find_ctx *mods, bool wrong_libc_id)
 
     tb_default_header(b);
     tb_chunk(b, 0, 0);
-    rs_rec_stack(&b->w, 1, leak_stack, 4);
-    rs_rec_stack(&b->w, 2, odd_stack, 3);
+    rs_rec_stack(&b->w, 1, 0, 0, leak_stack, 4);
+    rs_rec_stack(&b->w, 2, 0, 0, odd_stack, 3);
     rs_rec_thread(&b->w, 4242, RS_THREAD_MAIN, "ma\x1bin");
     rs_rec_modules_begin(&b->w, 1);
     put_module(&b->w, &mods->self, false);
@@ -283,7 +283,7 @@ int main(void)
     tb_chunk(&b, 0, 0);
     const struct rs_module_segment seg = {0x1000, 0x1000, 5};
     const uint64_t words[] = {0x401800, 0x402800};
-    rs_rec_stack(&b.w, 1, words, 2);
+    rs_rec_stack(&b.w, 1, 0, 0, words, 2);
     rs_rec_modules_begin(&b.w, 1);
     rs_rec_module(&b.w, "/gone/old.so", 0x400000, &seg, 1, NULL, 0);
     rs_rec_module(&b.w, "/gone/other.so", 0x401000, &seg, 1, NULL, 0);

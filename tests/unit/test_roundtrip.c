@@ -11,9 +11,11 @@
 TEST_GLOBALS;
 
 static const uint64_t stack1[] = {0x401000, 0x401234, 0x7f0000001000};
-/* Words that go up and down by the largest deltas, and Python words. */
-static const uint64_t stack_max[] = {UINT64_MAX, 0, UINT64_MAX, 1, RS_STACKWORD_PY | 5,
-                                     RS_PYOFFSET_ENTRY | 12, 0x8000000000000000ull};
+/* Native words that go up and down by the largest deltas the format allows (below 2^62),
+ * and Python frames with the largest code id and offset. */
+static const uint64_t stack_max[] = {0x3fffffffffffffffull, 0, 0x3fffffffffffffffull, 1,
+                                     RS_STACKWORD_PY | 5, RS_PYOFFSET_ENTRY | 12,
+                                     RS_STACKWORD_PY | (RS_PYOFFSET_ENTRY - 1), 0xffffffffull};
 static const uint8_t build_id[] = {0xde, 0xad, 0xbe, 0xef, 0x00, 0x01};
 static const char odd_name[] = "work\n\x1b[31mer\xff";
 
@@ -106,9 +108,9 @@ static void build(struct tb *b)
     tb_chunk_end(b, 2);
 
     tb_chunk(b, 0, 0);
-    rs_rec_stack(&b->w, 1, stack1, 3);
-    rs_rec_stack(&b->w, UINT32_MAX, stack_max, sizeof stack_max / sizeof *stack_max);
-    rs_rec_stack(&b->w, 2, NULL, 0);
+    rs_rec_stack(&b->w, 1, 0, 0, stack1, 3);
+    rs_rec_stack(&b->w, UINT32_MAX, 0, 0, stack_max, sizeof stack_max / sizeof *stack_max);
+    rs_rec_stack(&b->w, 2, 0, 0, NULL, 0);
     rs_rec_thread(&b->w, 100, RS_THREAD_MAIN, "main");
     rs_rec_thread(&b->w, 100, RS_THREAD_MAIN | RS_THREAD_PYTHON_NAME, "renamed");
     rs_rec_thread(&b->w, 200, RS_THREAD_EXITED, odd_name);

@@ -85,7 +85,7 @@ static void build_traces(void)
     sc_py_code(&b, 7, "/src/cache_leak.py", "handle", 20);
     sc_py_line(&b, 7, 42, 21);
     uint64_t words[] = {0x401000, RS_STACKWORD_PY | 7, 42 | RS_PYOFFSET_ENTRY};
-    rs_rec_stack(&b.w, 5, words, 3);
+    rs_rec_stack(&b.w, 5, 0, 0, words, 3);
     tb_chunk_end(&b, 0);
     tb_chunk(&b, 100, 0);
     for (int k = 0; k < 4; k++)

@@ -16,7 +16,7 @@ static void build(struct tb *b)
     for (int c = 0; c < 6; c++) {
         if (c == 2) {
             tb_chunk(b, 0, 0);
-            rs_rec_stack(&b->w, 1, words, 2);
+            rs_rec_stack(&b->w, 1, 0, 0, words, 2);
             rs_rec_thread(&b->w, 7, RS_THREAD_MAIN, "main");
             tb_chunk_end(b, 0);
             continue;
