@@ -2,6 +2,7 @@
  * full collection, a signal, a period. */
 #include "py_module.h"
 
+#include "py_resolve.h"
 #include "py_snapshot.h"
 #include "rs_trace_format.h"
 #include "writer.h"
@@ -44,9 +45,31 @@ struct module_def {
     void *m_slots, *m_traverse, *m_clear, *m_free;
 };
 
+/* Everything recorded so far reaches the file now (a test runner analyses it mid-run). */
+static PyObject *module_flush(PyObject *self, PyObject *unused)
+{
+    (void)self, (void)unused;
+    rs_tl_busy++;
+    rs_py_resolve();
+    rs_writer_sync();
+    rs_tl_busy--;
+    rs_py.Py_IncRef(rs_py.Py_None);
+    return rs_py.Py_None;
+}
+
+static PyObject *module_trace_path(PyObject *self, PyObject *unused)
+{
+    (void)self, (void)unused;
+    return rs_py.PyUnicode_FromString(rs_writer_path());
+}
+
 static PyMethodDef module_methods[] = {
     {"snapshot", module_snapshot, RS_METH_VARARGS,
      "snapshot(label=None): record the object graph now (in the refscope trace)"},
+    {"flush", module_flush, RS_METH_NOARGS,
+     "flush(): write everything recorded so far to the trace file"},
+    {"trace_path", module_trace_path, RS_METH_NOARGS,
+     "trace_path(): the path of this process's trace file"},
     {NULL, NULL, 0, NULL},
 };
 
