@@ -86,5 +86,6 @@ void rs_config_load(void)
     }
     rs_cfg.snapshot_signal = env_signal("REFSCOPE_SNAPSHOT_SIGNAL");
     rs_cfg.snapshot_gc_every = (uint32_t)env_ulong("REFSCOPE_SNAPSHOT_GC", 0, 0, 1u << 30);
+    rs_cfg.sample_bytes = env_ulong("REFSCOPE_SAMPLE", 0, 0, (unsigned long)1 << 40);
     rs_cfg.root_pid = (pid_t)env_ulong("REFSCOPE_ROOT_PID", 0, 0, 1u << 30);
 }

@@ -6,6 +6,7 @@
 #include "python/py_attach.h"
 #include "rs_trace_format.h"
 #include "ring.h"
+#include "sampling.h"
 #include "stack_table.h"
 #include "writer.h"
 
@@ -86,10 +87,15 @@ __attribute__((constructor(101))) static void rs_init(void)
         return;
     }
     rs_pid = getpid();
+    rs_clock_init();
     rs_start_ns = rs_now_ns();
     rs_modules_init();
     if (rs_cfg.native_stacks)
         rs_native_stack_init();
+    if (rs_cfg.sample_bytes && !rs_sampling_init(rs_cfg.sample_bytes)) {
+        rs_log("cannot map the sampling tables: every allocation is recorded");
+        rs_cfg.sample_bytes = 0;
+    }
     if (!rs_stack_table_init(rs_cfg.max_stacks))
         rs_log("cannot map the stack table: stacks are not recorded");
     if (!rs_writer_open(false)) {

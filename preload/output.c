@@ -126,6 +126,7 @@ void rs_output_header(struct rs_buf *out, bool fork_child)
     rs_hdr_u64(f, RS_HDR_CLOCK, CLOCK_MONOTONIC);
     rs_hdr_u64(f, RS_HDR_STACK_DEPTH, rs_cfg.native_stacks ? rs_cfg.stack_depth : 0);
     rs_hdr_u64(f, RS_HDR_PAGE_SIZE, (uint64_t)sysconf(_SC_PAGESIZE));
+    rs_hdr_u64(f, RS_HDR_SAMPLE_BYTES, rs_cfg.sample_bytes);
     rs_hdr_u64(f, RS_HDR_FLAGS, (fork_child ? RS_TRACE_FLAG_FORK_CHILD : 0) |
                                     (rs_cfg.drop_on_full ? RS_TRACE_FLAG_DROP_ON_FULL : 0));
     ssize_t n = readlink("/proc/self/exe", scratch, sizeof scratch - 1);

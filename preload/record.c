@@ -2,6 +2,7 @@
  * into the calling thread's ring. */
 #include "python/py_attach.h"
 #include "ring.h"
+#include "sampling.h"
 #include "rs_trace_format.h"
 #include "stack_table.h"
 #include "writer.h"
@@ -28,9 +29,20 @@ static inline void push(uint8_t tag, uint64_t time, const void *addr, uint64_t s
 
 void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t time)
 {
+    uint8_t tag = RS_TAG_ALLOC;
+    struct rs_ring *ring;
+    if (rs_cfg.sample_bytes) {
+        /* decided before any other work: most allocations are not sampled */
+        rs_tl_busy++;
+        ring = rs_ring_current();
+        rs_tl_busy--;
+        if (!ring || !rs_sample_alloc(ring, addr, size))
+            return;
+        tag = RS_TAG_SAMPLED_ALLOC;
+    }
     int saved_errno = errno;
     rs_tl_busy++;
-    struct rs_ring *ring = rs_ring_current();
+    ring = rs_ring_current();
     bool python_domain = kind == RS_ALLOC_PY_OBJ || kind == RS_ALLOC_PY_MEM;
     uint64_t words[RS_STACK_MAX_WORDS];
     uint32_t n = 0;
@@ -47,7 +59,7 @@ void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t 
     if (python_domain && ring && ring->python_allocs < 1000 && (++ring->python_allocs == 1 || ring->python_allocs == 200))
         rs_py_request_resolve();
     uint32_t stack = rs_stack_intern(ring, words, n);
-    push((uint8_t)(RS_TAG_ALLOC | kind), time ? time : rs_now_ns(), addr, size, stack);
+    push((uint8_t)(tag | kind), time ? time : rs_now_ns(), addr, size, stack);
     rs_tl_busy--;
     errno = saved_errno;
 }
@@ -59,6 +71,8 @@ void rs_record_alloc(uint8_t kind, const void *addr, uint64_t size)
 
 void rs_record_free(uint8_t kind, const void *addr, uint64_t time)
 {
+    if (rs_cfg.sample_bytes && !rs_sample_free(addr))
+        return; /* a block that was not sampled */
     int saved_errno = errno;
     rs_tl_busy++;
     push((uint8_t)(RS_TAG_FREE | kind), time, addr, 0, RS_STACK_ID_NONE);

@@ -21,6 +21,9 @@ static void ring_reset_identity(struct rs_ring *r)
     r->thread = pthread_self();
     r->thread_flags = ((pid_t)r->tid == rs_pid ? RS_THREAD_MAIN : 0) | (rs_tl_shim_thread ? RS_THREAD_REFSCOPE : 0);
     r->python_allocs = 0;
+    r->sample_countdown = 0;
+    r->sample_rng = 0;
+    r->sample_started = false;
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     r->head_at_claim = head;
     r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);

@@ -60,6 +60,9 @@ struct rs_ring {
     pthread_t thread;
     uint32_t thread_flags;
     uint32_t python_allocs; /* Python-domain allocations seen on this thread (saturates) */
+    int64_t sample_countdown; /* bytes to the next sample (sampling.h) */
+    uint64_t sample_rng;
+    bool sample_started;
     char name[RS_THREAD_NAME_MAX];
     _Atomic uint32_t name_seq;
 

@@ -43,6 +43,7 @@ struct rs_config {
     uint32_t snapshot_interval_ms; /* 0: no periodic snapshots */
     int snapshot_signal;      /* 0: none */
     uint32_t snapshot_gc_every; /* snapshot after every Kth full collection (0: never) */
+    uint64_t sample_bytes;    /* mean bytes between sampled allocations (0: record all) */
     pid_t root_pid;           /* the process `refscope run` started (0: unknown) */
 };
 
@@ -59,11 +60,32 @@ extern RS_HIDDEN RS_TLS bool rs_tl_shim_thread;
 /* How many of refscope's own threads are running (writer, Python poller). */
 extern RS_HIDDEN _Atomic int rs_shim_threads;
 
-static inline uint64_t rs_now_ns(void)
+static inline uint64_t rs_monotonic_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Every timestamp of the trace comes from rs_now_ns. When the kernel's clocksource is the
+ * TSC (synchronized across CPUs, constant rate), it reads the TSC and maps it to
+ * CLOCK_MONOTONIC nanoseconds with one fixed rate measured at start-up: a fixed linear
+ * map keeps the order of events across threads, at a third of clock_gettime's cost. */
+struct rs_clock {
+    bool tsc;
+    uint64_t tsc0, ns0;
+    uint64_t mult; /* ns per tick, << 32 */
+};
+extern RS_HIDDEN struct rs_clock rs_clock;
+RS_HIDDEN void rs_clock_init(void);
+
+static inline uint64_t rs_now_ns(void)
+{
+    if (RS_LIKELY(rs_clock.tsc)) {
+        uint64_t ticks = __builtin_ia32_rdtsc() - rs_clock.tsc0;
+        return rs_clock.ns0 + (uint64_t)(((unsigned __int128)ticks * rs_clock.mult) >> 32);
+    }
+    return rs_monotonic_ns();
 }
 
 /* Set while a recorded higher-level allocator (CPython's PyObject/PyMem domains) calls

@@ -3,6 +3,7 @@
 #include "modules.h"
 #include "output.h"
 #include "ring.h"
+#include "sampling.h"
 #include "rs_trace_encode.h"
 #include "stack_table.h"
 
@@ -168,6 +169,9 @@ static void encode_event(struct rs_chunk_writer *w, const struct rs_event *ev)
     uint64_t t = rel_time(ev->time);
     if ((tag & ~RS_TAG_KIND_MASK) == RS_TAG_ALLOC)
         rs_rec_alloc(w, tag & RS_TAG_KIND_MASK, t, ev->addr, ev->size, ev->stack_id);
+    else if ((tag & ~RS_TAG_KIND_MASK) == RS_TAG_SAMPLED_ALLOC)
+        rs_rec_sampled_alloc(w, tag & RS_TAG_KIND_MASK, t, ev->addr, ev->size, ev->stack_id,
+                             rs_sample_weight(ev->size));
     else if ((tag & ~RS_TAG_KIND_MASK) == RS_TAG_FREE)
         rs_rec_free(w, tag & RS_TAG_KIND_MASK, t, ev->addr);
     else if (tag == RS_TAG_MUNMAP)

@@ -1,0 +1,93 @@
+#include "sampling.h"
+
+#include <math.h>
+
+RS_HIDDEN uint64_t *rs_sampled_filter;
+
+#define SET_SLOTS (1u << 22)
+#define EMPTY 0u
+#define TOMB 1u
+
+static _Atomic uintptr_t *sampled_set;
+static double mean;
+
+bool rs_sampling_init(uint64_t mean_bytes)
+{
+    mean = (double)mean_bytes;
+    rs_sampled_filter = rs_sys_map(RS_SAMPLED_FILTER_BITS / 8);
+    sampled_set = rs_sys_map(SET_SLOTS * sizeof *sampled_set);
+    return rs_sampled_filter && sampled_set;
+}
+
+/* xorshift64*: per-thread, seeded from the thread id and the clock */
+static uint64_t next_random(struct rs_ring *r)
+{
+    uint64_t x = r->sample_rng;
+    if (!x)
+        x = (rs_now_ns() ^ ((uint64_t)r->tid << 32)) | 1;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    r->sample_rng = x;
+    return x * 0x2545f4914f6cdd1du;
+}
+
+static int64_t next_gap(struct rs_ring *r)
+{
+    double u = ((double)(next_random(r) >> 11) + 0.5) / 9007199254740992.0; /* (0, 1) */
+    double gap = -log(u) * mean;
+    return gap < 1 ? 1 : (int64_t)gap;
+}
+
+static void set_add(const void *p)
+{
+    uintptr_t key = (uintptr_t)p;
+    for (uint32_t i = (uint32_t)((key >> 4) * 0x9e3779b97f4a7c15u >> 40) & (SET_SLOTS - 1), n = 0;
+         n < 64; n++, i = (i + 1) & (SET_SLOTS - 1)) {
+        uintptr_t seen = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
+        if ((seen == EMPTY || seen == TOMB) && atomic_compare_exchange_strong(&sampled_set[i], &seen, key))
+            break;
+    }
+    uint32_t bit = rs_sampled_filter_bit(p);
+    atomic_fetch_or_explicit((_Atomic uint64_t *)&rs_sampled_filter[bit >> 6], UINT64_C(1) << (bit & 63),
+                             memory_order_relaxed);
+}
+
+bool rs_sample_alloc_slow(struct rs_ring *r, const void *p, uint64_t size)
+{
+    /* The countdown starts at 0 for a new thread: draw its first gap instead of sampling
+     * its first allocation. */
+    if (!r->sample_started) {
+        r->sample_started = true;
+        r->sample_countdown = next_gap(r) - (int64_t)size;
+        if (r->sample_countdown > 0)
+            return false;
+    }
+    do
+        r->sample_countdown += next_gap(r);
+    while (r->sample_countdown <= 0);
+    set_add(p);
+    return true;
+}
+
+bool rs_sample_free_slow(const void *p)
+{
+    uintptr_t key = (uintptr_t)p;
+    for (uint32_t i = (uint32_t)((key >> 4) * 0x9e3779b97f4a7c15u >> 40) & (SET_SLOTS - 1), n = 0;
+         n < 64; n++, i = (i + 1) & (SET_SLOTS - 1)) {
+        uintptr_t seen = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
+        if (seen == EMPTY)
+            return false;
+        if (seen == key && atomic_compare_exchange_strong(&sampled_set[i], &seen, TOMB))
+            return true;
+    }
+    return false;
+}
+
+/* What a sampled allocation of `size` bytes stands for. */
+RS_HIDDEN uint64_t rs_sample_weight(uint64_t size)
+{
+    double p = 1.0 - exp(-(double)size / mean);
+    double w = p > 0 ? (double)size / p : (double)size;
+    return w < (double)size ? size : (uint64_t)(w + 0.5);
+}
