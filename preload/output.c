@@ -3,6 +3,7 @@
 #include "rs_trace_encode.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -139,4 +140,34 @@ void rs_output_header(struct rs_buf *out, bool fork_child)
     if (args)
         rs_hdr_bytes(f, RS_HDR_ARGV, scratch, args);
     rs_encode_file_header(out, &fields);
+}
+
+bool rs_output_move_aside(char *path, size_t cap)
+{
+    char aside[4096];
+    for (int attempt = 0; attempt < 100; attempt++) {
+        if (strlen(path) + 32 > sizeof aside)
+            return false;
+        strcpy(aside, path);
+        char tag[32];
+        if (attempt)
+            rs_format(tag, sizeof tag, ".pre-exec.%d", attempt + 1);
+        else
+            rs_format(tag, sizeof tag, ".pre-exec");
+        insert_before_extension(aside, sizeof aside, tag);
+        if (access(aside, F_OK) == 0)
+            continue;
+        if (rename(path, aside) != 0)
+            return false;
+        if (strlen(aside) < cap)
+            strcpy(path, aside);
+        return true;
+    }
+    return false;
+}
+
+void rs_output_move_back(char *path, const char *original)
+{
+    if (rename(path, original) == 0)
+        strcpy(path, original);
 }

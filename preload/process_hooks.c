@@ -21,13 +21,17 @@
     }
 
 /* The trace ends before exec replaces the image (the new image, if it inherits
- * LD_PRELOAD, starts a trace of its own). If exec fails, the trace goes on. */
+ * LD_PRELOAD, starts a trace of its own under the same name). If exec fails, the trace
+ * goes on. */
+static bool moved_aside;
+
 static bool before_exec(const char *path)
 {
     if (atomic_load(&rs_state) != RS_STATE_ACTIVE || rs_in_foreign_process())
         return false;
     rs_writer_mark(RS_MARK_EXEC, path ? path : "");
     rs_finish(RS_END_EXEC);
+    moved_aside = rs_writer_move_aside();
     return true;
 }
 
@@ -36,6 +40,8 @@ static void after_failed_exec(bool finished, const char *path)
     if (!finished)
         return;
     int saved = errno;
+    if (moved_aside)
+        rs_writer_move_back();
     atomic_store(&rs_state, RS_STATE_ACTIVE);
     char note[512];
     rs_format(note, sizeof note, "exec of %s failed; tracing resumed", path ? path : "?");

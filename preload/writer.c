@@ -583,6 +583,19 @@ const char *rs_writer_path(void)
     return out_path;
 }
 
+static char path_before_move[4096];
+
+bool rs_writer_move_aside(void)
+{
+    strcpy(path_before_move, out_path);
+    return output_still_ours() && rs_output_move_aside(out_path, sizeof out_path);
+}
+
+void rs_writer_move_back(void)
+{
+    rs_output_move_back(out_path, path_before_move);
+}
+
 /* ---- fork ------------------------------------------------------------------------------ */
 
 void rs_writer_before_fork(void)

@@ -31,6 +31,9 @@ RS_HIDDEN void rs_writer_before_fork(void);
 RS_HIDDEN void rs_writer_after_fork_parent(void);
 RS_HIDDEN void rs_writer_after_fork_child(void);
 RS_HIDDEN const char *rs_writer_path(void);
+/* Around exec (process_hooks.c): see rs_output_move_aside. */
+RS_HIDDEN bool rs_writer_move_aside(void);
+RS_HIDDEN void rs_writer_move_back(void);
 /* Appends already-encoded meta records (Python code and line records...) to a log kept for
  * the life of the process: every round writes what is new, and a fork child's fresh trace
  * gets the whole log again. */
