@@ -4,7 +4,7 @@
 
 #include "escape.h"
 #include "format_num.h"
-#include "snap_dot.h"
+#include "snap_draw.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -211,25 +211,16 @@ int rs_cmd_backrefs(int argc, char **argv)
     uint64_t freed = target != RS_SNAP_NONE ? rs_snap_retained(&d, target) : 0;
 
     if (o.out && chain.n) {
-        struct rs_dot_node *dn = calloc(chain.n, sizeof *dn);
-        struct rs_dot_edge *de = calloc(chain.n, sizeof *de);
+        const char **sites = calloc(chain.n, sizeof *sites);
         struct rs_strbuf sb = {0};
-        if (!dn || !de) {
-            free(dn);
-            free(de);
+        if (!sites)
             goto nomem;
-        }
         for (size_t i = 0; i < chain.n; i++) {
             const struct rs_site_name *sn = site ? snap_site(&s, site[chain.nodes[i]]) : NULL;
-            dn[i] = (struct rs_dot_node){chain.nodes[i], (unsigned)(chain.n - 1 - i),
-                                         i + 1 == chain.n, sn ? sn->text : NULL};
-            if (i + 1 < chain.n)
-                de[i] = (struct rs_dot_edge){(uint32_t)i, (uint32_t)i + 1, &edges[i]};
+            sites[i] = sn ? sn->text : NULL;
         }
-        rs_dot_graph(&sb, &g, dn, chain.n, de, chain.n - 1, NULL, 0, (unsigned)chain.n,
-                     NULL);
-        free(dn);
-        free(de);
+        rs_chain_dot(&sb, &g, chain.nodes, chain.n, edges, sites, 0, NULL);
+        free(sites);
         if (sb.failed) {
             rs_sb_free(&sb);
             goto nomem;

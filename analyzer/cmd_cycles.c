@@ -3,7 +3,7 @@
 
 #include "escape.h"
 #include "format_num.h"
-#include "snap_dot.h"
+#include "snap_draw.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,72 +45,16 @@ static const char *class_title(enum rs_cycle_class c)
 static int draw(struct snap_session *s, const struct rs_snap_graph *g, const uint32_t *site,
                 const struct rs_cycles *cy, size_t shown, const char *path)
 {
-    size_t nn = 0;
-    for (size_t i = 0; i < shown; i++)
-        nn += cy->groups[i].nexample;
-    struct rs_dot_node *dn = calloc(nn ? nn : 1, sizeof *dn);
-    struct rs_dot_edge *de = NULL;
-    struct rs_snap_edge_ref *refs = NULL;
-    size_t ne = 0, k = 0;
-    int rc = RS_EXIT_OK;
-    if (!dn)
-        return snap_fail(s, "out of memory");
-    for (size_t i = 0; i < shown; i++) {
-        for (size_t m = 0; m < cy->groups[i].nexample; m++) {
-            uint32_t v = cy->groups[i].example[m];
-            const struct rs_site_name *sn = site ? snap_site(s, site[v]) : NULL;
-            dn[k++] = (struct rs_dot_node){v, 0, m == 0, sn ? sn->text : NULL};
-        }
-    }
-    /* References among the members of each drawn cycle. */
-    for (int pass = 0; pass < 2; pass++) {
-        size_t base = 0;
-        ne = 0;
-        for (size_t i = 0; i < shown; i++) {
-            const struct rs_cycle_group *gr = &cy->groups[i];
-            for (size_t a = 0; a < gr->nexample; a++) {
-                uint32_t v = gr->example[a];
-                for (uint32_t e = g->out_start[v]; e < g->out_start[v] + g->out_len[v]; e++) {
-                    for (size_t b = 0; b < gr->nexample; b++) {
-                        if (gr->example[b] != g->dst[e])
-                            continue;
-                        if (pass) {
-                            refs[ne] = (struct rs_snap_edge_ref){.from = v, .to = g->dst[e]};
-                            de[ne] = (struct rs_dot_edge){(uint32_t)(base + a),
-                                                          (uint32_t)(base + b), &refs[ne]};
-                        }
-                        ne++;
-                        break;
-                    }
-                }
-            }
-            base += gr->nexample;
-        }
-        if (!pass) {
-            de = calloc(ne ? ne : 1, sizeof *de);
-            refs = calloc(ne ? ne : 1, sizeof *refs);
-            if (!de || !refs) {
-                rc = snap_fail(s, "out of memory");
-                goto out;
-            }
-        }
-    }
-    if (rs_snap_edge_labels(g, &s->src, refs, ne, s->err, sizeof s->err)) {
-        rc = snap_fail(s, "%s", s->err);
-        goto out;
-    }
     struct rs_strbuf sb = {0};
-    rs_dot_graph(&sb, g, dn, nn, de, ne, NULL, 0, 0, "unreachable cycles");
-    if (sb.failed)
+    int rc = rs_cycles_dot(&sb, g, &s->src, cy->groups, shown, 0, site, s->names,
+                           "unreachable cycles", s->err, sizeof s->err);
+    if (rc == -1)
+        rc = snap_fail(s, "%s", s->err);
+    else if (rc || sb.failed)
         rc = snap_fail(s, "out of memory");
     else
         rc = snap_write_graph(s, path, sb.s, sb.len);
     rs_sb_free(&sb);
-out:
-    rs_snap_edge_refs_free(refs, ne);
-    free(refs);
-    free(de);
-    free(dn);
     return rc;
 }
 

@@ -1,5 +1,7 @@
 #include "cmd_snap.h"
 
+#include "out_file.h"
+
 #include "escape.h"
 #include "format_num.h"
 #include "snap_dot.h"
@@ -374,20 +376,23 @@ int snap_check_out(const char *cmd, const char *path)
 
 int snap_write_graph(struct snap_session *s, const char *path, const char *dot, size_t len)
 {
+    /* Written through rs_out_write (out_file.h): never through a symbolic link. */
     if (ends_with(path, ".dot") || ends_with(path, ".gv")) {
-        FILE *f = fopen(path, "w");
-        if (!f)
-            return snap_fail(s, "cannot write %s: %s", path, strerror(errno));
-        fwrite(dot, 1, len, f);
-        if (fclose(f) != 0)
-            return snap_fail(s, "cannot write %s: %s", path, strerror(errno));
+        if (rs_out_write(path, dot, len, s->err, sizeof s->err) != 0)
+            return snap_fail(s, "cannot write %s", s->err);
         return 0;
     }
     const char *format = ends_with(path, ".svg") ? "svg" : ends_with(path, ".png") ? "png" : NULL;
     if (!format)
         return rs_usage_error(s->cmd, "-o takes a file ending in .dot, .svg or .png, not '%s'",
                               path);
-    if (rs_dot_render(dot, path, format, s->err, sizeof s->err) != 0)
+    char *data = NULL;
+    size_t n = 0;
+    if (rs_dot_render_data(dot, format, &data, &n, s->err, sizeof s->err) != 0)
         return snap_fail(s, "%s: %s", path, s->err);
+    int rc = rs_out_write(path, data, n, s->err, sizeof s->err);
+    free(data);
+    if (rc != 0)
+        return snap_fail(s, "cannot write %s", s->err);
     return 0;
 }

@@ -32,6 +32,16 @@ int rs_cmd_growth(int argc, char **argv);
 int rs_cmd_backrefs(int argc, char **argv);
 int rs_cmd_cycles(int argc, char **argv);
 int rs_cmd_graph(int argc, char **argv);
+/* Running processes: attach through gdb, snapshots on demand, detach (cmd_attach.c) */
+int rs_cmd_attach(int argc, char **argv);
+int rs_cmd_snapshot(int argc, char **argv);
+int rs_cmd_detach(int argc, char **argv);
+/* One self-contained HTML page about a trace (cmd_html.c, html_report.c) */
+int rs_cmd_html(int argc, char **argv);
+/* Trace integrity and consistency (cmd_verify.c) */
+int rs_cmd_verify(int argc, char **argv);
+/* A leak gate for CI: rules, suppressions, baselines (cmd_check.c, check_*.c) */
+int rs_cmd_check(int argc, char **argv);
 
 /* "refscope: <cmd>: <message> (see 'refscope <cmd> --help')" on stderr; returns
  * RS_EXIT_USAGE. */

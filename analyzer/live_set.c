@@ -23,6 +23,8 @@ static void link_block(struct rs_live_set *s, struct rs_live_block *b)
         HASH_ADD(mm, s->mmaps, addr, sizeof b->addr, b);
     s->bytes += b->bytes;
     s->blocks += b->count;
+    if (b->kind == RS_ALLOC_PY_OBJ || b->kind == RS_ALLOC_PY_MEM)
+        s->py_bytes += b->bytes;
 }
 
 static void unlink_block(struct rs_live_set *s, struct rs_live_block *b)
@@ -32,6 +34,8 @@ static void unlink_block(struct rs_live_set *s, struct rs_live_block *b)
         HASH_DELETE(mm, s->mmaps, b);
     s->bytes -= b->bytes;
     s->blocks -= b->count;
+    if (b->kind == RS_ALLOC_PY_OBJ || b->kind == RS_ALLOC_PY_MEM)
+        s->py_bytes -= b->bytes;
 }
 
 bool rs_live_add(struct rs_live_set *s, const struct rs_live_block *proto)
@@ -143,4 +147,5 @@ void rs_live_clear(struct rs_live_set *s)
     }
     s->bytes = 0;
     s->blocks = 0;
+    s->py_bytes = 0;
 }

@@ -27,6 +27,7 @@ struct rs_live_set {
     struct rs_live_block *mmaps;
     uint64_t bytes;     /* sum of `bytes` (modulo 2^64: absurd sizes wrap, they do not trap) */
     uint64_t blocks;    /* sum of `count` */
+    uint64_t py_bytes;  /* of `bytes`, the Python domains' (RS_ALLOC_PY_OBJ, RS_ALLOC_PY_MEM) */
 };
 
 struct rs_live_block *rs_live_find(const struct rs_live_set *s, uint64_t addr);

@@ -27,6 +27,19 @@ static const struct rs_command commands[] = {
      "unreachable reference cycles: garbage, uncollectable, leaked"},
     {"graph", rs_cmd_graph, "FILE (--refs|--backrefs) (--type T | --addr A) [-o OUT]",
      "draw the objects around some objects (Graphviz)"},
+    {"attach", rs_cmd_attach,
+     "PID [--duration S | --until-signal | --no-wait] [--snapshot-every S] [-o FILE]",
+     "trace a running process from now on (through gdb), then detach"},
+    {"snapshot", rs_cmd_snapshot, "PID [--label L]",
+     "take an object-graph snapshot in an attached process"},
+    {"detach", rs_cmd_detach, "PID", "end the refscope session of an attached process"},
+    {"html", rs_cmd_html, "FILE -o OUT.html [--check-json CHECK.json]",
+     "one self-contained HTML report: memory, suspects, flame graph, cycles"},
+    {"verify", rs_cmd_verify, "FILE [--json]",
+     "check a trace's integrity and consistency"},
+    {"check", rs_cmd_check,
+     "FILE [--max-growth N ...] [--baseline B] [--json F] [--junit F] [--markdown F]",
+     "pass or fail a trace on leak rules, for CI (exit 1 when it leaks)"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof *commands)

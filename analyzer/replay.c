@@ -2,6 +2,7 @@
 
 #include "event_merge.h"
 #include "live_set.h"
+#include "timeline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ struct pass {
     bool has_mark;                /* a program-end mark to stop at */
     uint64_t mark_time;
     bool mark_taken;
+    struct rs_timeline *timeline; /* first pass only; may be NULL */
 };
 
 static struct rs_thread_activity *activity_of(struct pass *p, uint32_t tid)
@@ -301,6 +303,8 @@ static int replay_pass(const struct rs_trace *t, struct pass *p, struct rs_repla
             rc = -1;
             break;
         }
+        if (p->timeline)
+            rs_timeline_add(p->timeline, ev->time, p->live.bytes, p->live.py_bytes);
         if (p->live.bytes > r->peak_bytes) {
             r->peak_bytes = p->live.bytes;
             r->peak_blocks = p->live.blocks;
@@ -355,8 +359,14 @@ static bool find_program_end(const struct rs_trace *t, size_t *index)
 
 int rs_replay_run(const struct rs_trace *t, struct rs_replay *out)
 {
+    return rs_replay_run_timeline(t, out, NULL);
+}
+
+int rs_replay_run_timeline(const struct rs_trace *t, struct rs_replay *out,
+                           struct rs_timeline *timeline)
+{
     memset(out, 0, sizeof *out);
-    struct pass p = {.track_threads = true};
+    struct pass p = {.track_threads = true, .timeline = timeline};
     out->has_program_end = find_program_end(t, &out->program_end_mark);
     if (out->has_program_end) {
         p.has_mark = true;

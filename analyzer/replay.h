@@ -98,6 +98,11 @@ struct rs_replay {
 
 /* Returns 0, or -1 when out of memory. */
 int rs_replay_run(const struct rs_trace *t, struct rs_replay *out);
+/* The same, also feeding the live bytes after every event to `timeline` (timeline.h;
+ * NULL: none). */
+struct rs_timeline;
+int rs_replay_run_timeline(const struct rs_trace *t, struct rs_replay *out,
+                           struct rs_timeline *timeline);
 void rs_replay_free(struct rs_replay *r);
 
 const struct rs_thread_activity *rs_replay_thread(const struct rs_replay *r, uint32_t tid);

@@ -465,6 +465,13 @@ static void add_notes(struct rs_report *r)
                      "sampling was on (about one allocation recorded per %s bytes): "
                      "counts and bytes are estimates",
                      rs_fmt_count(n, t->hdr.sample_bytes));
+    if (t->hdr.flags & RS_TRACE_FLAG_ATTACHED)
+        rs_notes_add(&r->notes, RS_NOTE_INFO,
+                     "refscope attached to the running process: blocks allocated before the "
+                     "attach are not in the trace (their frees count as never seen allocated)%s",
+                     t->end.present && t->end.reason == RS_END_DETACH
+                         ? "; it detached at the end, so what is live at the end was live at detach"
+                         : "");
     if (t->hdr.flags & RS_TRACE_FLAG_FORK_CHILD)
         rs_notes_add(&r->notes, RS_NOTE_INFO,
                      "this process was forked from a traced parent: blocks it inherited are "
@@ -535,7 +542,7 @@ int rs_report_build(struct rs_report *r, const char *path, const struct rs_repor
     }
     if (!list_threads(r))
         goto nomem;
-    if (rs_replay_run(t, &r->replay))
+    if (rs_replay_run_timeline(t, &r->replay, opt->timeline))
         goto nomem;
 
     if (t->partial)

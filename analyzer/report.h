@@ -21,6 +21,8 @@ struct rs_report_options {
                               * replaced by the Python frames it ran) */
     const char *thread;      /* --thread: only blocks allocated by the threads it names (a
                               * tid, a name, or a name prefix); NULL: all threads */
+    struct rs_timeline *timeline; /* `html`: live bytes over time, filled by the replay
+                                   * (timeline.h); NULL: none */
 };
 
 enum rs_trace_status {

@@ -560,3 +560,55 @@ void rs_report_suspects_json(const struct rs_trace *t, const char *path,
     rs_suspects_write_json(s, j);
     rs_suspects_free(s);
 }
+
+size_t rs_suspects_n(const struct rs_suspects *S)
+{
+    return S->n;
+}
+
+size_t rs_suspects_nsnaps(const struct rs_suspects *S)
+{
+    return S->nsnaps;
+}
+
+const struct rs_snap_info *rs_suspects_snapshot(const struct rs_suspects *S)
+{
+    return S->last;
+}
+
+const char *rs_suspects_note(const struct rs_suspects *S)
+{
+    return S->note;
+}
+
+void rs_suspects_get(const struct rs_suspects *S, size_t k, struct rs_suspect_view *out)
+{
+    const struct suspect *s = &S->v[k];
+    *out = (struct rs_suspect_view){
+        .type = s->name,
+        .growing = s->growing,
+        .leaked = s->leaked,
+        .counts = s->counts,
+        .count = s->count,
+        .size = s->size,
+        .retained = s->retained,
+        .site = s->site,
+        .site_count = s->site_count,
+        .nchain = s->nchain,
+        .root_kind = s->root_kind,
+        .root_name = s->root_name ? s->root_name : "",
+    };
+}
+
+void rs_suspects_step(const struct rs_suspects *S, size_t k, size_t i,
+                      struct rs_suspect_step *out)
+{
+    const struct chain_step *st = &S->v[k].chain[i];
+    *out = (struct rs_suspect_step){
+        .addr = st->addr,
+        .type = st->type,
+        .label = st->label,
+        .label_len = st->label_len,
+        .edge = i ? &st->edge : NULL,
+    };
+}

@@ -25,6 +25,38 @@ void rs_suspects_write_text(const struct rs_suspects *s, FILE *out);
 /* Writes "leak_suspects": [...] (and "leak_suspects_note") into the open object. */
 void rs_suspects_write_json(const struct rs_suspects *s, struct rs_json *j);
 
+/* Read access (the HTML report shows the same suspects). */
+struct rs_site_name;
+struct rs_snap_edge_ref;
+struct rs_snap_info;
+struct rs_suspect_view {
+    const char *type;        /* module.qualname */
+    bool growing, leaked;    /* the reasons */
+    const uint64_t *counts;  /* per complete snapshot (rs_suspects_nsnaps), time order */
+    uint64_t count, size, retained; /* in the last complete snapshot */
+    const struct rs_site_name *site; /* the most common allocation site; NULL: unknown */
+    uint64_t site_count;     /* its objects (>= 4096: most of a large sample) */
+    size_t nchain;           /* objects in the chain, root first; 0: no chain */
+    uint8_t root_kind;       /* RS_SROOT_* */
+    const char *root_name;   /* module or thread name ("" when none) */
+};
+struct rs_suspect_step {
+    uint64_t addr;
+    const char *type;        /* module.qualname */
+    const char *label;       /* raw, label_len bytes */
+    size_t label_len;
+    const struct rs_snap_edge_ref *edge; /* the reference into it; NULL for the root */
+};
+size_t rs_suspects_n(const struct rs_suspects *s);
+size_t rs_suspects_nsnaps(const struct rs_suspects *s);
+/* The snapshot the details come from (the last complete one); NULL when none. */
+const struct rs_snap_info *rs_suspects_snapshot(const struct rs_suspects *s);
+/* Why the list is empty or incomplete; "" when nothing to say. */
+const char *rs_suspects_note(const struct rs_suspects *s);
+void rs_suspects_get(const struct rs_suspects *s, size_t k, struct rs_suspect_view *out);
+void rs_suspects_step(const struct rs_suspects *s, size_t k, size_t i,
+                      struct rs_suspect_step *out);
+
 /* Both at once, for the report writers: build, write, free. */
 void rs_report_suspects_text(const struct rs_trace *t, const char *path,
                              struct rs_symbolizer *sym, FILE *out);

@@ -223,6 +223,12 @@ static void put_header(FILE *out, const struct rs_report *r)
     }
 }
 
+/* The trace ended with `refscope detach`: the process went on, nothing "leaked at exit". */
+static bool detached(const struct rs_report *r)
+{
+    return r->trace->end.present && r->trace->end.reason == RS_END_DETACH;
+}
+
 static void put_events(FILE *out, const struct rs_report *r)
 {
     const struct rs_replay *p = &r->replay;
@@ -265,8 +271,9 @@ static void put_events(FILE *out, const struct rs_report *r)
         fputc('\n', out);
     }
     const struct rs_report_section *lk = &r->leaked;
-    const char *what = r->program_end || r->status == RS_TRACE_COMPLETE ? "leaked at exit"
-                                                                         : "live at end of trace";
+    const char *what = detached(r) ? "live at detach"
+                       : r->program_end || r->status == RS_TRACE_COMPLETE ? "leaked at exit"
+                                                                          : "live at end of trace";
     fprintf(out, "%s: %s block%s, %s bytes, from %s stack%s", what, rs_fmt_count(a, lk->blocks),
             lk->blocks == 1 ? "" : "s", rs_fmt_count(b, lk->bytes), rs_fmt_count(c, lk->ntotals),
             lk->ntotals == 1 ? "" : "s");
@@ -366,8 +373,9 @@ void rs_report_write_text(const struct rs_report *r, FILE *out)
 {
     put_header(out, r);
     put_events(out, r);
-    const char *leaked = r->program_end || r->status == RS_TRACE_COMPLETE ? "Leaked at exit"
-                                                                          : "Live at end of trace";
+    const char *leaked = detached(r) ? "Live at detach"
+                         : r->program_end || r->status == RS_TRACE_COMPLETE ? "Leaked at exit"
+                                                                            : "Live at end of trace";
     const struct rs_report_section *lk = &r->leaked, *pk = &r->at_peak, *et = &r->end_of_trace;
     if (r->python)
         put_lines(out, r, leaked, lk);

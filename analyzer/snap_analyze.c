@@ -286,6 +286,7 @@ struct growth_ctx {
     size_t types_cap, sites_cap;
     char *err;
     size_t errcap;
+    const struct rs_growth_filter *filter; /* NULL: every snapshot, every object */
 };
 
 static struct rs_growth_row *new_row(struct rs_growth_row **rows, size_t *n, size_t *cap,
@@ -332,11 +333,18 @@ static int growth_checkpoint(void *arg, size_t k, const struct rs_site_map *live
     struct growth_ctx *C = arg;
     struct rs_growth *gr = C->gr;
     size_t s = C->order[k];
+    const struct rs_growth_filter *F = C->filter;
+    if (F && F->load && !F->load[s])
+        return 0;
     struct rs_snap_graph g;
-    int rc = rs_snap_load(&g, gr->snaps[s], C->src, 0, C->err, C->errcap);
+    int rc = rs_snap_load(&g, gr->snaps[s], C->src, F ? F->load_flags : 0, C->err, C->errcap);
     if (rc)
         return rc;
     rs_snap_add_notes(&g, C->notes);
+    if (F && F->begin && (rc = F->begin(F->arg, s, &g, live)) != 0) {
+        rs_snap_graph_free(&g);
+        return rc;
+    }
     uint32_t ngroups;
     uint32_t *grp = type_groups(&g, &ngroups);
     long *rowof = calloc(g.ntypes ? g.ntypes : 1, sizeof *rowof);
@@ -351,13 +359,15 @@ static int growth_checkpoint(void *arg, size_t k, const struct rs_site_map *live
     for (uint32_t v = 0; v < g.n; v++) {
         if (!is_gc(&g, v))
             continue;
+        uint32_t stack = live ? rs_site_of(&g, live, v) : RS_SITE_UNKNOWN;
+        if (F && F->keep && !F->keep(F->arg, s, &g, v, live ? stack : RS_SITE_UNKNOWN))
+            continue;
         uint64_t size = rs_snap_size(&g, v);
         struct rs_growth_row *r = &gr->types[rowof[g.type[v]]];
         r->count[s]++;
         r->size[s] += size;
         if (!live || !C->names)
             continue;
-        uint32_t stack = rs_site_of(&g, live, v);
         struct stack_ref *sr = NULL;
         HASH_FIND(hh, C->sites_by_stack, &stack, sizeof stack, sr);
         if (!sr) {
@@ -384,8 +394,9 @@ static int growth_checkpoint(void *arg, size_t k, const struct rs_site_map *live
     }
     free(grp);
     free(rowof);
+    rc = F && F->end ? F->end(F->arg, s, &g, live) : 0;
     rs_snap_graph_free(&g);
-    return 0;
+    return rc;
 nomem:
     free(grp);
     free(rowof);
@@ -407,9 +418,18 @@ int rs_growth_build(const struct rs_trace *t, struct rs_snap_source *src,
                     struct rs_site_names *names, struct rs_growth *gr, struct rs_notes *notes,
                     char *err, size_t errcap)
 {
+    return rs_growth_build_filtered(t, src, names, NULL, gr, notes, err, errcap);
+}
+
+int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *src,
+                             struct rs_site_names *names, const struct rs_growth_filter *filter,
+                             struct rs_growth *gr, struct rs_notes *notes, char *err,
+                             size_t errcap)
+{
     memset(gr, 0, sizeof *gr);
     size_t n = rs_snap_count_complete(t);
-    struct growth_ctx C = {t, src, names, gr, notes, NULL, NULL, NULL, NULL, 0, 0, err, errcap};
+    struct growth_ctx C = {t, src, names, gr, notes, NULL, NULL, NULL, NULL, 0, 0, err, errcap,
+                           filter};
     uint64_t *times = NULL;
     int rc = -2;
     gr->snaps = calloc(n ? n : 1, sizeof *gr->snaps);
@@ -711,12 +731,81 @@ static uint32_t site_key(const uint32_t *site, struct rs_site_names *names, uint
     return n ? n->canonical : site[v];
 }
 
+enum { REACH = 1, SKIP = 2, INSET = 4, HELD = 8, INTERP = 16, OWNEXT = 32, GARB = 64 };
+
+/* The objects no module and no thread's frame reaches (gc.garbage's own references not
+ * followed): GC-tracked, not immortal (set[v] = 1, *nset of them). In mark: REACH for what
+ * the roots reach, SKIP for the gc.garbage lists, OWNEXT for those of the set with
+ * references no recorded GC-tracked object accounts for (the collector's gc_refs > 0: held
+ * from outside), HELD for what those reach in the set and for everything outside it.
+ * starts and in_gc are scratch arrays of g->n. Returns 0, -1 when out of memory. */
+static int unreachable_marks(const struct rs_snap_graph *g, uint8_t *mark, uint8_t *set,
+                             uint32_t *starts, uint32_t *in_gc, uint64_t *nset)
+{
+    mark_garbage_lists(g, mark, SKIP);
+    size_t ns = 0;
+    for (size_t i = 0; i < g->nroots; i++) {
+        if (g->roots[i].node != RS_SNAP_NONE)
+            starts[ns++] = g->roots[i].node;
+    }
+    if (rs_snap_reach(g, starts, ns, mark, REACH, SKIP))
+        return -1;
+    rs_snap_in_degrees(g, NULL, in_gc);
+    *nset = 0;
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (!(mark[v] & REACH) && is_gc(g, v) && !(g->flags[v] & RS_NODE_IMMORTAL)) {
+            set[v] = 1;
+            ++*nset;
+        }
+    }
+    ns = 0;
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (set[v] && g->refcnt[v] > in_gc[v]) {
+            mark[v] |= OWNEXT;
+            starts[ns++] = v;
+        }
+        if (!set[v])
+            mark[v] |= HELD; /* outside the set: not walked */
+    }
+    return rs_snap_reach(g, starts, ns, mark, HELD, 0);
+}
+
+int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable)
+{
+    size_t n = g->n ? g->n : 1;
+    uint8_t *mark = calloc(n, 1);
+    uint8_t *set = calloc(n, 1);
+    uint32_t *starts = malloc(n * sizeof *starts);
+    uint32_t *in_gc = malloc(n * sizeof *in_gc);
+    uint64_t nset;
+    int rc = -1;
+    if (!mark || !set || !starts || !in_gc || !g->has_edges ||
+        unreachable_marks(g, mark, set, starts, in_gc, &nset))
+        goto out;
+    /* What gc.garbage holds survives a collection. */
+    size_t ns = 0;
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (set[v] && (g->flags[v] & RS_NODE_IN_GC_GARBAGE))
+            starts[ns++] = v;
+    }
+    if (rs_snap_reach(g, starts, ns, mark, GARB, 0))
+        goto out;
+    for (uint32_t v = 0; v < g->n; v++)
+        collectable[v] = set[v] && !(mark[v] & (HELD | GARB));
+    rc = 0;
+out:
+    free(mark);
+    free(set);
+    free(starts);
+    free(in_gc);
+    return rc;
+}
+
 int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
                    struct rs_site_names *names, bool show_all, struct rs_cycles *out)
 {
     memset(out, 0, sizeof *out);
     size_t n = g->n ? g->n : 1;
-    enum { REACH = 1, SKIP = 2, INSET = 4, HELD = 8, INTERP = 16, OWNEXT = 32 };
     uint8_t *mark = calloc(n, 1);
     uint32_t *in_gc = malloc(n * sizeof *in_gc);
     uint32_t *starts = malloc(n * sizeof *starts);
@@ -729,46 +818,21 @@ int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
     if (!mark || !in_gc || !starts || !comp || !set || !g->has_edges)
         goto out;
 
-    /* Reachable from a module or a thread's frame, gc.garbage aside. */
-    mark_garbage_lists(g, mark, SKIP);
-    size_t ns = 0;
-    for (size_t i = 0; i < g->nroots; i++) {
-        if (g->roots[i].node != RS_SNAP_NONE)
-            starts[ns++] = g->roots[i].node;
-    }
-    if (rs_snap_reach(g, starts, ns, mark, REACH, SKIP))
+    /* Unreachable, and kept alive from outside the recorded objects: what has references
+     * no recorded GC-tracked object accounts for, and what that reaches among the
+     * unreachable. */
+    if (unreachable_marks(g, mark, set, starts, in_gc, &out->unreachable))
         goto out;
-    rs_snap_in_degrees(g, NULL, in_gc);
-    for (uint32_t v = 0; v < g->n; v++) {
-        if (!(mark[v] & REACH) && is_gc(g, v) && !(g->flags[v] & RS_NODE_IMMORTAL)) {
-            set[v] = 1;
-            out->unreachable++;
-        }
-    }
+    free(in_gc);
+    in_gc = NULL;
     /* Held by the interpreter: reached from types, frozen or immortal objects. */
-    ns = 0;
+    size_t ns = 0;
     for (uint32_t v = 0; v < g->n; v++) {
         if (g->flags[v] & (RS_NODE_TYPE | RS_NODE_FROZEN | RS_NODE_IMMORTAL | RS_NODE_MODULE))
             starts[ns++] = v;
     }
     if (rs_snap_reach(g, starts, ns, mark, INTERP, 0))
         goto out;
-    /* Kept alive from outside the recorded objects: what has references no recorded
-     * GC-tracked object accounts for (the collector's gc_refs > 0), and what that reaches
-     * among the unreachable. */
-    ns = 0;
-    for (uint32_t v = 0; v < g->n; v++) {
-        if (set[v] && g->refcnt[v] > in_gc[v]) {
-            mark[v] |= OWNEXT;
-            starts[ns++] = v;
-        }
-        if (!set[v])
-            mark[v] |= HELD; /* outside the set: not walked */
-    }
-    if (rs_snap_reach(g, starts, ns, mark, HELD, 0))
-        goto out;
-    free(in_gc);
-    in_gc = NULL;
 
     uint32_t ncomp;
     if (rs_snap_scc(g, set, comp, &ncomp))

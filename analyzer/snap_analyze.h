@@ -61,6 +61,25 @@ struct rs_growth {
 int rs_growth_build(const struct rs_trace *t, struct rs_snap_source *src,
                     struct rs_site_names *names, struct rs_growth *out, struct rs_notes *notes,
                     char *err, size_t errcap);
+/* The same, choosing the snapshots loaded and the objects counted (refscope check):
+ * snapshots with load[s] false (s: index in gr->snaps, file order) are not loaded and
+ * count nothing; begin and end run once per loaded snapshot, before and after its objects
+ * are counted (live: the blocks live then, NULL when the trace has no events; a non-zero
+ * return stops the build and is returned, -2 meaning out of memory); keep says whether a
+ * GC-tracked object counts (site: its stack id, or RS_SITE_UNKNOWN). Any of them may be
+ * NULL. */
+struct rs_growth_filter {
+    const bool *load;
+    unsigned load_flags;     /* RS_SNAP_LOAD_* the callbacks need, besides the objects */
+    int (*begin)(void *arg, size_t s, struct rs_snap_graph *g, const struct rs_site_map *live);
+    bool (*keep)(void *arg, size_t s, const struct rs_snap_graph *g, uint32_t v, uint32_t site);
+    int (*end)(void *arg, size_t s, struct rs_snap_graph *g, const struct rs_site_map *live);
+    void *arg;
+};
+int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *src,
+                             struct rs_site_names *names, const struct rs_growth_filter *filter,
+                             struct rs_growth *gr, struct rs_notes *notes, char *err,
+                             size_t errcap);
 void rs_growth_free(struct rs_growth *gr);
 /* Steady growth over the whole series (at least 3 snapshots, never decreasing, net
  * increase), or over its last 3 or more snapshots (strictly increasing). */
@@ -133,6 +152,13 @@ struct rs_cycles {
     uint64_t suppressed_objects;   /* leaked-looking, but the interpreter's own */
     uint32_t *site;                /* per object, when the trace has events; else NULL */
 };
+
+/* What a collection would free now (gc.collect(), without DEBUG_SAVEALL): GC-tracked
+ * objects that no module, no thread's frame and not gc.garbage reaches, and that are not
+ * kept alive by references from outside the recorded objects (the "garbage" class of
+ * rs_snap_cycles, with what only it holds). collectable[v] = 1 for them (array of g->n).
+ * Needs the edges. Returns 0, -1 when out of memory. */
+int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable);
 
 /* `site` (per object, may be NULL) and `names` (may be NULL) decide which leaked-looking
  * objects are the interpreter's own; show_all reports those too. */

@@ -202,6 +202,47 @@ int rs_dot_render(const char *dot, const char *path, const char *format, char *e
     return rc;
 }
 
+int rs_dot_render_data(const char *dot, const char *format, char **out, size_t *len, char *err,
+                       size_t errcap)
+{
+    *out = NULL;
+    *len = 0;
+    if (!shared_gvc)
+        shared_gvc = gvContext();
+    GVC_t *gvc = shared_gvc;
+    if (!gvc) {
+        snprintf(err, errcap, "cannot start Graphviz");
+        return -1;
+    }
+    Agraph_t *g = agmemread(dot);
+    int rc = -1;
+    if (!g) {
+        snprintf(err, errcap, "Graphviz cannot read the graph");
+    } else if (gvLayout(gvc, g, "dot") != 0) {
+        snprintf(err, errcap, "Graphviz cannot lay out the graph (is its dot plugin installed?)");
+    } else {
+        char *data = NULL;
+        unsigned int n = 0;
+        if (gvRenderData(gvc, g, format, &data, &n) != 0 || !data) {
+            snprintf(err, errcap, "Graphviz cannot render %s (is its %s plugin installed?)",
+                     format, format);
+        } else if (!(*out = malloc((size_t)n + 1))) {
+            snprintf(err, errcap, "out of memory");
+        } else {
+            memcpy(*out, data, n);
+            (*out)[n] = '\0';
+            *len = n;
+            rc = 0;
+        }
+        if (data)
+            gvFreeRenderData(data);
+        gvFreeLayout(gvc, g);
+    }
+    if (g)
+        agclose(g);
+    return rc;
+}
+
 /* Under LeakSanitizer (the ASan builds of the analyzer and its tests): the font libraries
  * Graphviz renders text with keep process-wide caches they never free. Not ours to free,
  * so not reported. An ordinary build never calls this. */

@@ -50,5 +50,9 @@ void rs_dot_graph(struct rs_strbuf *b, const struct rs_snap_graph *g,
 /* Renders DOT text to path in format "svg" or "png". Returns 0, or -1 with a message. */
 int rs_dot_render(const char *dot, const char *path, const char *format, char *err,
                   size_t errcap);
+/* The same into memory: *out (malloc'd, NUL-terminated) and *len. Returns 0, or -1 with a
+ * message. */
+int rs_dot_render_data(const char *dot, const char *format, char **out, size_t *len, char *err,
+                       size_t errcap);
 
 #endif

@@ -79,6 +79,8 @@ struct rs_snap_stats {
     uint64_t dropped_labels;    /* object labels not kept (over 4 GB of labels) */
     uint64_t duplicate_types;
     uint64_t implausible_sizes; /* over RS_SNAP_MAX_SIZE: counted as 0 */
+    uint64_t edge_entries;      /* references read (with RS_SNAP_LOAD_EDGES), kept or not:
+                                 * what the snapshot's END record counts */
 };
 
 /* No object is a terabyte: a larger size is a misread __sizeof__. */

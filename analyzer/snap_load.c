@@ -640,7 +640,10 @@ static int flush_batch(struct load *L, struct edge_pass *E, struct edge_batch *B
             B->start = g->m;
             if (B->src == RS_SNAP_NONE)
                 g->stats.dangling_sources++;
-        } else if (B->src != RS_SNAP_NONE) {
+        } else {
+            g->stats.edge_entries++;
+            if (B->src == RS_SNAP_NONE)
+                continue;
             if (B->node[i] == RS_SNAP_NONE) {
                 g->stats.external_edges++;
             } else {

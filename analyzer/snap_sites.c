@@ -12,6 +12,7 @@
 struct slot {
     uint64_t addr;           /* 0: empty (no block starts at address 0) */
     uint32_t stack;
+    uint16_t epoch;          /* checkpoints passed when it was allocated (saturated) */
     uint8_t kind;
 };
 
@@ -46,6 +47,12 @@ uint32_t rs_site_map_find(const struct rs_site_map *m, uint64_t addr)
     return s ? s->stack : RS_SITE_UNKNOWN;
 }
 
+uint32_t rs_site_map_epoch(const struct rs_site_map *m, uint64_t addr)
+{
+    const struct slot *s = map_find(m, addr);
+    return s ? s->epoch : RS_EPOCH_UNKNOWN;
+}
+
 static bool map_grow(struct rs_site_map *m)
 {
     uint64_t cap = m->slots ? (m->mask + 1) * 2 : 1024;
@@ -66,7 +73,8 @@ static bool map_grow(struct rs_site_map *m)
     return true;
 }
 
-static bool map_put(struct rs_site_map *m, uint64_t addr, uint32_t stack, uint8_t kind)
+static bool map_put(struct rs_site_map *m, uint64_t addr, uint32_t stack, uint8_t kind,
+                    uint16_t epoch)
 {
     if (addr == 0)
         return true;
@@ -79,7 +87,7 @@ static bool map_put(struct rs_site_map *m, uint64_t addr, uint32_t stack, uint8_
         i = (i + 1) & m->mask;
     if (!m->slots[i].addr)
         m->used++;
-    m->slots[i] = (struct slot){addr, stack, kind};
+    m->slots[i] = (struct slot){addr, stack, epoch, kind};
     return true;
 }
 
@@ -128,7 +136,8 @@ int rs_sites_pass(const struct rs_trace *t, const uint64_t *times, size_t ntimes
             switch (ev->type) {
             case RS_EVENT_ALLOC:
             case RS_EVENT_SAMPLED_ALLOC:
-                if (!map_put(&m, ev->addr, ev->stack_id, ev->kind))
+                if (!map_put(&m, ev->addr, ev->stack_id, ev->kind,
+                             (uint16_t)(k < UINT16_MAX ? k : UINT16_MAX)))
                     rc = -2;
                 break;
             case RS_EVENT_FREE: {
@@ -164,6 +173,14 @@ uint32_t rs_site_of(const struct rs_snap_graph *g, const struct rs_site_map *liv
         g->addr[v] < g->preheader[v])
         return RS_SITE_UNKNOWN;
     return rs_site_map_find(live, g->addr[v] - g->preheader[v]);
+}
+
+uint32_t rs_epoch_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v)
+{
+    if (g->preheader[v] == UINT16_MAX || (g->flags[v] & RS_NODE_SYNTHETIC) ||
+        g->addr[v] < g->preheader[v])
+        return RS_EPOCH_UNKNOWN;
+    return rs_site_map_epoch(live, g->addr[v] - g->preheader[v]);
 }
 
 struct one {
@@ -301,7 +318,9 @@ const struct rs_site_name *rs_site_name(struct rs_site_names *s, uint32_t stack_
             c->name.text = format_frame(f);
     }
     if (!c->name.text) {
-        const char *why = stack_id == RS_SITE_UNKNOWN ? "(unknown site)"
+        /* attached to a running process: what was allocated before is not in the trace */
+        bool attached = s->trace->hdr.flags & RS_TRACE_FLAG_ATTACHED;
+        const char *why = stack_id == RS_SITE_UNKNOWN ? (attached ? "(before attach)" : "(unknown site)")
                           : stack_id == RS_STACK_ID_NONE ? "(no stack recorded)"
                           : !st ? "(stack not in the trace)" : "(no frames)";
         c->name.text = strdup(why);

@@ -17,6 +17,13 @@ struct rs_site_map;
  * RS_SITE_UNKNOWN. */
 uint32_t rs_site_map_find(const struct rs_site_map *m, uint64_t addr);
 
+/* When the block at addr was allocated: the number of checkpoints already passed then
+ * (0: before the first; saturated at 65535), or RS_EPOCH_UNKNOWN when no block starts
+ * there. An object alive at checkpoint j whose block has epoch > i was allocated after
+ * checkpoint i: new, whatever lived at its address before. */
+#define RS_EPOCH_UNKNOWN UINT32_MAX
+uint32_t rs_site_map_epoch(const struct rs_site_map *m, uint64_t addr);
+
 /* Called at each checkpoint k (times ascending) with the blocks live then. Non-zero stops
  * the pass and is returned. */
 typedef int (*rs_site_checkpoint_fn)(void *arg, size_t k, const struct rs_site_map *live);
@@ -28,6 +35,8 @@ int rs_sites_pass(const struct rs_trace *t, const uint64_t *times, size_t ntimes
 
 /* The site of every object of g (array of g->n): RS_SITE_UNKNOWN or a stack id. */
 uint32_t rs_site_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v);
+/* The epoch (rs_site_map_epoch) of object v's block. */
+uint32_t rs_epoch_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v);
 int rs_snap_sites(const struct rs_trace *t, const struct rs_snap_graph *g, uint32_t *site);
 
 /* Sites for people: the innermost Python frame of the stack, else its innermost frame

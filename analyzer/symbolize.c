@@ -122,7 +122,8 @@ static bool build_generation(struct rs_symbolizer *s, const struct rs_trace_modu
             g->ranges[g->n++] = (struct range){lo, end_of(lo, seg->memsz), m};
         }
     }
-    qsort(g->ranges, g->n, sizeof *g->ranges, by_lo);
+    if (g->n > 1) /* a map without mapped segments has no ranges (NULL) */
+        qsort(g->ranges, g->n, sizeof *g->ranges, by_lo);
     return true;
 }
 

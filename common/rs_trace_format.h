@@ -53,6 +53,11 @@ enum rs_header_field {
 enum rs_trace_flags {
     RS_TRACE_FLAG_FORK_CHILD = 1 << 0, /* this process was forked from a traced parent */
     RS_TRACE_FLAG_DROP_ON_FULL = 1 << 1,
+    /* `refscope attach` loaded the library into a running process: blocks allocated before
+     * the trace started are not in it (their frees are normal), and objects of snapshots
+     * allocated then have no site ("before attach"). The trace ends with END reason
+     * RS_END_DETACH when `refscope detach` stopped it. */
+    RS_TRACE_FLAG_ATTACHED = 1 << 2,
 };
 
 /* ---- chunks ----------------------------------------------------------------------- */
@@ -201,6 +206,8 @@ enum rs_mark_kind {
     /* The program's own code has finished (Python's atexit, or os._exit): what is live here
      * is what the program left behind; interpreter teardown frees much of it afterwards. */
     RS_MARK_PROGRAM_END = 4,
+    /* A full (generation 2) collection ended; label "collected N, uncollectable M". */
+    RS_MARK_GC = 5,
 };
 
 /* ---- snapshots ----------------------------------------------------------------------- */

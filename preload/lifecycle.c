@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "shim.h"
 
+#include "attach.h"
 #include "modules.h"
 #include "python/py_attach.h"
 #include "rs_trace_format.h"
@@ -59,6 +60,11 @@ static void after_fork_child(void)
     if (atomic_load(&rs_state) != RS_STATE_ACTIVE)
         return;
     rs_tl_busy++;
+    if (rs_attach_mode) {
+        rs_attach_after_fork_child();
+        rs_tl_busy--;
+        return;
+    }
     rs_pid = getpid();
     rs_start_ns = rs_now_ns();
     rs_ring_after_fork_child();
@@ -78,6 +84,7 @@ __attribute__((constructor(101))) static void rs_init(void)
         atomic_store(&rs_state, RS_STATE_INERT);
         return;
     }
+    rs_attach_early();
     rs_tl_busy++;
     rs_config_load();
     const char *disable = getenv("REFSCOPE_DISABLE");
@@ -108,6 +115,8 @@ __attribute__((constructor(101))) static void rs_init(void)
     rs_debug("tracing pid %d into %s", (int)rs_pid, rs_writer_path());
     rs_writer_start_thread();
     rs_py_init();
+    if (rs_attach_mode)
+        rs_attach_start();
     rs_tl_busy--;
 }
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
+RS_HIDDEN int rs_log_fd = STDERR_FILENO;
+
 int rs_format(char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;
@@ -21,7 +23,10 @@ static void vlog(const char *fmt, va_list ap)
     if (n > (int)sizeof line - 2)
         n = (int)sizeof line - 2;
     line[n++] = '\n';
-    ssize_t unused = write(STDERR_FILENO, line, (size_t)n);
+    int fd = rs_log_fd;
+    if (fd < 0)
+        return;
+    ssize_t unused = write(fd, line, (size_t)n);
     (void)unused;
 }
 

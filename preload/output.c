@@ -1,5 +1,6 @@
 #include "output.h"
 
+#include "attach.h"
 #include "rs_trace_encode.h"
 
 #include <fcntl.h>
@@ -129,7 +130,8 @@ void rs_output_header(struct rs_buf *out, bool fork_child)
     rs_hdr_u64(f, RS_HDR_PAGE_SIZE, (uint64_t)sysconf(_SC_PAGESIZE));
     rs_hdr_u64(f, RS_HDR_SAMPLE_BYTES, rs_cfg.sample_bytes);
     rs_hdr_u64(f, RS_HDR_FLAGS, (fork_child ? RS_TRACE_FLAG_FORK_CHILD : 0) |
-                                    (rs_cfg.drop_on_full ? RS_TRACE_FLAG_DROP_ON_FULL : 0));
+                                    (rs_cfg.drop_on_full ? RS_TRACE_FLAG_DROP_ON_FULL : 0) |
+                                    (rs_attach_mode ? RS_TRACE_FLAG_ATTACHED : 0));
     ssize_t n = readlink("/proc/self/exe", scratch, sizeof scratch - 1);
     if (n > 0)
         rs_hdr_bytes(f, RS_HDR_EXE, scratch, (size_t)n);

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <string.h>
 #include <unistd.h>
 
 #define REAL(name) \
@@ -24,14 +25,30 @@
  * LD_PRELOAD, starts a trace of its own under the same name). If exec fails, the trace
  * goes on. */
 static bool moved_aside;
+extern char **environ;
 
-static bool before_exec(const char *path)
+/* Whether the image about to be exec'd will load refscope again (and so write a trace of
+ * its own under our name): LD_PRELOAD still names librefscope and refscope is not
+ * disabled. */
+static bool exec_will_trace(char *const envp[])
+{
+    bool preloaded = false, disabled = false;
+    for (char *const *e = envp ? envp : environ; e && *e; e++) {
+        if (strncmp(*e, "LD_PRELOAD=", 11) == 0 && strstr(*e, "librefscope"))
+            preloaded = true;
+        else if (strncmp(*e, "REFSCOPE_DISABLE=", 17) == 0 && (*e)[17] && (*e)[17] != '0')
+            disabled = true;
+    }
+    return preloaded && !disabled;
+}
+
+static bool before_exec(const char *path, char *const envp[])
 {
     if (atomic_load(&rs_state) != RS_STATE_ACTIVE || rs_in_foreign_process())
         return false;
     rs_writer_mark(RS_MARK_EXEC, path ? path : "");
     rs_finish(RS_END_EXEC);
-    moved_aside = rs_writer_move_aside();
+    moved_aside = exec_will_trace(envp) && rs_writer_move_aside();
     return true;
 }
 
@@ -53,7 +70,7 @@ static void after_failed_exec(bool finished, const char *path)
 RS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
     REAL(execve);
-    bool finished = before_exec(path);
+    bool finished = before_exec(path, envp);
     int rc = real_execve(path, argv, envp);
     after_failed_exec(finished, path);
     return rc;
@@ -62,7 +79,7 @@ RS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 RS_EXPORT int execv(const char *path, char *const argv[])
 {
     REAL(execv);
-    bool finished = before_exec(path);
+    bool finished = before_exec(path, NULL);
     int rc = real_execv(path, argv);
     after_failed_exec(finished, path);
     return rc;
@@ -71,7 +88,7 @@ RS_EXPORT int execv(const char *path, char *const argv[])
 RS_EXPORT int execvp(const char *file, char *const argv[])
 {
     REAL(execvp);
-    bool finished = before_exec(file);
+    bool finished = before_exec(file, NULL);
     int rc = real_execvp(file, argv);
     after_failed_exec(finished, file);
     return rc;
@@ -80,7 +97,7 @@ RS_EXPORT int execvp(const char *file, char *const argv[])
 RS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     REAL(execvpe);
-    bool finished = before_exec(file);
+    bool finished = before_exec(file, envp);
     int rc = real_execvpe(file, argv, envp);
     after_failed_exec(finished, file);
     return rc;
@@ -89,7 +106,7 @@ RS_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 RS_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
     REAL(fexecve);
-    bool finished = before_exec("(fexecve)");
+    bool finished = before_exec("(fexecve)", envp);
     int rc = real_fexecve(fd, argv, envp);
     after_failed_exec(finished, "(fexecve)");
     return rc;
@@ -146,7 +163,7 @@ RS_EXPORT int execle(const char *path, const char *arg, ...)
 }
 
 /* os._exit() and every multiprocessing fork child end here: no atexit, no destructors. */
-RS_EXPORT void _exit(int status)
+static __attribute__((noreturn)) void exit_now(int status)
 {
     if (!rs_in_foreign_process())
         rs_finish(RS_END__EXIT);
@@ -154,9 +171,15 @@ RS_EXPORT void _exit(int status)
     __builtin_unreachable();
 }
 
+RS_EXPORT void _exit(int status)
+{
+    exit_now(status);
+}
+
+/* Not through _exit: attached (not preloaded), refscope's own call would bind to libc's. */
 RS_EXPORT void _Exit(int status)
 {
-    _exit(status);
+    exit_now(status);
 }
 
 RS_EXPORT int dlclose(void *handle)

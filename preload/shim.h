@@ -115,6 +115,8 @@ RS_HIDDEN void rs_config_load(void);
 
 /* log.c: one-line diagnostics on stderr, written with write(2) (no stdio, no malloc). */
 RS_HIDDEN void rs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Where rs_log writes: stderr, or the session's log file in attach mode (-1: nowhere). */
+extern RS_HIDDEN int rs_log_fd;
 RS_HIDDEN void rs_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 RS_HIDDEN int rs_format(char *out, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

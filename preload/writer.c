@@ -484,6 +484,22 @@ void rs_writer_finish(int end_reason)
     rs_tl_busy--;
 }
 
+void rs_writer_detach(void)
+{
+    if (atomic_load(&writer_thread_live)) {
+        atomic_store(&writer_stop, 1);
+        writer_wakeup();
+        pthread_join(writer_thread, NULL);
+        atomic_store(&writer_thread_live, false);
+    }
+    if (lock_acquire(FINISH_LOCK_TIMEOUT_NS)) {
+        if (out_fd >= 0)
+            close(out_fd);
+        out_fd = -1;
+        lock_release();
+    }
+}
+
 static void add_pending(int kind, unsigned level_or_mark, const char *text)
 {
     if (atomic_load(&rs_state) != RS_STATE_ACTIVE)

@@ -21,6 +21,9 @@ RS_HIDDEN bool rs_writer_drain_here(void);
 RS_HIDDEN void rs_writer_sync(void);
 /* Final round, then the END record. Safe to call from any thread, once. */
 RS_HIDDEN void rs_writer_finish(int end_reason);
+/* Attach mode, after rs_writer_finish: joins the writer thread and closes the trace file,
+ * so the process keeps nothing of refscope's running or open. */
+RS_HIDDEN void rs_writer_detach(void);
 RS_HIDDEN void rs_writer_note(unsigned level, const char *text);
 RS_HIDDEN void rs_writer_mark(int kind, const char *label);
 

@@ -6,11 +6,13 @@
 #define _GNU_SOURCE
 #include "py_attach.h"
 
+#include "attach.h"
 #include "py_api.h"
 #include "py_frames.h"
 #include "py_hooks.h"
 #include "py_module.h"
 #include "py_resolve.h"
+#include "py_snapshot.h"
 #include "rs_trace_format.h"
 #include "writer.h"
 
@@ -37,6 +39,11 @@ static uint64_t last_resolve_ns;
 static _Atomic bool resolve_call_pending;
 /* A new thread wants its Python name learnt while it lives (see rs_py_request_resolve). */
 static _Atomic bool names_wanted;
+/* Attach mode: a CPython refscope does not support (native-only), and why. */
+static bool python_unsupported;
+static char python_detail[120];
+/* Attach mode: `refscope detach` has begun; the poll thread must not attach any more. */
+static _Atomic bool detaching;
 
 #define RESOLVE_EVERY_NS (100 * 1000 * 1000)
 
@@ -54,7 +61,7 @@ uint32_t rs_py_capture_current(bool python_domain, uint64_t *words, uint32_t max
     if (!atomic_load_explicit(&rs_py_stacks_on, memory_order_relaxed))
         return 0;
     tstate = rs_py.PyGILState_GetThisThreadState();
-    return rs_py_capture(tstate, false, words, max_words);
+    return rs_py_capture(tstate, tstate && rs_py.PyGILState_Check(), words, max_words);
 }
 
 static PyObject *none(void)
@@ -206,12 +213,17 @@ static bool register_callable(const char *module, const char *attr, enum how how
 static void attach(void)
 {
     rs_tl_busy++;
-    if (rs_py_hooks_verify())
+    if (rs_attach_mode)
+        rs_py_hooks_install(); /* the interpreter runs: only now, with the GIL held */
+    else if (rs_py_hooks_verify())
         rs_debug("Python replaced the allocator hooks at start-up (PYTHONMALLOC/-X dev): chained again");
     rs_py_emit_interpreter();
     register_callable("atexit", "register", CALL, &atexit_def, NULL);
     register_callable("gc", "callbacks", APPEND, &gc_def, NULL);
-    register_callable("posix", "register_at_fork", CALL_KEYWORD, &fork_def, "after_in_child");
+    /* attached, a fork child is not traced (attach.h): nothing to do in it, and an at-fork
+     * callback could not be unregistered at detach */
+    if (!rs_attach_mode)
+        register_callable("posix", "register_at_fork", CALL_KEYWORD, &fork_def, "after_in_child");
     rs_py_module_install();
     atomic_store(&rs_py_stacks_on, true);
     atomic_store(&attached, true);
@@ -267,7 +279,8 @@ static void *poll_main(void *unused)
     for (unsigned i = 0; !atomic_load(&poll_stop) && !atomic_load(&attached); i++) {
         if (!initialized_at && rs_py.Py_IsInitialized())
             initialized_at = rs_now_ns();
-        if (initialized_at && rs_now_ns() - initialized_at > ATTACH_GRACE_NS)
+        /* attached to a running interpreter, no hook of ours runs on the main thread */
+        if (initialized_at && (rs_attach_mode || rs_now_ns() - initialized_at > ATTACH_GRACE_NS))
             break;
         struct timespec ts = {0, i < 1000 ? 1000 * 1000 : 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -275,7 +288,8 @@ static void *poll_main(void *unused)
     if (!atomic_load(&poll_stop) && !atomic_load(&attached) && !rs_py_is_finalizing() &&
         atomic_load(&rs_state) == RS_STATE_ACTIVE) {
         int gil = rs_py.PyGILState_Ensure();
-        if (!atomic_load(&finalizing) && !atomic_load(&attached) && !rs_py_is_finalizing())
+        if (!atomic_load(&finalizing) && !atomic_load(&attached) && !rs_py_is_finalizing() &&
+            !atomic_load(&detaching) && atomic_load(&rs_state) == RS_STATE_ACTIVE)
             attach();
         rs_py.PyGILState_Release(gil);
     }
@@ -298,16 +312,39 @@ static void start_poll_thread(void)
 
 void rs_py_init(void)
 {
-    if (!rs_cfg.python || !rs_py_api_init())
+    if (!rs_cfg.python)
         return;
+    if (!rs_py_api_init()) {
+        if (rs_py.Py_GetVersion) {
+            const char *v = rs_py.Py_GetVersion();
+            python_unsupported = true;
+            rs_format(python_detail, sizeof python_detail,
+                      "CPython %.*s is not supported (refscope supports CPython 3.8 to 3.13, "
+                      "default builds)", (int)strcspn(v, " "), v);
+        }
+        return;
+    }
     if (!rs_py_frames_init() || !rs_py_resolve_init()) {
         rs_log("cannot map Python tables: Python allocation sites are not recorded");
+        python_unsupported = true;
+        rs_format(python_detail, sizeof python_detail, "out of memory for refscope's Python tables");
         return;
     }
     python_present = true;
     main_thread = pthread_self();
-    rs_py_hooks_install();
-    rs_py_module_register();
+    if (rs_attach_mode) {
+        /* The interpreter is running: hooks go in from the poll thread, GIL held. No
+         * allocator hook may ask for the preload-mode attach. */
+        atomic_store(&rs_py_attach_requested, true);
+        if (rs_cfg.snapshot_signal)
+            rs_log("REFSCOPE_SNAPSHOT_SIGNAL is ignored when attached: use refscope snapshot");
+        rs_cfg.snapshot_signal = 0;
+        const char *v = rs_py.Py_GetVersion();
+        rs_format(python_detail, sizeof python_detail, "CPython %.*s", (int)strcspn(v, " "), v);
+    } else {
+        rs_py_hooks_install();
+        rs_py_module_register();
+    }
     atomic_store(&python_domain_stacks_on, true);
     start_poll_thread();
 }
@@ -341,4 +378,119 @@ void rs_py_after_fork_child(void)
     bool was_live = atomic_exchange(&poll_thread_live, false);
     if ((was_live && !atomic_load(&attached)) || (atomic_load(&attached) && rs_py_module_wants_poll_thread()))
         start_poll_thread();
+}
+
+/* ---- attach mode (attach.h) ---------------------------------------------------------- */
+
+int rs_py_attach_state(const char **detail)
+{
+    *detail = python_detail[0] ? python_detail : NULL;
+    if (!python_present)
+        return python_unsupported ? RS_PYA_UNSUPPORTED : RS_PYA_NONE;
+    if (atomic_load(&finalizing) || atomic_load(&detaching) || rs_py_is_finalizing())
+        return RS_PYA_ENDED;
+    return atomic_load(&attached) ? RS_PYA_ATTACHED : RS_PYA_PENDING;
+}
+
+static bool usable(void)
+{
+    return atomic_load(&attached) && !atomic_load(&finalizing) && !atomic_load(&detaching) &&
+           !rs_py_is_finalizing() && atomic_load(&rs_state) == RS_STATE_ACTIVE;
+}
+
+bool rs_py_attach_snapshot(const char *label)
+{
+    if (!python_present || !usable())
+        return false;
+    bool ok = false;
+    int gil = rs_py.PyGILState_Ensure();
+    if (usable()) {
+        rs_tl_busy++;
+        rs_writer_mark(RS_MARK_SNAPSHOT_REQUEST, label);
+        rs_py_resolve();
+        ok = rs_py_snapshot(RS_SNAP_ATTACH, label);
+        rs_tl_busy--;
+    }
+    rs_py.PyGILState_Release(gil);
+    if (ok)
+        rs_writer_sync();
+    return ok;
+}
+
+/* module.attr(fn), or module.attr.method(fn): undoes a register_callable. */
+static bool unregister_callable(const char *module, const char *attr, const char *method, PyMethodDef *def)
+{
+    bool ok = false;
+    PyObject *mod = rs_py.PyImport_ImportModule(module);
+    PyObject *fn = rs_py.PyCFunction_NewEx(def, NULL, NULL); /* equal to the registered one */
+    PyObject *holder = mod ? rs_py.PyObject_GetAttrString(mod, attr) : NULL;
+    PyObject *target = holder && method ? rs_py.PyObject_GetAttrString(holder, method) : NULL;
+    PyObject *call = method ? target : holder;
+    if (fn && call) {
+        PyObject *r = rs_py.PyObject_CallFunctionObjArgs(call, fn, NULL);
+        ok = r != NULL;
+        if (r)
+            rs_py.Py_DecRef(r);
+    }
+    if (!ok)
+        rs_py.PyErr_Clear();
+    if (target)
+        rs_py.Py_DecRef(target);
+    if (holder)
+        rs_py.Py_DecRef(holder);
+    if (fn)
+        rs_py.Py_DecRef(fn);
+    if (mod)
+        rs_py.Py_DecRef(mod);
+    return ok;
+}
+
+void rs_py_attach_detach(char *out, size_t cap)
+{
+    out[0] = 0;
+    if (!python_present)
+        return;
+    if (!atomic_load(&attached) || atomic_load(&finalizing) || rs_py_is_finalizing()) {
+        atomic_store(&detaching, true);
+        return;
+    }
+    int gil = rs_py.PyGILState_Ensure();
+    /* under the GIL: the poll thread's attach and this cannot interleave */
+    atomic_store(&detaching, true);
+    if (atomic_load(&attached) && !atomic_load(&finalizing)) {
+        rs_tl_busy++;
+        rs_py_resolve();
+        bool restored = rs_py_hooks_uninstall();
+        bool callbacks = unregister_callable("atexit", "unregister", NULL, &atexit_def) &
+                         unregister_callable("gc", "callbacks", "remove", &gc_def);
+        atomic_store(&rs_py_stacks_on, false);
+        atomic_store(&python_domain_stacks_on, false);
+        rs_tl_busy--;
+        rs_format(out, cap, "%s%s",
+                  restored ? "Python allocators restored"
+                           : "Python allocators left passing through (a hook installed after "
+                             "refscope's is above them)",
+                  callbacks ? "" : "; a Python callback could not be unregistered (it does nothing now)");
+    }
+    rs_py.PyGILState_Release(gil);
+}
+
+void rs_py_attach_stop_thread(void)
+{
+    if (!atomic_load(&poll_thread_live))
+        return;
+    atomic_store(&poll_stop, true);
+    /* It may still wait for the GIL: not forever. A thread not joined ends by itself. */
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 5;
+    if (pthread_timedjoin_np(poll_thread, NULL, &deadline) == 0)
+        atomic_store(&poll_thread_live, false);
+}
+
+void rs_py_attach_after_fork_child(void)
+{
+    /* the poll thread does not exist here; it must never be joined */
+    atomic_store(&poll_thread_live, false);
+    atomic_store(&resolve_call_pending, false);
 }

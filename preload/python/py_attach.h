@@ -22,4 +22,24 @@ RS_HIDDEN void rs_py_request_attach(void);
 /* From an allocator hook: have the resolver run soon, between bytecodes. */
 RS_HIDDEN void rs_py_request_resolve(void);
 
+/* Attach mode (attach.h): the interpreter was running before refscope was loaded. */
+enum rs_py_attach_state {
+    RS_PYA_NONE = 0,        /* not a CPython process */
+    RS_PYA_UNSUPPORTED = 1, /* CPython, but not one refscope supports: native-only */
+    RS_PYA_PENDING = 2,     /* waiting for the GIL to install the allocator hooks */
+    RS_PYA_ATTACHED = 3,
+    RS_PYA_ENDED = 4,       /* finalizing, or detached */
+};
+/* *detail: the version ("CPython 3.11.2"), or why it is not supported. */
+RS_HIDDEN int rs_py_attach_state(const char **detail);
+/* From a thread not holding the GIL (the control thread): a snapshot (RS_SNAP_ATTACH). */
+RS_HIDDEN bool rs_py_attach_snapshot(const char *label);
+/* From a thread not holding the GIL: a last resolution, then CPython's allocators put back
+ * (when refscope's are still on top of the chain; else they stay, passing through) and
+ * refscope's callbacks unregistered. `out`: what was done, for the trace's note. */
+RS_HIDDEN void rs_py_attach_detach(char *out, size_t cap);
+/* After the trace's end: the Python thread is stopped (and joined when it can be). */
+RS_HIDDEN void rs_py_attach_stop_thread(void);
+RS_HIDDEN void rs_py_attach_after_fork_child(void);
+
 #endif

@@ -17,11 +17,7 @@ struct code_slot {
 };
 
 struct code_info {
-    PyObject *code;
-    /* what the object looked like when interned, to recognise it before pinning */
-    PyObject *filename;
-    PyObject *name;
-    _Atomic bool pinned;
+    PyObject *code; /* pinned: one reference held for the life of the process */
 };
 
 static struct code_slot *slots;
@@ -35,6 +31,9 @@ bool rs_py_frames_init(void)
     return slots && infos;
 }
 
+/* gil_held: the caller may intern a new code object (and pin it with Py_IncRef, which
+ * needs the GIL). Without it, only code objects already interned (hence pinned, hence
+ * alive at the same address) are found; others are left out of the stack. */
 static uint32_t code_id(PyObject *code, bool gil_held)
 {
     uintptr_t key = (uintptr_t)code;
@@ -42,6 +41,8 @@ static uint32_t code_id(PyObject *code, bool gil_held)
     for (uint32_t n = 0; n < CODE_SLOTS; n++, i = (i + 1) & (CODE_SLOTS - 1)) {
         uintptr_t seen = atomic_load_explicit(&slots[i].code, memory_order_acquire);
         if (seen == 0) {
+            if (!gil_held)
+                return 0;
             if (!atomic_compare_exchange_strong(&slots[i].code, &seen, key)) {
                 if (seen != key)
                     continue;
@@ -53,14 +54,9 @@ static uint32_t code_id(PyObject *code, bool gil_held)
                 }
                 struct code_info *ci = &infos[id];
                 ci->code = code;
-                ci->filename = *(PyObject **)((char *)code + rs_py_layout.co_filename);
-                ci->name = *(PyObject **)((char *)code + rs_py_layout.co_name);
-                if (gil_held) {
-                    /* Keeps the id's meaning: the object cannot be freed and its address
-                     * reused by another code object while the trace refers to it. */
-                    rs_py.Py_IncRef(code);
-                    atomic_store(&ci->pinned, true);
-                }
+                /* Keeps the id's meaning: the object cannot be freed and its address
+                 * reused by another code object while the trace refers to it. */
+                rs_py.Py_IncRef(code);
                 atomic_store_explicit(&slots[i].id, id, memory_order_release);
                 return id;
             }
@@ -81,9 +77,16 @@ static inline char *rd_ptr(const char *base, unsigned off)
     return *(char *const *)(base + off);
 }
 
-static inline bool is_code(const char *code)
+/* A code object whose refcount has reached zero is being deallocated (a frame being
+ * cleared still points to it while its teardown allocates): pinning it then would not
+ * keep it, and the id would name freed memory. 3.12+ keep an immortal object's count
+ * negative as an int32. */
+static inline bool is_live_code(const char *code)
 {
-    return code && RS_PY_TYPE(code) == rs_py.PyCode_Type;
+    if (!code || RS_PY_TYPE(code) != rs_py.PyCode_Type)
+        return false;
+    int64_t rc = RS_PY_REFCNT(code);
+    return rs_py_layout.minor >= 12 ? (int32_t)rc != 0 : rc > 0;
 }
 
 static uint32_t put_frame(uint64_t *words, uint32_t n, uint32_t max, const char *code, int64_t offset,
@@ -111,7 +114,7 @@ uint32_t rs_py_capture(void *tstate, bool gil_held, uint64_t *words, uint32_t ma
         /* one eval-loop call per frame: every frame is an entry */
         for (char *f = rd_ptr(tstate, L->ts_frame); f && n + 2 <= max_words; f = rd_ptr(f, L->f_back)) {
             char *code = rd_ptr(f, L->f_code);
-            if (!is_code(code))
+            if (!is_live_code(code))
                 continue;
             int lasti = *(int *)(f + L->f_instr);
             n = put_frame(words, n, max_words, code, (int64_t)lasti * L->lasti_scale, true, gil_held);
@@ -125,7 +128,7 @@ uint32_t rs_py_capture(void *tstate, bool gil_held, uint64_t *words, uint32_t ma
         if (owner == OWNED_BY_CSTACK)
             continue;
         char *code = rd_ptr(f, L->f_code);
-        if (!is_code(code))
+        if (!is_live_code(code))
             continue;
         char *first = code + L->co_code_adaptive;
         char *instr = rd_ptr(f, L->f_instr);
@@ -150,24 +153,9 @@ uint32_t rs_py_code_count(void)
     return n > MAX_CODES ? MAX_CODES : n;
 }
 
-PyObject *rs_py_code_object(uint32_t id, bool *pinned)
+PyObject *rs_py_code_object(uint32_t id)
 {
     if (id == 0 || id > rs_py_code_count())
         return NULL;
-    *pinned = atomic_load(&infos[id].pinned);
     return infos[id].code;
-}
-
-bool rs_py_code_pin(uint32_t id)
-{
-    struct code_info *ci = &infos[id];
-    if (atomic_load(&ci->pinned))
-        return true;
-    const char *code = (const char *)ci->code;
-    if (!is_code(code) || *(PyObject **)(code + rs_py_layout.co_filename) != ci->filename ||
-        *(PyObject **)(code + rs_py_layout.co_name) != ci->name || RS_PY_REFCNT(code) <= 0)
-        return false;
-    rs_py.Py_IncRef(ci->code);
-    atomic_store(&ci->pinned, true);
-    return true;
 }

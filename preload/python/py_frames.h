@@ -9,15 +9,13 @@
 
 RS_HIDDEN bool rs_py_frames_init(void);
 /* Appends the Python frames of thread state `tstate` to words (2 words per frame); returns
- * the number of words written. `gil_held`: the caller holds the GIL, so new code objects
- * can be pinned (Py_IncRef) at once. */
+ * the number of words written. `gil_held`: the caller holds the GIL, so code objects seen
+ * for the first time can be interned (and pinned with Py_IncRef); without it, frames of
+ * code objects not interned yet are left out. */
 RS_HIDDEN uint32_t rs_py_capture(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words);
 
 /* The code table, for the resolver. */
 RS_HIDDEN uint32_t rs_py_code_count(void);      /* ids run from 1 to count */
-RS_HIDDEN PyObject *rs_py_code_object(uint32_t id, bool *pinned);
-/* Pins (Py_IncRef) a code object interned without the GIL, if it still looks like the
- * object it was when interned. Returns false when it is gone. GIL held. */
-RS_HIDDEN bool rs_py_code_pin(uint32_t id);
+RS_HIDDEN PyObject *rs_py_code_object(uint32_t id);
 
 #endif

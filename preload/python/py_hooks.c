@@ -121,3 +121,21 @@ bool rs_py_hooks_early(void)
 {
     return installed_early;
 }
+
+/* Puts back what `c` replaced, if c's hooks are what the domain calls now. */
+static bool uninstall(struct chain *c)
+{
+    PyMemAllocatorEx now;
+    rs_py.PyMem_GetAllocator(c->domain, &now);
+    if (now.ctx != c || now.malloc != hook_malloc)
+        return false;
+    rs_py.PyMem_SetAllocator(c->domain, &c->below);
+    return true;
+}
+
+bool rs_py_hooks_uninstall(void)
+{
+    bool obj = uninstall(&obj_chain_again) || uninstall(&obj_chain);
+    bool mem = uninstall(&mem_chain_again) || uninstall(&mem_chain);
+    return obj && mem;
+}

@@ -11,5 +11,9 @@ RS_HIDDEN void rs_py_hooks_install(void);
  * again if ours are gone. Returns true when they had to be re-installed. */
 RS_HIDDEN bool rs_py_hooks_verify(void);
 RS_HIDDEN bool rs_py_hooks_early(void);
+/* Attach mode, at detach, GIL held: puts back the allocators refscope's hooks replaced, in
+ * each domain where a hook of refscope's is still on top. false when one is not (another
+ * hook was installed over it): that one stays, passing calls through. */
+RS_HIDDEN bool rs_py_hooks_uninstall(void);
 
 #endif

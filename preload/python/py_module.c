@@ -116,10 +116,19 @@ void rs_py_module_final_snapshot(const char *label)
 
 static uint32_t full_collections;
 
+static uint64_t info_count(PyObject *info, const char *key)
+{
+    PyObject *v = rs_py.PyDict_GetItemString(info, key);
+    uint64_t n = v ? rs_py.PyLong_AsUnsignedLongLong(v) : 0;
+    if (rs_py.PyErr_Occurred()) {
+        rs_py.PyErr_Clear();
+        n = 0;
+    }
+    return n;
+}
+
 void rs_py_module_after_gc(PyObject *args)
 {
-    if (!rs_cfg.snapshot_gc_every)
-        return;
     const char *phase = NULL;
     PyObject *info = NULL;
     if (!rs_py.PyArg_ParseTuple(args, "sO", &phase, &info)) {
@@ -133,7 +142,13 @@ void rs_py_module_after_gc(PyObject *args)
         rs_py.PyErr_Clear();
         return;
     }
-    if (++full_collections % rs_cfg.snapshot_gc_every == 0) {
+    /* full collections on the timeline (the younger ones are too many to mark) */
+    char mark[96];
+    rs_format(mark, sizeof mark, "collected %llu, uncollectable %llu",
+              (unsigned long long)info_count(info, "collected"),
+              (unsigned long long)info_count(info, "uncollectable"));
+    rs_writer_mark(RS_MARK_GC, mark);
+    if (rs_cfg.snapshot_gc_every && ++full_collections % rs_cfg.snapshot_gc_every == 0) {
         char label[64];
         rs_format(label, sizeof label, "after full collection %u", full_collections);
         rs_py_snapshot(RS_SNAP_GC, label);

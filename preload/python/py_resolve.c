@@ -113,11 +113,10 @@ static long long_attr(PyObject *obj, const char *name)
 static void describe_codes(struct rs_chunk_writer *w, uint32_t upto)
 {
     for (; codes_done <= upto; codes_done++) {
-        bool pinned;
-        PyObject *code = rs_py_code_object(codes_done, &pinned);
+        PyObject *code = rs_py_code_object(codes_done);
         size_t at = rs_rec_begin(w, RS_TAG_PY_CODE);
         rs_buf_varint(w->out, codes_done);
-        if (!code || (!pinned && !rs_py_code_pin(codes_done))) {
+        if (!code) {
             rs_buf_string(w->out, "<unknown>", 9);
             rs_buf_string(w->out, "<code object freed before it was resolved>", 42);
             rs_buf_varint(w->out, 0);
@@ -160,11 +159,8 @@ static void resolve_lines(struct rs_chunk_writer *w, uint32_t codes_known)
             }
             if (!pair_is_new(((uint64_t)code_id << 32) | offset))
                 continue;
-            bool pinned;
-            PyObject *code = rs_py_code_object(code_id, &pinned);
-            int line = 0;
-            if (code && (pinned || rs_py_code_pin(code_id)))
-                line = rs_py.PyCode_Addr2Line(code, (int)offset);
+            PyObject *code = rs_py_code_object(code_id);
+            int line = code ? rs_py.PyCode_Addr2Line(code, (int)offset) : 0;
             size_t at = rs_rec_begin(w, RS_TAG_PY_LINE);
             rs_buf_varint(w->out, code_id);
             rs_buf_varint(w->out, offset);
