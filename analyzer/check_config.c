@@ -112,6 +112,8 @@ static const struct {
      "tuples, the abc caches, running threads' bootstrap, empty singletons"},
     {"stack:__nss_*", "glibc keeps its name-service (NSS) state for the process"},
     {"stack:__resolv_context_get*", "glibc keeps its resolver state for the process"},
+    {"stack:bindtextdomain", "glibc keeps gettext's message-catalog bindings for the process"},
+    {"stack:textdomain", "glibc keeps gettext's message-catalog bindings for the process"},
 };
 
 #define NDEFAULTS (sizeof default_suppressions / sizeof *default_suppressions)
@@ -564,13 +566,13 @@ bool rs_supp_type_match(const struct rs_suppression *s, const char *type)
     return true;
 }
 
-/* "FILE:LINE FUNCTION", "FILE:LINE", the function, the file, the module: a frame matches
- * when the pattern matches any of them. */
+/* "FILE:LINE FUNCTION", "FILE:LINE" (for patterns with a colon), the function, the file,
+ * the module: a frame matches when the pattern matches any of them. */
 static bool frame_match(const char *pattern, const struct rs_frame *f)
 {
     char buf[4096];
     if (f->file) {
-        if (f->line > 0) {
+        if (f->line > 0 && strchr(pattern, ':')) {
             snprintf(buf, sizeof buf, "%s:%d", f->file, f->line);
             if (glob(pattern, buf))
                 return true;

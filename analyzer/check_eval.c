@@ -24,11 +24,15 @@
 
 #define MAX_FINDINGS 200     /* kept per rule (largest first); the outputs show fewer */
 
-/* Per allocation stack: which suppressions' site/stack terms match it. */
+/* Per allocation stack: which suppressions' site/stack terms match it, found when first
+ * asked (most objects are taken out by the first suppressions, so the others, and the
+ * symbolization of whole stacks for stack: terms, are rarely needed). */
 struct where_entry {
     uint32_t stack;
     const struct rs_site_name *site;
-    uint8_t *ok;             /* per suppression */
+    int frames_state;        /* 0 not symbolized yet, 1 frames valid, -1 none */
+    struct rs_frames frames; /* the whole stack, hybrid view */
+    uint8_t *ok;             /* per suppression: 0 not known yet, 1 no, 2 yes */
     UT_hash_handle hh;
 };
 
@@ -59,7 +63,6 @@ struct ctx {
     struct rs_site_names *names;
     struct rs_snap_source src;
     bool src_open;
-    bool stack_terms;        /* some suppression has stack: terms (symbolize whole stacks) */
     struct where_entry *where;
     char *err;
     size_t errcap;
@@ -210,21 +213,36 @@ static struct where_entry *where_of(struct ctx *x, uint32_t stack)
     }
     w->stack = stack;
     w->site = x->names ? rs_site_name(x->names, stack) : NULL;
-    struct rs_frames fr = {0};
-    bool have_frames = false;
-    if (x->stack_terms && x->sym && stack != RS_SITE_UNKNOWN && stack != RS_STACK_ID_NONE) {
-        const struct rs_trace_stack *st = rs_trace_stack_find(x->t, stack);
-        if (st && rs_symbolize_stack_view(x->sym, st->words, st->nwords, RS_VIEW_HYBRID, 0,
-                                          &fr) == 0)
-            have_frames = true;
-    }
-    for (size_t i = 0; i < ns; i++)
-        w->ok[i] = rs_supp_where_match(&x->c->supp[i], w->site, have_frames ? &fr : NULL,
-                                       x->c->python);
-    if (have_frames)
-        rs_frames_free(&fr);
     HASH_ADD(hh, x->where, stack, sizeof w->stack, w);
     return w;
+}
+
+static bool has_stack_term(const struct rs_suppression *s)
+{
+    for (size_t k = 0; k < s->nterms; k++)
+        if (s->terms[k].kind == RS_TERM_STACK)
+            return true;
+    return false;
+}
+
+/* Do suppression i's site, stack and interpreter terms match the stack? */
+static bool where_ok(struct ctx *x, struct where_entry *w, size_t i)
+{
+    if (w->ok[i])
+        return w->ok[i] == 2;
+    const struct rs_suppression *s = &x->c->supp[i];
+    if (has_stack_term(s) && w->frames_state == 0) {
+        const struct rs_trace_stack *st =
+            w->stack != RS_SITE_UNKNOWN && w->stack != RS_STACK_ID_NONE && x->sym
+                ? rs_trace_stack_find(x->t, w->stack) : NULL;
+        w->frames_state = st && rs_symbolize_stack_view(x->sym, st->words, st->nwords,
+                                                        RS_VIEW_HYBRID, 0, &w->frames) == 0
+                              ? 1 : -1;
+    }
+    bool m = rs_supp_where_match(s, w->site, w->frames_state == 1 ? &w->frames : NULL,
+                                 x->c->python);
+    w->ok[i] = m ? 2 : 1;
+    return m;
 }
 
 /* Is an object of `type` (NULL: a raw block) allocated at `stack` suppressed for the rule?
@@ -239,9 +257,7 @@ static bool suppressed(struct ctx *x, enum rs_check_rule rule, const char *type,
             continue;
         if (s->has_type && !(type_ok ? type_ok[i] : rs_supp_type_match(s, type)))
             continue;
-        if (s->has_where && !(w && w->ok[i]))
-            continue;
-        if (!w && s->has_where)
+        if (s->has_where && !(w && where_ok(x, w, i)))
             continue;
         s->hits = sat_add(s->hits, weight);
         return true;
@@ -653,10 +669,22 @@ static int cycle_findings(struct ctx *x, const struct rs_snap_graph *g, const ui
         }
         if (rule == RS_RULE_LEAKED_REFS || !objects)
             continue;
+        /* Named by its first type that is not a builtin (a class of the program's rather
+         * than the instance dicts of it), allocated where most of those were. */
+        const char *main_type = grp->ntypes ? grp->types[0].name : NULL;
+        for (size_t k = 0; k < grp->ntypes; k++) {
+            if (strncmp(grp->types[k].name, "builtins.", 9) != 0) {
+                main_type = grp->types[k].name;
+                break;
+            }
+        }
+        const struct rs_site_name *sn = NULL;
+        for (size_t k = 0; x->names && main_type && k < grp->ntype_sites && !sn; k++) {
+            if (strcmp(grp->type_sites[k].name, main_type) == 0)
+                sn = rs_site_name(x->names, grp->type_sites[k].site);
+        }
         char *sig = group_signature(grp);
         char *key = sig ? xprintf("cycle:%s", sig) : NULL;
-        const struct rs_site_name *sn =
-            grp->nsites && x->names ? rs_site_name(x->names, grp->sites[0].site) : NULL;
         struct item *gi = key ? gather_item(&out[rule], key, NULL, sn) : NULL;
         free(key);
         if (!gi) {
@@ -664,7 +692,7 @@ static int cycle_findings(struct ctx *x, const struct rs_snap_graph *g, const ui
             goto out;
         }
         struct rs_check_finding *f = &gi->f;
-        if (!f->type && grp->ntypes && !(f->type = strdup(grp->types[0].name))) {
+        if (!f->type && main_type && !(f->type = strdup(main_type))) {
             free(sig);
             goto out;
         }
@@ -1345,9 +1373,6 @@ int rs_check_eval(struct rs_check *c, const char *path, struct rs_check_config *
     x.errcap = errcap;
     x.ia = x.ib = SIZE_MAX;
     err[0] = '\0';
-    for (size_t i = 0; i < c->nsupp; i++)
-        for (size_t k = 0; k < c->supp[i].nterms; k++)
-            x.stack_terms = x.stack_terms || c->supp[i].terms[k].kind == RS_TERM_STACK;
     c->python = rs_trace_is_python(trace);
     if (c->python && trace->py.present && trace->py.version.s) {
         const char *v = trace->py.version.s;
@@ -1385,6 +1410,8 @@ out:
     struct where_entry *w, *wt;
     HASH_ITER(hh, x.where, w, wt) {
         HASH_DEL(x.where, w);
+        if (w->frames_state == 1)
+            rs_frames_free(&w->frames);
         free(w->ok);
         free(w);
     }

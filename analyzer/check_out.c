@@ -678,7 +678,8 @@ void rs_check_write_junit(const struct rs_check *c, FILE *out)
 /* ---- Markdown ------------------------------------------------------------------------------- */
 
 /* Text in a Markdown table cell or paragraph: control characters and invalid UTF-8 as in a
- * terminal, then the characters Markdown gives a meaning to behind a backslash. */
+ * terminal, then the characters that would start emphasis, code, links or HTML, or end a
+ * table cell, behind a backslash. */
 static void md_put(FILE *out, const char *s)
 {
     if (!s)
@@ -688,7 +689,7 @@ static void md_put(FILE *out, const char *s)
         return;
     rs_escape_to(buf, strlen(s) * 4 + 1, s, strlen(s));
     for (const char *p = buf; *p; p++) {
-        if (strchr("\\`*_{}[]<>()#+!|~", *p))
+        if (strchr("\\`*_[]<>|~", *p))
             fputc('\\', out);
         fputc(*p, out);
     }
@@ -788,14 +789,22 @@ void rs_check_write_markdown(const struct rs_check *c, FILE *out)
             if (f->has_base)
                 fprintf(out, " (was %s)", rs_fmt_count(b, f->base));
             fputs(" | ", out);
-            if (f->type)
+            bool at_site = strncmp(f->key, "site:", 5) == 0;
+            if (at_site && f->type) {
+                fputs("at this site, mostly ", out);
                 md_code(out, f->type);
+            } else if (f->type) {
+                fputs("type ", out);
+                md_code(out, f->type);
+            } else if (at_site) {
+                fputs("at this site", out);
+            }
             if (f->what) {
                 fputc(' ', out);
                 md_put(out, f->what);
             }
             if (r == RS_RULE_GROWTH)
-                fprintf(out, " %s \xE2\x86\x92 %s", rs_fmt_count(a, f->from), rs_fmt_count(b, f->to));
+                fprintf(out, ", %s \xE2\x86\x92 %s", rs_fmt_count(a, f->from), rs_fmt_count(b, f->to));
             fputs(" | ", out);
             if (f->site)
                 md_code(out, f->site);

@@ -461,8 +461,8 @@ static int open_target_file(pid_t pid, const char *path)
 
 /* Looks the wanted functions up in the file's dynamic symbols (default versions first) and
  * works out its load bias from where the process mapped it. */
-static void elf_lookup(pid_t pid, const struct maps *m, const char *path, struct sym_want *want,
-                       size_t nwant, struct elf_facts *facts)
+static void elf_lookup_in(pid_t pid, const struct maps *m, const char *path, struct sym_want *want,
+                          size_t nwant, struct elf_facts *facts, bool want_local)
 {
     memset(facts, 0, sizeof *facts);
     elf_version(EV_CURRENT);
@@ -496,14 +496,15 @@ static void elf_lookup(pid_t pid, const struct maps *m, const char *path, struct
             lowest = m->v[i].lo;
     facts->base = eh.e_type == ET_EXEC || lowest == ULONG_MAX || first_load == ULONG_MAX
                       ? 0 : lowest - first_load;
-    Elf_Scn *scn = NULL, *dynsym = NULL, *versym = NULL;
+    Elf_Scn *scn = NULL, *dynsym = NULL, *versym = NULL, *symtab = NULL;
     while ((scn = elf_nextscn(e, scn))) {
         GElf_Shdr sh;
         if (!gelf_getshdr(scn, &sh))
             continue;
-        if (sh.sh_type == SHT_SYMTAB)
+        if (sh.sh_type == SHT_SYMTAB) {
             facts->has_symtab = true;
-        else if (sh.sh_type == SHT_DYNSYM)
+            symtab = scn;
+        } else if (sh.sh_type == SHT_DYNSYM)
             dynsym = scn;
         else if (sh.sh_type == SHT_GNU_versym)
             versym = scn;
@@ -537,8 +538,29 @@ static void elf_lookup(pid_t pid, const struct maps *m, const char *path, struct
             }
         }
     }
+    /* refscope's own hidden functions are only in its symbol table */
+    data = symtab ? elf_getdata(symtab, NULL) : NULL;
+    if (want_local && data && gelf_getshdr(symtab, &sh) && sh.sh_entsize) {
+        size_t n = sh.sh_size / sh.sh_entsize;
+        for (size_t i = 0; i < n; i++) {
+            GElf_Sym s;
+            if (!gelf_getsym(data, (int)i, &s) || s.st_shndx == SHN_UNDEF || !s.st_value ||
+                GELF_ST_TYPE(s.st_info) != STT_FUNC)
+                continue;
+            const char *name = elf_strptr(e, sh.sh_link, s.st_name);
+            for (size_t k = 0; name && k < nwant; k++)
+                if (!want[k].addr && strcmp(name, want[k].name) == 0)
+                    want[k].addr = facts->base + s.st_value;
+        }
+    }
     elf_end(e);
     close(fd);
+}
+
+static void elf_lookup(pid_t pid, const struct maps *m, const char *path, struct sym_want *want,
+                       size_t nwant, struct elf_facts *facts)
+{
+    elf_lookup_in(pid, m, path, want, nwant, facts, false);
 }
 
 /* ---- the session directory and socket --------------------------------------------------- */
@@ -723,24 +745,28 @@ static const char gdb_driver[] =
     "    size = 1 << 16\n"
     "    mem = call(P['mmap'], 0, size, 3, 0x22, -1, 0)\n"
     "    if mem in (0, 0xffffffffffffffff): raise RuntimeError('mmap failed in the process')\n"
+    "    err = None; handle = 0\n"
     "    try:\n"
     "        inf().write_memory(mem, bytes(blob))\n"
     "        env = [(mem + offs[1 + 2 * i], mem + offs[2 + 2 * i]) for i in range(len(P['env']))]\n"
     "        old = [cstr(call(P['getenv'], n)) for n, v in env]\n"
-    "        for n, v in env:\n"
-    "            if call(P['setenv'], n, v, 1) & 0xffffffff: raise RuntimeError('setenv failed in the process')\n"
-    "        handle = call(P['dlopen'], mem + offs[0], P['dlflags'])\n"
-    "        err = None\n"
-    "        if not handle:\n"
-    "            err = cstr(call(P['dlerror'])) if P['dlerror'] else b'dlopen returned NULL'\n"
-    "        pos = (len(blob) + 15) & ~15\n"
-    "        for (n, v), o in zip(env, old):\n"
-    "            if o is None or pos + len(o) + 1 > size: call(P['unsetenv'], n)\n"
-    "            else:\n"
-    "                inf().write_memory(mem + pos, o + b'\\0'); call(P['setenv'], n, mem + pos, 1); pos += len(o) + 1\n"
+    "        try:\n"
+    "            for n, v in env:\n"
+    "                if call(P['setenv'], n, v, 1) & 0xffffffff: raise RuntimeError('setenv failed in the process')\n"
+    "            handle = call(P['dlopen'], mem + offs[0], P['dlflags'])\n"
+    "            if not handle and P['again']: err = b'refscope did not start again in the process'\n"
+    "            elif not handle:\n"
+    "                err = b'dlopen failed: ' + (cstr(call(P['dlerror'])) if P['dlerror'] else b'it returned NULL')\n"
+    "        finally:\n"
+    "            # the environment as it was\n"
+    "            pos = (len(blob) + 15) & ~15\n"
+    "            for (n, v), o in zip(env, old):\n"
+    "                if o is None or pos + len(o) + 1 > size: call(P['unsetenv'], n)\n"
+    "                else:\n"
+    "                    inf().write_memory(mem + pos, o + b'\\0'); call(P['setenv'], n, mem + pos, 1); pos += len(o) + 1\n"
     "    finally:\n"
     "        call(P['munmap'], mem, size)\n"
-    "    if err is not None: raise RuntimeError('dlopen failed: ' + (err or b'').decode('utf-8', 'replace'))\n"
+    "    if err is not None: raise RuntimeError((err or b'').decode('utf-8', 'replace'))\n"
     "    return handle\n"
     "try:\n"
     "    gdb.execute('set pagination off')\n"
@@ -786,6 +812,7 @@ struct inject_plan {
     unsigned long libc_lo, libc_hi;
     unsigned long mmap_, munmap_, getenv_, setenv_, unsetenv_, dlopen_, dlerror_;
     unsigned long dlflags;
+    bool again; /* the library is loaded: dlopen_ is its rs_attach_again */
     unsigned long safe[8];
     const char *safe_names[8];
     size_t nsafe;
@@ -813,9 +840,10 @@ static bool write_script(const char *path, const struct inject_plan *ip)
     }
     fprintf(f, "], 'libc_lo': %lu, 'libc_hi': %lu, 'mmap': %lu, 'munmap': %lu, 'getenv': %lu, "
             "'setenv': %lu, 'unsetenv': %lu, 'dlopen': %lu, 'dlerror': %lu, 'dlflags': %lu, "
-            "'wait': %d, 'blocking': {",
+            "'wait': %d, 'again': %s, 'blocking': {",
             ip->libc_lo, ip->libc_hi, ip->mmap_, ip->munmap_, ip->getenv_, ip->setenv_,
-            ip->unsetenv_, ip->dlopen_, ip->dlerror_, ip->dlflags, SAFE_POINT_WAIT_S);
+            ip->unsetenv_, ip->dlopen_, ip->dlerror_, ip->dlflags, SAFE_POINT_WAIT_S,
+            ip->again ? "True" : "False");
     for (size_t i = 0; i < sizeof blocking_syscalls / sizeof *blocking_syscalls; i++)
         fprintf(f, "%d,", blocking_syscalls[i]);
     fprintf(f, "}, 'safe': [");
@@ -1362,11 +1390,24 @@ int rs_cmd_attach(int argc, char **argv)
                   reply_get(reply, "trace", buf, sizeof buf), (int)opt.pid, (int)opt.pid);
         goto done;
     }
-    if (find_mapping(&m, LIBRARY_NAME)) {
-        rc = fail(RS_EXIT_USAGE, "refscope is already loaded in process %d (%s): it runs under "
-                  "'refscope run' or LD_PRELOAD, or was attached before and detached; attaching "
-                  "again is not supported", (int)opt.pid, pr.comm);
-        goto done;
+    const struct mapping *loaded = find_mapping(&m, LIBRARY_NAME);
+    if (loaded) {
+        /* attached before and detached: the library's entry point for a new session (it
+         * refuses, with its reason in the log, when it was preloaded instead) */
+        struct sym_want again = {"rs_attach_again", 0};
+        struct elf_facts f;
+        elf_lookup_in(opt.pid, &m, loaded->path, &again, 1, &f, true);
+        if (!again.addr) {
+            rc = fail(RS_EXIT_USAGE, "refscope is already loaded in process %d (%s), and its "
+                      "library (%s) has no symbol table to start a new session with", (int)opt.pid,
+                      pr.comm, loaded->path);
+            goto done;
+        }
+        ip.dlopen_ = again.addr;
+        ip.dlerror_ = 0;
+        ip.again = true;
+        say("refscope is loaded in process %d already (an earlier attach): starting a new session",
+            (int)opt.pid);
     }
     unlink(s.sock); /* stale: its process ended */
     unlink(s.log);

@@ -5,6 +5,7 @@
  * signals left to the command, termination signals passed on to it. */
 #include "commands.h"
 
+#include "check_cli.h"
 #include "escape.h"
 #include "rs_uthash.h"
 
@@ -26,6 +27,7 @@
 
 static const char help[] =
     "Usage: refscope run [-o FILE] [--force] [-q] [--] COMMAND [ARGS...]\n"
+    "       refscope run [-o FILE] [--force] [-q] --check [CHECK OPTIONS] -- COMMAND...\n"
     "\n"
     "Runs COMMAND with refscope recording its allocations and frees, and those of the\n"
     "processes it starts. Each process writes its own trace: by default\n"
@@ -34,7 +36,11 @@ static const char help[] =
     "  -o, --output FILE  write the trace of COMMAND's process to FILE (used literally)\n"
     "  -f, --force        overwrite FILE if it exists\n"
     "  -q, --quiet        do not say where the traces were written\n"
+    "  --check            then check the trace as `refscope check` does, with the options\n"
+    "                     up to -- (see `refscope check --help`)\n"
     "\n"
+    "With --check, the exit status is COMMAND's when it failed (or died of a signal),\n"
+    "else the check's: 0 the trace passes, 1 it fails, 2 and up errors.\n"
     "The exit status is COMMAND's (127 when it cannot be run); 2 when refscope refuses to\n"
     "start (bad usage, FILE exists, the directory is not writable, " LIBRARY_NAME "\n"
     "not found). REFSCOPE_LIBRARY, when set, names the library to preload instead of the\n"
@@ -45,6 +51,7 @@ struct run_options {
     bool force;
     bool quiet;
     char **command;
+    struct rs_check_cli *check; /* --check */
 };
 
 /* ---- paths --------------------------------------------------------------------------- */
@@ -443,6 +450,18 @@ static int parse(int argc, char **argv, struct run_options *opt)
             opt->force = true;
         } else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
             opt->quiet = true;
+        } else if (strcmp(arg, "--check") == 0) {
+            int end = i + 1;
+            while (end < argc && strcmp(argv[end], "--") != 0)
+                end++;
+            if (end >= argc)
+                return rs_usage_error(cmd, "--check: put -- between its options and the command");
+            int rc = rs_check_cli_parse("check", end - i - 1, argv + i + 1, false,
+                                        &opt->check);
+            if (rc >= 0)
+                return rc;
+            i = end + 1;
+            break;
         } else if ((m = rs_option_value(argc, argv, &i, "--output", &value)) != 0 ||
                    (m = rs_option_value(argc, argv, &i, "-o", &value)) != 0) {
             if (m < 0 || !*value)
@@ -452,8 +471,11 @@ static int parse(int argc, char **argv, struct run_options *opt)
             return rs_usage_error(cmd, "unknown option '%s'", arg);
         }
     }
-    if (i >= argc)
+    if (i >= argc) {
+        rs_check_cli_free(opt->check);
+        opt->check = NULL;
         return rs_usage_error(cmd, "missing the command to run");
+    }
     opt->command = argv + i;
     return -1;
 }
@@ -466,8 +488,10 @@ int rs_cmd_run(int argc, char **argv)
         return rc;
 
     char *library = find_library();
-    if (!library)
+    if (!library) {
+        rs_check_cli_free(opt.check);
         return RS_EXIT_USAGE;
+    }
     struct output out;
     struct seen_name *before = NULL;
     if (plan_output(&opt, &out) != 0) {
@@ -536,14 +560,24 @@ int rs_cmd_run(int argc, char **argv)
             tell_where(&out, root, opt.output ? opt.output : base_of(root), &before);
         free(root);
     }
+    /* --check: the command's own failure wins, then the check's verdict. */
+    int check_rc = RS_EXIT_OK;
+    if (opt.check) {
+        char *root = root_file(&out, pid);
+        check_rc = root ? rs_check_cli_run(opt.check, root) : RS_CHECK_ERROR;
+        free(root);
+    }
     if (WIFSIGNALED(status)) {
         fflush(NULL);
         rc = die_like(WTERMSIG(status));
     } else {
         rc = WIFEXITED(status) ? WEXITSTATUS(status) : RS_EXIT_FAILURE;
+        if (rc == 0)
+            rc = check_rc;
     }
 
 done:
+    rs_check_cli_free(opt.check);
     free_names(&before);
     output_free(&out);
     free(library);

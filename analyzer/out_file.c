@@ -56,3 +56,26 @@ int rs_out_write(const char *path, const void *data, size_t len, char *err, size
     }
     return 0;
 }
+
+int rs_open_regular(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    return fd;
+}
+
+void rs_close_if_open(int fd)
+{
+    if (fd >= 0 && fcntl(fd, F_GETFD) != -1)
+        close(fd);
+}

@@ -15,4 +15,11 @@ FILE *rs_out_open(const char *path, char *err, size_t errcap);
 /* Writes len bytes to path as rs_out_open opens it. Returns 0, or -1 with err. */
 int rs_out_write(const char *path, const void *data, size_t len, char *err, size_t errcap);
 
+/* Opens path for reading only when it is a regular file, without ever waiting (a FIFO
+ * without a writer): the descriptor, or -1 with errno (EINVAL: not a regular file). For
+ * paths read from a trace (module files to symbolize). */
+int rs_open_regular(const char *path);
+/* close(fd) unless it is closed already. */
+void rs_close_if_open(int fd);
+
 #endif

@@ -1,11 +1,14 @@
 #include "symbolize.h"
 
+#include "out_file.h"
+
 #include "python_frames.h"
 #include "rs_uthash.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -192,13 +195,22 @@ static void load_module(struct rs_symbolizer *s, struct sym_module *m)
     const char *path = m->tm->path.s;
     if (path[0] != '/' || strlen(path) != m->tm->path.len)
         return; /* [vdso] and the like: no file to read */
-    if (access(path, R_OK) != 0) {
+    /* The path comes from the trace: it may name a FIFO (opening it would wait for a
+     * writer forever), a device or a directory. Only a regular file is read, through the
+     * descriptor that was checked. */
+    int fd = rs_open_regular(path);
+    if (fd < 0) {
         rs_notes_add(s->notes, RS_NOTE_WARNING,
-                     "%s: not found on this machine; its frames show as module+offset", path);
+                     errno == EINVAL ? "%s: not a regular file; its frames show as module+offset"
+                                     : "%s: not found on this machine; its frames show as "
+                                       "module+offset",
+                     path);
         return;
     }
     dwfl_report_begin_add(s->dwfl);
-    m->dw = dwfl_report_elf(s->dwfl, m->basename, path, -1, m->tm->load_bias, false);
+    m->dw = dwfl_report_elf(s->dwfl, m->basename, path, fd, m->tm->load_bias, false);
+    if (!m->dw)
+        rs_close_if_open(fd); /* libdwfl takes the descriptor only on success */
     if (dwfl_report_end(s->dwfl, NULL, NULL) != 0)
         m->dw = NULL;
     if (!m->dw) {

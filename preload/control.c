@@ -25,6 +25,7 @@
 static int listen_fd = -1;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static _Atomic bool stop;
+static _Atomic bool running; /* a control thread exists (the last session's may be ending) */
 static unsigned snapshots;
 
 /* How long `snapshot` waits for Python's attach (the GIL) before giving up. */
@@ -179,6 +180,7 @@ static void *control_main(void *unused)
     listen_fd = -1;
     unlink(sock_path);
     atomic_fetch_sub(&rs_shim_threads, 1);
+    atomic_store(&running, false);
     return NULL;
 }
 
@@ -189,6 +191,16 @@ bool rs_control_start(const char *path)
         rs_log("control socket path too long: %s", path);
         return false;
     }
+    for (int i = 0; i < 200 && atomic_load(&running); i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&running)) {
+        rs_log("the control thread of the last session has not ended");
+        return false;
+    }
+    atomic_store(&stop, false);
+    snapshots = 0;
     strcpy(addr.sun_path, path);
     strcpy(sock_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -215,7 +227,10 @@ bool rs_control_start(const char *path)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 * 1024);
     pthread_t t;
+    atomic_store(&running, true);
     rc = pthread_create(&t, &attr, control_main, NULL);
+    if (rc != 0)
+        atomic_store(&running, false);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (rc != 0) {

@@ -500,6 +500,18 @@ void rs_writer_detach(void)
     }
 }
 
+bool rs_writer_reopen(void)
+{
+    if (atomic_load(&writer_thread_live))
+        return false;
+    if (wbuf.data)
+        rs_sys_unmap(wbuf.data, wbuf.cap);
+    meta_log_written = 0;
+    atomic_store(&writer_stop, 0);
+    atomic_store(&restart_at_ns, 0);
+    return rs_writer_open(false);
+}
+
 static void add_pending(int kind, unsigned level_or_mark, const char *text)
 {
     if (atomic_load(&rs_state) != RS_STATE_ACTIVE)

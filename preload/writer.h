@@ -24,6 +24,9 @@ RS_HIDDEN void rs_writer_finish(int end_reason);
 /* Attach mode, after rs_writer_finish: joins the writer thread and closes the trace file,
  * so the process keeps nothing of refscope's running or open. */
 RS_HIDDEN void rs_writer_detach(void);
+/* Attach mode, attached again after a detach: a new trace file (header, then every stack,
+ * module and meta-log record again as they are needed). false: it could not be opened. */
+RS_HIDDEN bool rs_writer_reopen(void);
 RS_HIDDEN void rs_writer_note(unsigned level, const char *text);
 RS_HIDDEN void rs_writer_mark(int kind, const char *label);
 

@@ -138,6 +138,8 @@ bool rs_py_api_init(void)
     SYM(PyInterpreterState_Main, "PyInterpreterState_Main");
     SYM(PyCode_Type, "PyCode_Type");
     SYM(Py_None, "_Py_NoneStruct");
+    SYM(PyErr_SetString, "PyErr_SetString");
+    SYM(PyExc_TypeError, "PyExc_TypeError");
     SYM(PyModule_Type, "PyModule_Type");
     SYM(PyFrame_Type, "PyFrame_Type");
     SYM(PyFunction_Type, "PyFunction_Type");

@@ -18,6 +18,7 @@ typedef struct {
 #define RS_METH_VARARGS 0x0001
 #define RS_METH_NOARGS 0x0004
 #define RS_METH_O 0x0008
+#define RS_METH_FASTCALL 0x0080
 
 typedef struct {
     void *ctx;
@@ -81,6 +82,8 @@ struct rs_py_api {
     void *(*PyInterpreterState_Main)(void);
     PyObject *PyCode_Type;
     PyObject *Py_None;
+    void (*PyErr_SetString)(PyObject *, const char *);
+    PyObject **PyExc_TypeError;
     /* for snapshots */
     PyObject *PyModule_Type, *PyFrame_Type, *PyFunction_Type, *PyMethod_Type, *PyCell_Type,
         *PyDict_Type, *PyList_Type, *PyTuple_Type, *PyUnicode_Type, *PyBytes_Type, *PyLong_Type,

@@ -214,7 +214,7 @@ static void attach(void)
 {
     rs_tl_busy++;
     if (rs_attach_mode)
-        rs_py_hooks_install(); /* the interpreter runs: only now, with the GIL held */
+        rs_py_hooks_ensure(); /* the interpreter runs: only now, with the GIL held */
     else if (rs_py_hooks_verify())
         rs_debug("Python replaced the allocator hooks at start-up (PYTHONMALLOC/-X dev): chained again");
     rs_py_emit_interpreter();
@@ -493,4 +493,23 @@ void rs_py_attach_after_fork_child(void)
     /* the poll thread does not exist here; it must never be joined */
     atomic_store(&poll_thread_live, false);
     atomic_store(&resolve_call_pending, false);
+}
+
+void rs_py_attach_again(void)
+{
+    if (!python_present || atomic_load(&finalizing) || rs_py_is_finalizing())
+        return;
+    if (atomic_load(&poll_thread_live)) {
+        rs_py_attach_stop_thread(); /* the last one was still waiting for the GIL */
+        if (atomic_load(&poll_thread_live)) {
+            rs_log("the Python thread of the last session has not ended: Python is not tracked");
+            return;
+        }
+    }
+    atomic_store(&attached, false);
+    atomic_store(&detaching, false);
+    atomic_store(&resolve_call_pending, false);
+    atomic_store(&python_domain_stacks_on, true);
+    rs_py_snapshot_new_trace();
+    start_poll_thread();
 }

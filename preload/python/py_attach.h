@@ -41,5 +41,7 @@ RS_HIDDEN void rs_py_attach_detach(char *out, size_t cap);
 /* After the trace's end: the Python thread is stopped (and joined when it can be). */
 RS_HIDDEN void rs_py_attach_stop_thread(void);
 RS_HIDDEN void rs_py_attach_after_fork_child(void);
+/* Attached again after a detach: the Python thread attaches once more. */
+RS_HIDDEN void rs_py_attach_again(void);
 
 #endif

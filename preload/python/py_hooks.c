@@ -139,3 +139,14 @@ bool rs_py_hooks_uninstall(void)
     bool mem = uninstall(&mem_chain_again) || uninstall(&mem_chain);
     return obj && mem;
 }
+
+void rs_py_hooks_ensure(void)
+{
+    /* A chain struct Python no longer reaches is referenced by no allocator: reusing it
+     * cannot make one call itself. */
+    if (!still_reached(RS_PYMEM_DOMAIN_OBJ))
+        install(&obj_chain);
+    if (!still_reached(RS_PYMEM_DOMAIN_MEM))
+        install(&mem_chain);
+    installed_early = false;
+}

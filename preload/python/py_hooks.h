@@ -15,5 +15,9 @@ RS_HIDDEN bool rs_py_hooks_early(void);
  * each domain where a hook of refscope's is still on top. false when one is not (another
  * hook was installed over it): that one stays, passing calls through. */
 RS_HIDDEN bool rs_py_hooks_uninstall(void);
+/* Attach mode, GIL held, the interpreter running: installs the hooks in each domain where
+ * an allocation does not reach one of refscope's already (the first attach, or again after
+ * a detach that restored the allocators; hooks left passing through record again). */
+RS_HIDDEN void rs_py_hooks_ensure(void);
 
 #endif

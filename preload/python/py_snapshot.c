@@ -729,6 +729,11 @@ static void thread_roots(struct snap *s)
 
 static uint32_t snapshot_count;
 
+void rs_py_snapshot_new_trace(void)
+{
+    snapshot_count = 0; /* ids count from 1 in each trace */
+}
+
 bool rs_py_snapshot(enum rs_snap_trigger trigger, const char *label_text)
 {
     if (atomic_load(&rs_state) != RS_STATE_ACTIVE || rs_py_work_in_progress)

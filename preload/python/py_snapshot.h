@@ -12,5 +12,7 @@
 
 /* GIL held, not inside an allocator hook. Returns false when the snapshot was skipped. */
 RS_HIDDEN bool rs_py_snapshot(enum rs_snap_trigger trigger, const char *label);
+/* A new trace in the same process (attached again): snapshot ids start over. */
+RS_HIDDEN void rs_py_snapshot_new_trace(void);
 
 #endif

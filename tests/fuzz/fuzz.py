@@ -12,7 +12,8 @@ MODE:
                 grows is kept in --work (default ./fuzz-work); every crash found is copied
                 into the regressions directory, to be committed with its fix
 
-Findings (crash-*, leak-*, timeout-*, oom-*) land in the working directory's artifacts/.
+Findings (crash-*, leak-*, timeout-*, oom-*) land in the working directory's artifacts/
+(slow-unit-* too: inputs that took over 10 s once, shown but not findings).
 """
 import argparse
 import glob
@@ -102,9 +103,13 @@ def long_run(args):
     for log in glob.glob(os.path.join(work, "fuzz-*.log")):
         with open(log, errors="replace") as f:
             logs += f.read()
-    found = sorted(glob.glob(artifacts + "*"))
+    # slow-unit-*: an input over 10 s once (a loaded machine, the leak check at exit): shown,
+    # not a finding unless it also timed out
+    found = sorted(f for f in glob.glob(artifacts + "*")
+                   if not os.path.basename(f).startswith("slow-unit-"))
+    slow = len(glob.glob(artifacts + "slow-unit-*"))
     print(f"fuzz run: {execs_of(logs)} executions in {took:.0f} s, exit {p.returncode}, "
-          f"{len(found)} finding(s) in {artifacts}")
+          f"{len(found)} finding(s) in {artifacts}" + (f" ({slow} slow inputs)" if slow else ""))
     for f in found:
         dst = os.path.join(args.regressions, os.path.basename(f))
         if not os.path.exists(dst):

@@ -193,6 +193,7 @@ def python_service(work, py):
         print(f"attach took {time.monotonic() - t:.2f} s")
         err = p.stderr.decode()
         check("snapshot 1 taken" in err, f"attach took its first snapshot: {err}")
+        check_eq(ask(port, "env"), "-", "the process's environment after the attach (put back)")
         alloc_during = ask(port, "alloc")
         check(alloc_during != alloc_before, "CPython's allocators are refscope's while attached")
         lo, hi = refscope_range(pid)
@@ -214,6 +215,18 @@ def python_service(work, py):
         time.sleep(0.5)
         check_eq(os.path.getsize(trace), size, "trace size after detach (nothing more recorded)")
         run([REFSCOPE, "detach", str(pid)], check_status=1)  # no session any more
+
+        # attached again: the library is loaded already, a new session starts in it
+        trace2 = work.file("service-again.rsc")
+        p = run([REFSCOPE, "attach", str(pid), "--no-wait", "-o", trace2], timeout=120, check_status=0)
+        check("new session" in p.stderr.decode(), f"attach says it starts a new session: {p.stderr.decode()}")
+        check(ask(port, "alloc") != alloc_before, "CPython's allocators are refscope's again")
+        time.sleep(1.0)
+        run([REFSCOPE, "snapshot", str(pid)], timeout=120, check_status=0)
+        run([REFSCOPE, "detach", str(pid)], timeout=120, check_status=0)
+        check_eq(ask(port, "alloc"), alloc_before, "CPython's allocators after the second detach")
+        check_eq(got_slot(pid, exe, "malloc")[1], libc_malloc, "malloc's GOT slot after the second detach")
+        check_eq(thread_names(pid), threads_before, "the process's threads after the second detach")
 
         pinger.finish()
         sessions = int(ask(port, "count"))
@@ -248,6 +261,12 @@ def python_service(work, py):
     check_eq(chain[3]["site"]["text"], "(before attach)", "the oldest Session's site")
     text = analyzer(["backrefs", trace, "--type", "__main__.Session"]).stdout.decode()
     print(text)
+    # the second session's trace stands alone
+    r = report(trace2)
+    check_eq(r["trace"]["end_reason"], "detach", "END reason of the second trace")
+    g = refscope_json("growth", trace2, "--from", "1", "--to", "2")
+    grew = next((t["count_change"] for t in g["types"] if t["name"] == "__main__.Session"), 0)
+    check(10 <= grew, f"Sessions grew by {grew} between the second session's snapshots")
 
 
 def python_duration(work, py):
@@ -287,6 +306,11 @@ def native(work):
         err = p.stderr.decode()
         check("native-only" in err, f"attach says the trace is native-only: {err}")
         check_eq(got_slot(proc.pid, exe, "malloc")[1], libc_malloc, "malloc's GOT slot after detach")
+        # and again, in the library loaded already
+        trace2 = work.file("native-again.rsc")
+        run([REFSCOPE, "attach", str(proc.pid), "--duration", "0.5", "-o", trace2], timeout=120,
+            check_status=0)
+        check_eq(got_slot(proc.pid, exe, "malloc")[1], libc_malloc, "malloc's GOT slot after the second detach")
         time.sleep(0.2)
         proc.stdin.write(b"q\n")
         proc.stdin.close()
@@ -305,6 +329,10 @@ def native(work):
     check(grow and 50 <= grow[0]["blocks"] <= 200, f"grow_cache's blocks live at detach: {[s['blocks'] for s in grow]}")
     churn = find_stacks(r["leaked"], function="churn")
     check(not churn, "churn's blocks were all freed")
+    r2 = report(trace2)
+    check_eq(r2["trace"]["end_reason"], "detach", "END reason of the second trace")
+    grow = find_stacks(r2["leaked"], function="grow_cache")
+    check(grow and 10 <= grow[0]["blocks"] <= 80, f"the second trace's grow_cache blocks: {[s['blocks'] for s in grow]}")
 
 
 def refused(work):

@@ -6,6 +6,7 @@ per line, on any number of connections at once:
     alloc   -> CPython's allocators of the PyMem and PyObject domains, "ctx:malloc ctx:malloc"
                (PyMem_GetAllocator, through ctypes), so a test sees them hooked and restored
     count   -> the number of sessions
+    env     -> REFSCOPE_* variables in the C environment (getenv, through ctypes): "-" if none
     quit    -> bye; the program then ends normally (status 0)
 
 It prints its port on stdout, then runs until told to quit. It knows nothing of refscope."""
@@ -53,6 +54,15 @@ def allocators():
     return " ".join(out)
 
 
+libc = ctypes.CDLL(None)
+libc.getenv.restype = ctypes.c_char_p
+
+
+def refscope_env():
+    names = [n for n in ("REFSCOPE_ATTACH", "REFSCOPE_OUTPUT") if libc.getenv(n.encode())]
+    return " ".join(names) or "-"
+
+
 def serve(conn):
     with conn, conn.makefile("rwb", buffering=0) as f:
         for line in f:
@@ -61,6 +71,8 @@ def serve(conn):
                 f.write(b"pong\n")
             elif cmd == b"alloc":
                 f.write(allocators().encode() + b"\n")
+            elif cmd == b"env":
+                f.write(refscope_env().encode() + b"\n")
             elif cmd == b"count":
                 f.write(b"%d\n" % len(sessions))
             elif cmd == b"quit":
