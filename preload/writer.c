@@ -110,10 +110,13 @@ static void lock_release(void)
 
 /* ---- output ------------------------------------------------------------------------ */
 
-static void stop_tracing(const char *why, int err)
+static void stop_tracing(const char *why, int err, bool tell_program)
 {
     atomic_store(&rs_state, RS_STATE_FINISHED);
-    rs_log("writing trace %s failed (%s: %s); profiling stopped", out_path, why, strerror(err));
+    if (tell_program)
+        rs_log("writing trace %s failed (%s: %s); profiling stopped", out_path, why, strerror(err));
+    else
+        rs_debug("writing trace %s stopped (%s: %s)", out_path, why, strerror(err));
 }
 
 static bool output_still_ours(void)
@@ -122,7 +125,9 @@ static bool output_still_ours(void)
     if (fstat(out_fd, &st) != 0 || st.st_dev != out_dev || st.st_ino != out_ino) {
         /* The program closed or replaced our descriptor (daemons close every fd): writing
          * on would put trace bytes into someone else's file. */
-        stop_tracing("the trace file descriptor was closed by the program", EBADF);
+        /* Said only when verbose: such programs (subprocess children closing fds before
+         * exec, daemons) compare their stderr, and the trace says it is incomplete. */
+        stop_tracing("the trace file descriptor was closed by the program", EBADF, false);
         return false;
     }
     return true;
@@ -131,7 +136,7 @@ static bool output_still_ours(void)
 static void flush_buf(void)
 {
     if (wbuf.failed) {
-        stop_tracing("out of memory for the write buffer", ENOMEM);
+        stop_tracing("out of memory for the write buffer", ENOMEM, true);
         wbuf.failed = false;
         wbuf.len = 0;
         return;
@@ -148,7 +153,7 @@ static void flush_buf(void)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            stop_tracing("write", errno);
+            stop_tracing("write", errno, true);
             break;
         }
         off += (size_t)n;
