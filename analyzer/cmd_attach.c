@@ -192,6 +192,18 @@ static size_t read_file(const char *path, char *buf, size_t cap)
     return n;
 }
 
+/* Did the process start with refscope preloaded (LD_PRELOAD in its initial environment)? */
+static bool started_preloaded(pid_t pid)
+{
+    char path[64], env[65536];
+    snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+    size_t n = read_file(path, env, sizeof env);
+    for (size_t i = 0; i < n; i += strlen(env + i) + 1)
+        if (strncmp(env + i, "LD_PRELOAD=", 11) == 0 && strstr(env + i, LIBRARY_NAME))
+            return true;
+    return false;
+}
+
 /* ---- the process ------------------------------------------------------------------- */
 
 struct proc {
@@ -1391,6 +1403,12 @@ int rs_cmd_attach(int argc, char **argv)
         goto done;
     }
     const struct mapping *loaded = find_mapping(&m, LIBRARY_NAME);
+    if (loaded && started_preloaded(opt.pid)) {
+        rc = fail(RS_EXIT_USAGE, "refscope traces process %d (%s) since it started (refscope run "
+                  "or LD_PRELOAD): there is nothing to attach; its trace is written as configured "
+                  "there", (int)opt.pid, pr.comm);
+        goto done;
+    }
     if (loaded) {
         /* attached before and detached: the library's entry point for a new session (it
          * refuses, with its reason in the log, when it was preloaded instead) */

@@ -381,12 +381,41 @@ def static(work):
             proc.kill()
 
 
+def preloaded(work):
+    """A process refscope traces since it started cannot be attached to: one clear line,
+    and the program and its own trace go on untouched."""
+    own = work.file("preloaded-own.rsc")
+    env = dict(os.environ, LD_PRELOAD=LIB, REFSCOPE_OUTPUT=own)
+    proc = subprocess.Popen([program("attach_target")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    try:
+        check_eq(proc.stdout.readline(), b"ready\n", "the program started")
+        p = run([REFSCOPE, "attach", str(proc.pid), "--duration", "0.5", "-o", work.file("never.rsc")],
+                timeout=120)
+        err = p.stderr.decode()
+        check_eq(p.returncode, 2, f"exit status of the refused attach (stderr: {err})")
+        check("refscope run or LD_PRELOAD" in err and err.count("\n") == 1, f"one line saying why: {err!r}")
+        check(not os.path.exists(work.file("never.rsc")), "no second trace")
+        print(err.strip())
+        proc.stdin.write(b"q\n")
+        proc.stdin.close()
+        check_eq(proc.wait(timeout=30), 0, "the program's exit status")
+        check(proc.stdout.read().startswith(b"kept "), "the program checked its blocks")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    r = report(own)
+    check_eq(r["trace"]["end_reason"], "exit", "the program's own trace ends normally")
+    check(find_stacks(r["leaked"], function="grow_cache"), "and holds its blocks")
+
+
 SCENARIOS = {
     "python": lambda w: python_service(w, sys.argv[2]),
     "duration": lambda w: python_duration(w, sys.argv[2]),
     "native": native,
     "refused": refused,
     "static": static,
+    "preloaded": preloaded,
 }
 
 if __name__ == "__main__":
