@@ -352,120 +352,173 @@ static void card(struct page *pg, const char *k, const char *v, const char *d)
     lit(pg, "</div>\n");
 }
 
-/* A verdict-like value: "pass"/"fail"/true/false... as a badge. */
-static void verdict_badge(struct page *pg, const struct rs_jv *v)
+/* ---- `refscope check` verdicts (schema refscope.check/1, docs/json-schema.md) ---------- */
+
+/* A verdict ("pass", "fail", "skipped", "off") as a badge. */
+static void verdict_badge(struct page *pg, const char *v)
 {
-    const char *s = NULL;
-    char buf[64];
-    if (!v) {
-        lit(pg, "<span class=\"badge\">?</span>");
-        return;
-    }
-    if (v->type == RS_JV_BOOL)
-        s = v->b ? "pass" : "fail";
-    else if (v->type == RS_JV_STRING)
-        s = v->str;
-    else if (v->type == RS_JV_NUMBER)
-        s = v->str;
-    else
-        s = v->type == RS_JV_NULL ? "n/a" : "?";
-    snprintf(buf, sizeof buf, "%s", s);
-    for (char *c = buf; *c; c++)
-        *c = (char)tolower((unsigned char)*c);
-    const char *cls = "";
-    if (!strcmp(buf, "pass") || !strcmp(buf, "passed") || !strcmp(buf, "ok") ||
-        !strcmp(buf, "true") || !strcmp(buf, "success"))
-        cls = " pass";
-    else if (!strcmp(buf, "fail") || !strcmp(buf, "failed") || !strcmp(buf, "false") ||
-             !strcmp(buf, "error") || !strcmp(buf, "violated"))
-        cls = " fail";
+    const char *cls = !v                      ? ""
+                      : strcmp(v, "pass") == 0 ? " pass"
+                      : strcmp(v, "fail") == 0 ? " fail"
+                                               : "";
     P(pg, "<span class=\"badge%s\">", cls);
-    text(pg, s, strlen(s));
+    ctext(pg, v ? v : "?");
     lit(pg, "</span>");
 }
 
-static const struct rs_jv *first_of(const struct rs_jv *o, const char *const *keys)
+/* An unsigned integer member as "1,234"; NULL when it is missing or not one. */
+static const char *jv_count(char *buf, const struct rs_jv *o, const char *key)
 {
-    for (size_t i = 0; keys[i]; i++) {
-        const struct rs_jv *v = rs_jv_get(o, keys[i]);
-        if (v)
-            return v;
-    }
-    return NULL;
+    const struct rs_jv *v = rs_jv_get(o, key);
+    if (!v || v->type != RS_JV_NUMBER || !v->str || !isdigit((unsigned char)v->str[0]))
+        return NULL;
+    char *end;
+    unsigned long long n = strtoull(v->str, &end, 10);
+    return *end ? NULL : rs_fmt_count(buf, n);
 }
 
-static void scalar_html(struct page *pg, const struct rs_jv *v)
+/* Text from the check file (reasons and chains are long: up to 2000 bytes). */
+static void jtext(struct page *pg, const struct rs_jv *v)
 {
-    if (!v || v->type == RS_JV_NULL) {
-        lit(pg, "&mdash;");
-    } else if (v->type == RS_JV_BOOL) {
-        lit(pg, v->b ? "true" : "false");
-    } else if (v->type == RS_JV_STRING || v->type == RS_JV_NUMBER) {
-        text(pg, v->str, v->len);
-    } else {
-        P(pg, "(%zu %s)", v->n, v->type == RS_JV_ARRAY ? "items" : "fields");
-    }
+    if (v && v->type == RS_JV_STRING)
+        rs_html_text(pg->b, v->str, v->len, 2000);
 }
 
-/* The verdicts of `refscope check --json` (schema refscope.check/1). */
+/* The findings of a broken rule that are over its limit: what, how much, the chain. */
+static void check_findings(struct page *pg, const struct rs_jv *rule, const char *unit)
+{
+    const struct rs_jv *fs = rs_jv_get(rule, "findings");
+    if (!fs || fs->type != RS_JV_ARRAY)
+        return;
+    size_t shown = 0, over = 0;
+    for (size_t i = 0; i < fs->n; i++) {
+        const struct rs_jv *f = &fs->items[i];
+        const struct rs_jv *ol = rs_jv_get(f, "over_limit");
+        if (!ol || ol->type != RS_JV_BOOL || !ol->b)
+            continue;
+        over++;
+        if (shown >= 5)
+            continue;
+        if (!shown++)
+            lit(pg, "<ul class=\"check-findings\">\n");
+        char a[RS_NUM_BUF], b[RS_NUM_BUF];
+        const char *excess = jv_count(a, f, "excess"), *base = jv_count(b, f, "baseline");
+        lit(pg, "<li>");
+        if (excess)
+            P(pg, "%s ", excess);
+        ctext(pg, unit);
+        if (base)
+            P(pg, " (baseline %s)", base);
+        lit(pg, ": <code>");
+        jtext(pg, rs_jv_get(f, "key"));
+        lit(pg, "</code>");
+        if (rs_jv_str(rs_jv_get(f, "what"))) {
+            lit(pg, " ");
+            jtext(pg, rs_jv_get(f, "what"));
+        }
+        /* the site, unless the key names it */
+        const char *key = rs_jv_str(rs_jv_get(f, "key"));
+        const struct rs_jv *site = rs_jv_get(rs_jv_get(f, "site"), "text");
+        if (rs_jv_str(site) && !(key && strncmp(key, "site:", 5) == 0)) {
+            lit(pg, " at <code>");
+            jtext(pg, site);
+            lit(pg, "</code>");
+        }
+        if (rs_jv_str(rs_jv_get(f, "chain"))) {
+            lit(pg, "<div class=\"chain-text\">held by <code>");
+            jtext(pg, rs_jv_get(f, "chain"));
+            lit(pg, "</code></div>");
+        }
+        lit(pg, "</li>\n");
+    }
+    if (shown)
+        lit(pg, "</ul>\n");
+    if (over > shown)
+        P(pg, "<span class=\"note\">%zu more over the limit</span>", over - shown);
+}
+
+/* The verdicts of `refscope check --json`: the overall verdict, then a row per rule. */
 static void check_section(struct page *pg)
 {
     const struct rs_jv *c = pg->opt->check;
     if (!c)
         return;
-    static const char *const verdict_keys[] = {"verdict", "status", "result", "passed", "pass",
-                                               "ok", NULL};
-    static const char *const name_keys[] = {"rule", "name", "id", "title", NULL};
-    static const char *const msg_keys[] = {"message", "detail", "details", "reason", "text",
-                                           "summary", NULL};
-    static const char *const list_keys[] = {"rules", "results", "verdicts", "checks", NULL};
+    char a[RS_NUM_BUF], b[RS_NUM_BUF];
     lit(pg, "<h3 id=\"check\">Rule verdicts (<code>refscope check</code>)</h3>\n");
     const char *schema = rs_jv_str(rs_jv_get(c, "schema"));
     lit(pg, "<p>Overall: ");
-    verdict_badge(pg, first_of(c, verdict_keys));
+    verdict_badge(pg, rs_jv_str(rs_jv_get(c, "verdict")));
+    const char *failed = jv_count(a, c, "failed_rules");
+    if (failed && strcmp(failed, "0") != 0)
+        P(pg, " %s rule%s broken", failed, strcmp(failed, "1") ? "s" : "");
     lit(pg, " <span class=\"note\">from ");
     ctext(pg, pg->opt->check_source);
+    const struct rs_jv *cfg = rs_jv_get(c, "config");
+    if (rs_jv_str(rs_jv_get(cfg, "baseline"))) {
+        lit(pg, ", baseline ");
+        jtext(pg, rs_jv_get(cfg, "baseline"));
+    }
     if (schema) {
         lit(pg, ", schema ");
         ctext(pg, schema);
     }
     lit(pg, "</span></p>\n");
-    if (schema && strcmp(schema, "refscope.check/1") != 0)
+    if (!schema || strcmp(schema, "refscope.check/1") != 0)
         note(pg, "warning: this is not the schema refscope.check/1; shown as far as understood");
-    const struct rs_jv *list = first_of(c, list_keys);
+    const struct rs_jv *list = rs_jv_get(c, "rules");
     if (!list || list->type != RS_JV_ARRAY) {
         note(pg, "(no list of rules in the check results)");
         return;
     }
-    lit(pg, "<table class=\"check\"><tr><th>rule</th><th>verdict</th><th>details</th></tr>\n");
+    lit(pg, "<table class=\"check\"><tr><th>rule</th><th>verdict</th><th>limit</th>"
+            "<th>measured</th><th>details</th></tr>\n");
     size_t shown = 0;
-    for (size_t i = 0; i < list->n && shown < 200; i++, shown++) {
+    for (size_t i = 0; i < list->n && shown < 50; i++, shown++) {
         const struct rs_jv *it = &list->items[i];
+        const char *verdict = rs_jv_str(rs_jv_get(it, "verdict"));
+        const char *unit = rs_jv_str(rs_jv_get(it, "unit"));
+        bool judged = verdict && (!strcmp(verdict, "pass") || !strcmp(verdict, "fail"));
         lit(pg, "<tr><td>");
-        scalar_html(pg, first_of(it, name_keys));
+        jtext(pg, rs_jv_get(it, "rule"));
         lit(pg, "</td><td>");
-        verdict_badge(pg, first_of(it, verdict_keys));
-        lit(pg, "</td><td>");
-        const struct rs_jv *m = first_of(it, msg_keys);
-        if (m)
-            scalar_html(pg, m);
-        /* the other scalar fields, briefly */
-        for (size_t k = 0; it->type == RS_JV_OBJECT && k < it->n && k < 12; k++) {
-            const struct rs_jv *v = &it->items[k];
-            const char *key = it->keys[k];
-            if (v == m || v == first_of(it, name_keys) || v == first_of(it, verdict_keys) ||
-                v->type == RS_JV_OBJECT || v->type == RS_JV_ARRAY)
-                continue;
-            lit(pg, "<br><span class=\"note\">");
-            ctext(pg, key);
-            lit(pg, ":</span> ");
-            scalar_html(pg, v);
+        verdict_badge(pg, verdict);
+        lit(pg, "</td><td class=\"num\">");
+        const struct rs_jv *limit = rs_jv_get(it, "limit");
+        const char *ltext = jv_count(b, it, "limit");
+        if (limit && limit->type == RS_JV_NULL) {
+            lit(pg, "off");
+        } else if (ltext) {
+            P(pg, "%s ", ltext);
+            ctext(pg, unit);
+        } else {
+            lit(pg, "&mdash;");
         }
+        lit(pg, "</td><td class=\"num\">");
+        const char *counted = judged ? jv_count(a, it, "counted") : NULL;
+        const struct rs_jv *per_item = rs_jv_get(it, "per_item");
+        if (counted)
+            P(pg, "%s%s", counted, per_item && per_item->type == RS_JV_BOOL && per_item->b
+                                       ? " (largest)" : "");
+        else
+            lit(pg, "&mdash;");
+        lit(pg, "</td><td>");
+        jtext(pg, rs_jv_get(it, "reason"));
+        if (verdict && !strcmp(verdict, "fail"))
+            check_findings(pg, it, unit ? unit : "");
         lit(pg, "</td></tr>\n");
     }
     lit(pg, "</table>\n");
     if (list->n > shown)
         cut(pg, "%zu more rules not listed", list->n - shown);
+    const struct rs_jv *notes = rs_jv_get(c, "notes");
+    for (size_t i = 0; notes && notes->type == RS_JV_ARRAY && i < notes->n && i < 20; i++) {
+        const struct rs_jv *t = rs_jv_get(&notes->items[i], "text");
+        if (!rs_jv_str(t))
+            continue;
+        lit(pg, "<p class=\"note\">check: ");
+        jtext(pg, t);
+        lit(pg, "</p>\n");
+    }
 }
 
 static void summary_section(struct page *pg)

@@ -33,7 +33,7 @@ else:
     sys.path.append("/usr/lib/python3/dist-packages")
     import objgraph
     start = time.perf_counter()
-    objgraph.most_common_types(limit=10, file=io.StringIO())
+    objgraph.most_common_types(limit=10)  # returns the list, prints nothing
     objgraph.show_growth(limit=10, file=io.StringIO())
     objgraph.find_backref_chain(keep[len(keep) // 2].items[0], objgraph.is_proper_module)
     print(time.perf_counter() - start)

@@ -10,10 +10,15 @@ per type or per allocation site), or the test leaks references from C or makes
 uncollectable cycles, the test fails with the leaking type, its allocation site and the
 chain of references that keeps it alive::
 
-    refscope: objects this test made outlive it (limit 0 per type or site)
+    refscope: this test leaks (limit 0 objects per type or allocation site)
       growth: test_cache.Session grew by 3 objects (0 -> 3, limit 0): allocated at
-      test_cache.py:14 test_open; held by module test_cache -> dict[_sessions] -> list[2]
-      -> test_cache.Session
+      test_cache.py:14 test_open; held by module test_cache -> dict[_sessions] -> list[0]
+      -> test_cache.Session (+1 more)
+        3 objects: type:test_cache.Session at test_cache.py:14 test_open
+          held by module test_cache -> dict[_sessions] -> list[0] -> test_cache.Session
+        ...
+
+(docs/check.md has a real one.)
 
 The marker takes ``max_objects=N`` (default: ``--refscope-max-objects``, itself 0).
 
@@ -43,6 +48,8 @@ import pytest
 
 try:
     import refscope  # provided by librefscope.so while the process runs under refscope
+    if not hasattr(refscope, "trace_path"):
+        refscope = None  # a directory named refscope (a checkout of it), not the module
 except ImportError:
     refscope = None
 
@@ -153,6 +160,7 @@ def pytest_configure(config):
 
 _state_key = pytest.StashKey()
 _disabled_key = pytest.StashKey()
+_leak_key = pytest.StashKey()
 
 
 def _limit(item):
@@ -251,7 +259,21 @@ def pytest_runtest_call(item):
         state.checked += 1
     if result["verdict"] == "fail":
         state.failed.append(item.nodeid)
-        pytest.fail(_message(result, limit, before, after, state.trace), pytrace=False)
+        # The call phase's report is made failed below: raising here, after the test ran,
+        # would skip the hook wrappers around ours (pytest's output capture among them).
+        item.stash[_leak_key] = _message(result, limit, before, after, state.trace)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    message = item.stash.get(_leak_key, None) if call.when == "call" else None
+    if message is None:
+        return
+    report = outcome.get_result()
+    if report.passed:
+        report.outcome = "failed"
+        report.longrepr = message
 
 
 def pytest_report_header(config):

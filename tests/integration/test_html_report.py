@@ -248,12 +248,13 @@ def injection(work, browser):
     [alloc] = lines_of(src, "# ALLOC")
     [label_line] = lines_of(src, "# LABEL")
     trace, _ = traced(work, [PY, src], name="inject.rsc")
+    # the verdicts of a real `refscope check --json` run: its reason, finding keys, sites and
+    # chain carry the program's markup
     check_json = work.file("check.json")
-    with open(check_json, "w") as f:
-        json.dump({"schema": "refscope.check/1", "passed": False, "rules": [
-            {"rule": "max-growth <img src=x onerror=alert(8)>", "verdict": "fail",
-             "message": "</td></tr><script>alert(9)</script>"},
-            {"rule": "no-uncollectable", "verdict": "pass", "message": "ok"}]}, f)
+    analyzer(["check", trace, "--no-config", "-q", "--json", check_json], status=1)
+    with open(check_json, encoding="utf-8") as f:
+        result = json.load(f)
+    growth = [r for r in result["rules"] if r["rule"] == "growth"][0]
     path = html_of(work, trace, "injection", "--check-json", check_json)
     page = Page(browser, work, path, "injection")
     check_eq(page.eval("document.querySelectorAll('script').length"), 2,
@@ -289,11 +290,17 @@ def injection(work, browser):
     check(any('"round 0 <script>alert(3)</script>"' in m for m in marks),
           f"snapshot labels as text: {marks}")
     verdicts = page.rows("table.check")
-    check_eq([(r[0], r[1]) for r in verdicts],
-             [("max-growth <img src=x onerror=alert(8)>", "fail"), ("no-uncollectable", "pass")],
-             "rule verdicts from --check-json")
-    check(verdicts[0][2].startswith("</td></tr><script>alert(9)</script>"),
-          f"the rule's message as text: {verdicts[0][2]!r}")
+    check_eq([(r[0], r[1]) for r in verdicts], [(r["rule"], r["verdict"]) for r in result["rules"]],
+             "a row per rule of the check's JSON, with its verdict")
+    check_eq([r[1] for r in verdicts], ["pass", "fail", "pass", "pass", "pass"],
+             "growth fails, the other rules pass")
+    g = verdicts[1]
+    check_eq(len(g), 5, f"columns rule, verdict, limit, measured, details: {g!r}")
+    check_eq((g[2], g[3]), ("100 objects", "300 (largest)"), "growth's limit and what was measured")
+    check(g[4].startswith(growth["reason"]) and evil in g[4],
+          f"the rule's reason, with the type name as text: {g[4]!r}")
+    check(f"type:{evil}" in g[4] and "held by module __main__ -> dict[hold] -> dict[<img src=x "
+          "onerror=alert(" in g[4], f"the findings, with their chain, as text: {g[4]!r}")
     check_eq(page.eval("document.querySelector('#check + p .badge').textContent"), "fail",
              "overall verdict")
     # interacting runs no injected code either
