@@ -40,16 +40,32 @@ static void vec_free(struct u64_vec *a)
     *a = (struct u64_vec){0};
 }
 
-/* Open addressing: key -> value (key 0 is empty). */
+/* Open addressing: key -> value (key 0 is empty); a set when it has no values (half the
+ * memory touched per insert: the set of objects seen is the snapshot's biggest table). */
 struct u64_map {
     uint64_t *keys;
     uint64_t *vals;
     size_t n, mask;
+    bool is_set;
 };
 
-static inline size_t map_slot(uint64_t k, size_t mask)
+static inline size_t hash_slot(uint64_t k, size_t mask)
 {
     return (size_t)((k * 0x9e3779b97f4a7c15u) >> 17) & mask;
+}
+
+/* Sets hold object addresses: the objects of one 4 kB page go to one run of slots at a
+ * place hashed from the page, in address order, so an object and the referents allocated
+ * next to it share cache lines of the table (a fully hashed slot made nearly every probe
+ * of a million-object snapshot a cache miss). */
+static inline size_t addr_slot(uint64_t k, size_t mask)
+{
+    return (hash_slot(k >> 12, mask) + ((k >> 4) & 255)) & mask;
+}
+
+static inline size_t map_slot(const struct u64_map *m, uint64_t k)
+{
+    return m->is_set ? addr_slot(k, m->mask) : hash_slot(k, m->mask);
 }
 
 static bool map_init(struct u64_map *m, size_t want)
@@ -58,10 +74,16 @@ static bool map_init(struct u64_map *m, size_t want)
     while (cap < want * 2)
         cap *= 2;
     m->keys = rs_sys_map(cap * sizeof *m->keys);
-    m->vals = rs_sys_map(cap * sizeof *m->vals);
+    m->vals = m->is_set ? NULL : rs_sys_map(cap * sizeof *m->vals);
     m->n = 0;
     m->mask = cap - 1;
-    return m->keys && m->vals;
+    return m->keys && (m->is_set || m->vals);
+}
+
+static bool set_init(struct u64_map *m, size_t want)
+{
+    m->is_set = true;
+    return map_init(m, want);
 }
 
 static void map_free(struct u64_map *m)
@@ -70,32 +92,41 @@ static void map_free(struct u64_map *m)
         rs_sys_unmap(m->keys, (m->mask + 1) * sizeof *m->keys);
     if (m->vals)
         rs_sys_unmap(m->vals, (m->mask + 1) * sizeof *m->vals);
-    *m = (struct u64_map){0};
+    *m = (struct u64_map){.is_set = m->is_set};
+}
+
+static size_t map_index(const struct u64_map *m, uint64_t k)
+{
+    for (size_t i = map_slot(m, k);; i = (i + 1) & m->mask)
+        if (m->keys[i] == k || m->keys[i] == 0)
+            return i;
 }
 
 static uint64_t *map_find(const struct u64_map *m, uint64_t k)
 {
-    for (size_t i = map_slot(k, m->mask);; i = (i + 1) & m->mask) {
-        if (m->keys[i] == k)
-            return &m->vals[i];
-        if (m->keys[i] == 0)
-            return NULL;
-    }
+    size_t i = map_index(m, k);
+    return m->keys[i] ? &m->vals[i] : NULL;
+}
+
+static bool set_has(const struct u64_map *m, uint64_t k)
+{
+    return m->keys[map_index(m, k)] != 0;
 }
 
 static bool map_grow(struct u64_map *m)
 {
-    struct u64_map bigger;
+    struct u64_map bigger = {.is_set = m->is_set};
     if (!map_init(&bigger, (m->mask + 1)))
         return false;
     for (size_t i = 0; i <= m->mask; i++) {
         if (!m->keys[i])
             continue;
-        size_t j = map_slot(m->keys[i], bigger.mask);
+        size_t j = map_slot(&bigger, m->keys[i]);
         while (bigger.keys[j])
             j = (j + 1) & bigger.mask;
         bigger.keys[j] = m->keys[i];
-        bigger.vals[j] = m->vals[i];
+        if (!m->is_set)
+            bigger.vals[j] = m->vals[i];
         bigger.n++;
     }
     map_free(m);
@@ -110,12 +141,13 @@ static bool map_insert(struct u64_map *m, uint64_t k, uint64_t v, bool *failed)
         *failed = true;
         return false;
     }
-    size_t i = map_slot(k, m->mask);
+    size_t i = map_slot(m, k);
     for (; m->keys[i]; i = (i + 1) & m->mask)
         if (m->keys[i] == k)
             return false;
     m->keys[i] = k;
-    m->vals[i] = v;
+    if (!m->is_set)
+        m->vals[i] = v;
     m->n++;
     return true;
 }
@@ -299,7 +331,7 @@ static void emit_node(struct snap *s, const void *o, uint32_t extra_flags)
         flags |= RS_NODE_FRAME;
     else if (type == (const char *)rs_py.PyFunction_Type)
         flags |= RS_NODE_FUNCTION;
-    if (s->garbage.keys && map_find(&s->garbage, (uint64_t)(uintptr_t)o))
+    if (s->garbage.keys && set_has(&s->garbage, (uint64_t)(uintptr_t)o))
         flags |= RS_NODE_IN_GC_GARBAGE;
     char text[64];
     struct rs_snap_node n = {
@@ -575,6 +607,24 @@ static void gather_list(struct snap *s, char *head, struct u64_vec *objs, struct
     }
 }
 
+static size_t list_length(char *head)
+{
+    size_t n = 0;
+    for (char *g = *(char **)head; g && g != head && n < ((size_t)1 << 32); g = *(char **)g)
+        n++;
+    return n;
+}
+
+/* Objects on the collector's lists: the table of objects seen is made big enough for them
+ * and some of their untracked referents at once (growing it rehashes everything). */
+static size_t tracked_objects(char *gcs)
+{
+    size_t n = list_length(gcs + GC_PERMANENT_AT);
+    for (int g = 0; g < 3; g++)
+        n += list_length(gcs + GC_GENERATIONS_AT + g * GC_GENERATION_SIZE);
+    return n;
+}
+
 static void mark_gc_garbage(struct snap *s)
 {
     PyObject *gc = rs_py.PyImport_ImportModule("gc");
@@ -582,7 +632,7 @@ static void mark_gc_garbage(struct snap *s)
     if (garbage && (rs_type_flags(rs_type_of(garbage)) & TPFLAG_LIST_SUBCLASS)) {
         ssize_t n = OB_SIZE(garbage);
         char *const *items = rs_field(garbage, 24);
-        if (n > 0 && map_init(&s->garbage, (size_t)n))
+        if (n > 0 && set_init(&s->garbage, (size_t)n))
             for (ssize_t i = 0; i < n; i++)
                 map_insert(&s->garbage, (uint64_t)(uintptr_t)items[i], 1, &s->failed);
     }
@@ -750,7 +800,9 @@ bool rs_py_snapshot(enum rs_snap_trigger trigger, const char *label_text)
     memset(&s, 0, sizeof s);
     uint32_t id = ++snapshot_count;
     out_init(&s.out);
-    if (!map_init(&s.seen, 1u << 16) || !map_init(&s.types, 1024) || !map_init(&s.labels, 4096)) {
+    size_t tracked = tracked_objects(gcs);
+    if (!set_init(&s.seen, tracked + tracked / 2 + 4096) || !map_init(&s.types, 1024) ||
+        !map_init(&s.labels, 4096)) {
         rs_log("out of memory for a snapshot; skipped");
         goto done;
     }
