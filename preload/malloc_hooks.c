@@ -128,7 +128,7 @@ RS_EXPORT void free(void *p)
         return;
     if (RS_UNLIKELY(need_bootstrap()))
         return;
-    rs_note_free(RS_FREE_FREE, p, rs_now_ns());
+    rs_note_free(RS_FREE_FREE, p, 0);
     real.free(p);
 }
 

@@ -5,6 +5,7 @@
 #define TOMB 1u
 
 RS_HIDDEN _Atomic uint32_t rs_owned_count;
+RS_HIDDEN _Atomic uint64_t rs_owned_filter[RS_OWNED_FILTER_BITS / 64];
 static _Atomic uintptr_t owned[OWNED_SLOTS];
 
 static inline uint32_t slot_of(uintptr_t p)
@@ -15,6 +16,9 @@ static inline uint32_t slot_of(uintptr_t p)
 void rs_owned_add(const void *ptr)
 {
     uintptr_t p = (uintptr_t)ptr;
+    uint32_t bit = rs_owned_filter_bit(ptr);
+    /* set before the block is in the table: a free racing with this sees the bit */
+    atomic_fetch_or(&rs_owned_filter[bit >> 6], UINT64_C(1) << (bit & 63));
     for (uint32_t i = slot_of(p), n = 0; n < OWNED_SLOTS; n++, i = (i + 1) & (OWNED_SLOTS - 1)) {
         uintptr_t seen = atomic_load_explicit(&owned[i], memory_order_relaxed);
         if ((seen == EMPTY || seen == TOMB) &&

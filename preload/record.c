@@ -73,6 +73,8 @@ void rs_record_free(uint8_t kind, const void *addr, uint64_t time)
 {
     if (rs_cfg.sample_bytes && !rs_sample_free(addr))
         return; /* a block that was not sampled */
+    if (!time)
+        time = rs_now_ns(); /* only now: most frees are not recorded when sampling */
     int saved_errno = errno;
     rs_tl_busy++;
     push((uint8_t)(RS_TAG_FREE | kind), time, addr, 0, RS_STACK_ID_NONE);

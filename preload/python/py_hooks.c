@@ -67,7 +67,7 @@ static void hook_free(void *ctx, void *p)
 {
     struct chain *c = ctx;
     if (p)
-        rs_note_free(RS_FREE_PY, p, rs_now_ns());
+        rs_note_py_free(p);
     rs_tl_passthrough++;
     c->below.free(c->below.ctx, p);
     rs_tl_passthrough--;
