@@ -22,10 +22,15 @@ struct rs_site_map {
     uint64_t used;
 };
 
+/* The blocks of one 4 kB page get one run of slots, at a place hashed from the page, in
+ * address order: replay order and snapshot order are both close to address order, so
+ * consecutive lookups share the table's cache lines instead of missing on each (the
+ * load is kept at half for the runs to stay short). */
 static inline uint64_t h(uint64_t a)
 {
-    a ^= a >> 31;
-    return (a * UINT64_C(0x9E3779B97F4A7C15)) >> 13;
+    uint64_t page = a >> 12;
+    page ^= page >> 31;
+    return ((page * UINT64_C(0x9E3779B97F4A7C15)) >> 13) + ((a >> 4) & 255);
 }
 
 static struct slot *map_find(const struct rs_site_map *m, uint64_t addr)
@@ -78,7 +83,7 @@ static bool map_put(struct rs_site_map *m, uint64_t addr, uint32_t stack, uint8_
 {
     if (addr == 0)
         return true;
-    if (!m->slots || (m->used + 1) * 4 > (m->mask + 1) * 3) {
+    if (!m->slots || (m->used + 1) * 2 > m->mask + 1) {
         if (!map_grow(m))
             return false;
     }
