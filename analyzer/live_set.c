@@ -3,6 +3,22 @@
 #include "rs_trace_format.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* Replay order is close to address order: blocks of one 4 kB page get neighbouring buckets
+ * (at a place hashed from the page), so consecutive lookups share cache lines. Every
+ * HASH_ macro on these tables is in this file, so they all agree on it. */
+#undef HASH_FUNCTION
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = addr_hash(keyptr))
+
+static unsigned addr_hash(const void *key)
+{
+    uint64_t a;
+    memcpy(&a, key, sizeof a);
+    uint64_t page = a >> 12;
+    page ^= page >> 31;
+    return (unsigned)((page * UINT64_C(0x9E3779B97F4A7C15)) >> 24) + (unsigned)((a >> 4) & 255);
+}
 
 static uint64_t end_of(uint64_t addr, uint64_t len)
 {
