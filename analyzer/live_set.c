@@ -5,72 +5,145 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Replay order is close to address order: blocks of one 4 kB page get neighbouring buckets
- * (at a place hashed from the page), so consecutive lookups share cache lines. Every
- * HASH_ macro on these tables is in this file, so they all agree on it. */
-#undef HASH_FUNCTION
-#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = addr_hash(keyptr))
-
-static unsigned addr_hash(const void *key)
-{
-    uint64_t a;
-    memcpy(&a, key, sizeof a);
-    uint64_t page = a >> 12;
-    page ^= page >> 31;
-    return (unsigned)((page * UINT64_C(0x9E3779B97F4A7C15)) >> 24) + (unsigned)((a >> 4) & 255);
-}
-
 static uint64_t end_of(uint64_t addr, uint64_t len)
 {
     return addr + len < addr ? UINT64_MAX : addr + len;
 }
 
-struct rs_live_block *rs_live_find(const struct rs_live_set *s, uint64_t addr)
+/* Replay order is close to address order: the blocks of one 4 kB page get one run of slots,
+ * at a place hashed from the page, in address order, so consecutive lookups share cache
+ * lines. The load is kept under a half for the runs to stay short. */
+static inline uint64_t home(uint64_t a)
 {
-    struct rs_live_block *b = NULL;
-    HASH_FIND(hh, s->by_addr, &addr, sizeof addr, b);
-    return b;
+    uint64_t page = a >> 12;
+    page ^= page >> 31;
+    return ((page * UINT64_C(0x9E3779B97F4A7C15)) >> 13) + ((a >> 4) & 255);
 }
 
-static void link_block(struct rs_live_set *s, struct rs_live_block *b)
+/* The slot holding addr, or the empty slot where it would go. */
+static struct rs_live_block *slot_of(const struct rs_live_set *s, uint64_t addr)
 {
-    HASH_ADD(hh, s->by_addr, addr, sizeof b->addr, b);
-    if (b->kind == RS_ALLOC_MMAP)
-        HASH_ADD(mm, s->mmaps, addr, sizeof b->addr, b);
+    for (uint64_t i = home(addr) & s->mask;; i = (i + 1) & s->mask) {
+        struct rs_live_block *b = &s->slots[i];
+        if (!b->in_use || b->addr == addr)
+            return b;
+    }
+}
+
+struct rs_live_block *rs_live_find(const struct rs_live_set *s, uint64_t addr)
+{
+    if (!s->slots)
+        return NULL;
+    struct rs_live_block *b = slot_of(s, addr);
+    return b->in_use ? b : NULL;
+}
+
+static bool grow(struct rs_live_set *s)
+{
+    uint64_t cap = s->slots ? (s->mask + 1) * 2 : 4096;
+    struct rs_live_block *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return false;
+    struct rs_live_set bigger = {.slots = slots, .mask = cap - 1};
+    for (uint64_t i = 0; s->slots && i <= s->mask; i++)
+        if (s->slots[i].in_use)
+            *slot_of(&bigger, s->slots[i].addr) = s->slots[i];
+    free(s->slots);
+    s->slots = slots;
+    s->mask = cap - 1;
+    return true;
+}
+
+static bool region_add(struct rs_live_set *s, uint64_t addr, uint64_t size)
+{
+    if (s->nmmaps == s->mmaps_cap) {
+        size_t cap = s->mmaps_cap ? s->mmaps_cap * 2 : 16;
+        struct rs_live_region *r = realloc(s->mmaps, cap * sizeof *r);
+        if (!r)
+            return false;
+        s->mmaps = r;
+        s->mmaps_cap = cap;
+    }
+    s->mmaps[s->nmmaps++] = (struct rs_live_region){addr, size};
+    return true;
+}
+
+static void region_remove(struct rs_live_set *s, uint64_t addr)
+{
+    for (size_t i = 0; i < s->nmmaps; i++) {
+        if (s->mmaps[i].addr == addr) {
+            s->mmaps[i] = s->mmaps[--s->nmmaps];
+            return;
+        }
+    }
+}
+
+static void count_in(struct rs_live_set *s, const struct rs_live_block *b)
+{
     s->bytes += b->bytes;
     s->blocks += b->count;
     if (b->kind == RS_ALLOC_PY_OBJ || b->kind == RS_ALLOC_PY_MEM)
         s->py_bytes += b->bytes;
 }
 
-static void unlink_block(struct rs_live_set *s, struct rs_live_block *b)
+static void count_out(struct rs_live_set *s, const struct rs_live_block *b)
 {
-    HASH_DELETE(hh, s->by_addr, b);
-    if (b->kind == RS_ALLOC_MMAP)
-        HASH_DELETE(mm, s->mmaps, b);
     s->bytes -= b->bytes;
     s->blocks -= b->count;
     if (b->kind == RS_ALLOC_PY_OBJ || b->kind == RS_ALLOC_PY_MEM)
         s->py_bytes -= b->bytes;
+    if (b->kind == RS_ALLOC_MMAP)
+        region_remove(s, b->addr);
 }
 
 bool rs_live_add(struct rs_live_set *s, const struct rs_live_block *proto)
 {
-    struct rs_live_block *old = rs_live_find(s, proto->addr);
-    if (old)
-        rs_live_remove(s, old);
-    struct rs_live_block *b = malloc(sizeof *b);
-    if (!b)
+    if ((!s->slots || (s->used + 1) * 2 > s->mask + 1) && !grow(s))
         return false;
+    struct rs_live_block *b = slot_of(s, proto->addr);
+    if (b->in_use)
+        count_out(s, b);
+    else
+        s->used++;
     *b = *proto;
-    link_block(s, b);
-    return true;
+    b->in_use = true;
+    count_in(s, b);
+    /* out of memory leaves the set short of a region: the caller gives up on it */
+    return b->kind != RS_ALLOC_MMAP || region_add(s, b->addr, b->size);
 }
 
+/* Deletion with backward shift: no tombstones, so lookups stay short. */
 void rs_live_remove(struct rs_live_set *s, struct rs_live_block *b)
 {
-    unlink_block(s, b);
-    free(b);
+    count_out(s, b);
+    s->used--;
+    uint64_t i = (uint64_t)(b - s->slots);
+    for (;;) {
+        s->slots[i].in_use = false;
+        uint64_t j = i;
+        for (;;) {
+            j = (j + 1) & s->mask;
+            if (!s->slots[j].in_use)
+                return;
+            uint64_t k = home(s->slots[j].addr) & s->mask;
+            /* Can slot j's block move to i? Only if its home k is not in (i, j]. */
+            if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+                continue;
+            s->slots[i] = s->slots[j];
+            i = j;
+            break;
+        }
+    }
+}
+
+struct rs_live_block *rs_live_next(const struct rs_live_set *s, const struct rs_live_block *prev)
+{
+    if (!s->slots)
+        return NULL;
+    for (uint64_t i = prev ? (uint64_t)(prev - s->slots) + 1 : 0; i <= s->mask; i++)
+        if (s->slots[i].in_use)
+            return &s->slots[i];
+    return NULL;
 }
 
 /* A piece of a sampled region stands for the same share of the sample's bytes. */
@@ -84,10 +157,9 @@ static uint64_t scaled(uint64_t bytes, uint64_t part, uint64_t whole)
 bool rs_live_overlaps_mmap(const struct rs_live_set *s, uint64_t addr, uint64_t len)
 {
     uint64_t lo = addr, hi = end_of(addr, len);
-    for (const struct rs_live_block *b = s->mmaps; b; b = b->mm.next) {
-        if (b->addr < hi && lo < end_of(b->addr, b->size))
+    for (size_t i = 0; i < s->nmmaps; i++)
+        if (s->mmaps[i].addr < hi && lo < end_of(s->mmaps[i].addr, s->mmaps[i].size))
             return true;
-    }
     return false;
 }
 
@@ -128,8 +200,9 @@ bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t 
      * trace that contradicts itself, but then too without touching freed memory). */
     uint64_t *hits = NULL;
     size_t n = 0, cap = 0;
-    for (const struct rs_live_block *b = s->mmaps; b; b = b->mm.next) {
-        if (b->addr < hi && lo < end_of(b->addr, b->size)) {
+    for (size_t i = 0; i < s->nmmaps; i++) {
+        const struct rs_live_region *r = &s->mmaps[i];
+        if (r->addr < hi && lo < end_of(r->addr, r->size)) {
             if (n == cap) {
                 size_t ncap = cap ? cap * 2 : 8;
                 uint64_t *nh = realloc(hits, ncap * sizeof *hits);
@@ -140,7 +213,7 @@ bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t 
                 hits = nh;
                 cap = ncap;
             }
-            hits[n++] = b->addr;
+            hits[n++] = r->addr;
         }
     }
     bool ok = true;
@@ -155,13 +228,7 @@ bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t 
 
 void rs_live_clear(struct rs_live_set *s)
 {
-    struct rs_live_block *b, *tmp;
-    HASH_CLEAR(mm, s->mmaps); /* the second table's own memory; blocks go below */
-    HASH_ITER(hh, s->by_addr, b, tmp) {
-        HASH_DELETE(hh, s->by_addr, b);
-        free(b);
-    }
-    s->bytes = 0;
-    s->blocks = 0;
-    s->py_bytes = 0;
+    free(s->slots);
+    free(s->mmaps);
+    memset(s, 0, sizeof *s);
 }

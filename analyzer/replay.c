@@ -2,6 +2,7 @@
 
 #include "event_merge.h"
 #include "live_set.h"
+#include "rs_uthash.h"
 #include "timeline.h"
 
 #include <stdlib.h>
@@ -188,7 +189,7 @@ static int take_point(const struct pass *p, uint64_t time, bool only_marked,
     int rc = 0;
     memset(out, 0, sizeof *out);
     uint64_t blocks = 0, bytes = 0;
-    for (const struct rs_live_block *b = p->live.by_addr; b; b = b->hh.next) {
+    for (const struct rs_live_block *b = rs_live_next(&p->live, NULL); b; b = rs_live_next(&p->live, b)) {
         if (only_marked && !b->at_mark)
             continue;
         blocks = sat_add(blocks, b->count);
@@ -272,7 +273,7 @@ static int totals_by_stack(const struct rs_live_point *pt, struct rs_stack_total
 
 static void mark_live(struct rs_live_set *live)
 {
-    for (struct rs_live_block *b = live->by_addr; b; b = b->hh.next)
+    for (struct rs_live_block *b = rs_live_next(live, NULL); b; b = rs_live_next(live, b))
         b->at_mark = true;
 }
 

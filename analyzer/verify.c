@@ -5,6 +5,7 @@
 #include "format_num.h"
 #include "json_writer.h"
 #include "live_set.h"
+#include "rs_uthash.h"
 #include "snap_graph.h"
 
 #include <stdlib.h>

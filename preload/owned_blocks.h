@@ -5,7 +5,6 @@
 #ifndef REFSCOPE_OWNED_BLOCKS_H
 #define REFSCOPE_OWNED_BLOCKS_H
 
-#include "rs_trace_format.h"
 #include "shim.h"
 
 extern RS_HIDDEN _Atomic uint32_t rs_owned_count;
@@ -54,14 +53,6 @@ static inline void rs_note_free(uint8_t kind, void *p, uint64_t time)
 {
     if (!rs_owned_remove(p) && rs_recording_frees())
         rs_record_free(kind, p, time);
-}
-
-/* A free in CPython's object or mem domain: never one of the shim's blocks (those come from
- * the C allocator and go back to it). */
-static inline void rs_note_py_free(void *p)
-{
-    if (rs_recording_frees())
-        rs_record_free(RS_FREE_PY, p, 0);
 }
 
 #endif

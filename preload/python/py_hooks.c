@@ -67,7 +67,7 @@ static void hook_free(void *ctx, void *p)
 {
     struct chain *c = ctx;
     if (p)
-        rs_note_py_free(p);
+        rs_note_free(RS_FREE_PY, p, 0); /* the shim's own Python calls make blocks too */
     rs_tl_passthrough++;
     c->below.free(c->below.ctx, p);
     rs_tl_passthrough--;
