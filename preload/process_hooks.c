@@ -63,7 +63,7 @@ static void after_failed_exec(bool finished, const char *path)
     char note[512];
     rs_format(note, sizeof note, "exec of %s failed; tracing resumed", path ? path : "?");
     rs_writer_note(1, note);
-    rs_writer_start_thread();
+    rs_writer_resume_thread();
     errno = saved;
 }
 

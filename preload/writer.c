@@ -437,6 +437,25 @@ void rs_writer_start_thread(void)
     rs_tl_busy--;
 }
 
+/* Ends the writer thread, if there is one, and waits for it. */
+static void stop_thread(void)
+{
+    if (atomic_load(&writer_thread_live)) {
+        atomic_store(&writer_stop, 1);
+        writer_wakeup();
+        pthread_join(writer_thread, NULL);
+        atomic_store(&writer_thread_live, false);
+    }
+}
+
+void rs_writer_resume_thread(void)
+{
+    /* The trace was finished (exec): its thread has left its loop, or is leaving it, and
+     * a new one takes over; producers would otherwise wait for a writer that is gone. */
+    stop_thread();
+    rs_writer_start_thread();
+}
+
 bool rs_writer_running(void)
 {
     return atomic_load_explicit(&writer_thread_live, memory_order_relaxed);
@@ -491,12 +510,7 @@ void rs_writer_finish(int end_reason)
 
 void rs_writer_detach(void)
 {
-    if (atomic_load(&writer_thread_live)) {
-        atomic_store(&writer_stop, 1);
-        writer_wakeup();
-        pthread_join(writer_thread, NULL);
-        atomic_store(&writer_thread_live, false);
-    }
+    stop_thread();
     if (lock_acquire(FINISH_LOCK_TIMEOUT_NS)) {
         if (out_fd >= 0)
             close(out_fd);
@@ -633,12 +647,7 @@ void rs_writer_move_back(void)
 
 void rs_writer_before_fork(void)
 {
-    if (atomic_load(&writer_thread_live)) {
-        atomic_store(&writer_stop, 1);
-        writer_wakeup();
-        pthread_join(writer_thread, NULL);
-        atomic_store(&writer_thread_live, false);
-    }
+    stop_thread();
     /* Hold the lock across fork so the child never inherits it mid-round. */
     lock_acquire(FINISH_LOCK_TIMEOUT_NS);
 }

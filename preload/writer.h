@@ -11,6 +11,8 @@
 /* Opens the trace file and writes its header. false: the shim must stay inert. */
 RS_HIDDEN bool rs_writer_open(bool fork_child);
 RS_HIDDEN void rs_writer_start_thread(void);
+/* After a failed exec: the finished trace goes on, with a new writer thread. */
+RS_HIDDEN void rs_writer_resume_thread(void);
 RS_HIDDEN bool rs_writer_running(void);
 /* Starts the writer again after a fork once enough time has passed (see lifecycle.c);
  * called from the event path, so it must be cheap when there is nothing to do. */

@@ -1,16 +1,9 @@
 """An exec that fails, then a million allocations (far more than a ring holds): the program
 must run to its end as it does without refscope, and the trace resumes after the failed exec
-and verifies.
-
-KNOWN SHIM BUG (found by CPython's test_os under refscope, which then hangs in
-FwalkTests.test_fd_leak): the exec ends the trace, which tells the writer thread to stop
-without clearing its "running" flag; when the exec fails, tracing resumes but no writer is
-started again, so once the thread's ring is full the program waits forever. Shown, not failed
-on, unless REFSCOPE_STRICT_KNOWN_BUGS=1 (the lead's fix makes it pass)."""
+and verifies. (Found by CPython's test_os, which hung in FwalkTests.test_fd_leak: the exec
+ended the writer thread's loop, and the resumed trace waited for a writer that was gone.)"""
 import signal
 from rel import *
-
-STRICT = os.environ.get("REFSCOPE_STRICT_KNOWN_BUGS") == "1"
 
 
 def test(work):
@@ -25,10 +18,7 @@ def test(work):
         for child in run(["pgrep", "-P", str(p.pid)]).stdout.split():
             os.kill(int(child), signal.SIGKILL)  # the program, by its pid
         p.wait(timeout=30)
-        check(not STRICT, "the program hangs after a failed exec")
-        print("KNOWN SHIM BUG: after a failed exec the program hangs once its ring is full "
-              "(no writer thread is started again)")
-        return
+        check(False, "the program hangs after a failed exec")
     p.stdout = stdout
     check_eq(p.returncode, 0, "status")
     check_eq(p.stdout, b"done\n", "output")
