@@ -97,7 +97,7 @@ static const struct {
      "functools caches: lru_cache wrappers, singledispatch registries, cached_property"},
     {"type:functools._lru_list_elem", "the links of functools.lru_cache's cache (C)"},
     {"site:*/typing.py:*", "typing's caches of parametrised generics (List[int]...)"},
-    {"site:*/logging/__init__.py:*",
+    {"site:*/logging/__init__.py:* !type:logging.LogRecord",
      "logging keeps every logger, handler and placeholder it makes (getLogger never frees)"},
     {"site:*/linecache.py:*", "linecache: source lines of the files tracebacks showed"},
     {"site:*/tokenize.py:*", "linecache: source lines of the files tracebacks showed"},
