@@ -232,3 +232,16 @@ void rs_live_clear(struct rs_live_set *s)
     free(s->mmaps);
     memset(s, 0, sizeof *s);
 }
+
+bool rs_live_prefer(const struct rs_trace_event *ev, void *arg)
+{
+    const struct rs_live_set *live = arg;
+    switch (ev->type) {
+    case RS_EVENT_FREE:
+        return rs_live_find(live, ev->addr) != NULL;
+    case RS_EVENT_MUNMAP:
+        return rs_live_overlaps_mmap(live, ev->addr, ev->size);
+    default:
+        return rs_live_find(live, ev->addr) == NULL;
+    }
+}

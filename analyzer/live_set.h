@@ -3,6 +3,8 @@
 #ifndef REFSCOPE_LIVE_SET_H
 #define REFSCOPE_LIVE_SET_H
 
+#include "trace_model.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,5 +53,9 @@ struct rs_live_block *rs_live_next(const struct rs_live_set *s, const struct rs_
 bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t *released);
 bool rs_live_overlaps_mmap(const struct rs_live_set *s, uint64_t addr, uint64_t len);
 void rs_live_clear(struct rs_live_set *s);
+/* The merge's tie-break (rs_merge_prefer_fn, arg: the live set) for replays of the live set:
+ * of events at the same instant, the one that fits the state goes first (a free of a live
+ * block, an allocation at a free address). */
+bool rs_live_prefer(const struct rs_trace_event *ev, void *arg);
 
 #endif

@@ -23,20 +23,6 @@ static uint64_t sample_count(uint64_t size, uint64_t weight)
     return q ? q : 1;
 }
 
-/* Which of several events at the same instant fits the state and should go first. */
-static bool prefer(const struct rs_trace_event *ev, void *arg)
-{
-    const struct rs_live_set *live = arg;
-    switch (ev->type) {
-    case RS_EVENT_FREE:
-        return rs_live_find(live, ev->addr) != NULL;
-    case RS_EVENT_MUNMAP:
-        return rs_live_overlaps_mmap(live, ev->addr, ev->size);
-    default:
-        return rs_live_find(live, ev->addr) == NULL;
-    }
-}
-
 struct activity {
     uint32_t tid;
     struct rs_thread_activity a;
@@ -281,7 +267,7 @@ static void mark_live(struct rs_live_set *live)
 static int replay_pass(const struct rs_trace *t, struct pass *p, struct rs_replay *r,
                        uint64_t limit)
 {
-    struct rs_merge *m = rs_merge_new(t, prefer, &p->live);
+    struct rs_merge *m = rs_merge_new(t, rs_live_prefer, &p->live);
     if (!m)
         return -1;
     const struct rs_trace_event *ev;

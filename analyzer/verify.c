@@ -166,21 +166,6 @@ static void check_order(struct rs_verify *v, const struct rs_trace *t)
                 ull(v->events), ull(t->nevents));
 }
 
-/* The same choice as the report's replay (replay.c): of events at the same instant, the
- * one that fits the state goes first. */
-static bool prefer(const struct rs_trace_event *ev, void *arg)
-{
-    const struct rs_live_set *live = arg;
-    switch (ev->type) {
-    case RS_EVENT_FREE:
-        return rs_live_find(live, ev->addr) != NULL;
-    case RS_EVENT_MUNMAP:
-        return rs_live_overlaps_mmap(live, ev->addr, ev->size);
-    default:
-        return rs_live_find(live, ev->addr) == NULL;
-    }
-}
-
 struct first_seen {
     bool seen;
     uint32_t tid;
@@ -199,7 +184,7 @@ static int check_replay(struct rs_verify *v, const struct rs_trace *t)
 {
     struct rs_live_set live = {0};
     struct addr_set freed = {0};   /* addresses allocated, then freed, not allocated since */
-    struct rs_merge *m = rs_merge_new(t, prefer, &live);
+    struct rs_merge *m = rs_merge_new(t, rs_live_prefer, &live);
     int rc = 0;
     if (!m)
         return -1;
