@@ -25,6 +25,7 @@
 #include "commands.h"
 
 #include "escape.h"
+#include "trace_path.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1027,33 +1028,6 @@ static const char *const passed_on[] = {
     "REFSCOPE_VERBOSE", "REFSCOPE_SNAPSHOT_INTERVAL", "REFSCOPE_SNAPSHOT_GC",
 };
 
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
-static char *escape_percent(const char *s)
-{
-    size_t n = strlen(s), extra = 0;
-    for (size_t i = 0; i < n; i++)
-        extra += s[i] == '%';
-    char *out = malloc(n + extra + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%')
-            *o++ = '%';
-        *o++ = s[i];
-    }
-    *o = 0;
-    return out;
-}
-
 static char *find_library(void)
 {
     const char *env = getenv("REFSCOPE_LIBRARY");
@@ -1066,7 +1040,7 @@ static char *find_library(void)
         if (n <= 0)
             return NULL;
         self[n] = 0;
-        char *dir = dir_of(self);
+        char *dir = rs_dir_of(self);
         snprintf(want, sizeof want, "%s/../lib/" LIBRARY_NAME, dir ? dir : ".");
         free(dir);
     }
@@ -1107,7 +1081,7 @@ static int plan_output(const struct attach_options *opt, const struct proc *pr, 
         if (unlink(out) != 0)
             return fail(RS_EXIT_USAGE, "cannot remove %s: %s", out, strerror(errno));
     }
-    char *dir = dir_of(out);
+    char *dir = rs_dir_of(out);
     if (!dir)
         return fail(RS_EXIT_FAILURE, "out of memory");
     int rc = 0;
@@ -1430,7 +1404,7 @@ int rs_cmd_attach(int argc, char **argv)
     unlink(s.sock); /* stale: its process ended */
     unlink(s.log);
 
-    escaped = escape_percent(output);
+    escaped = rs_escape_percent(output);
     if (!escaped) {
         rc = fail(RS_EXIT_FAILURE, "out of memory");
         goto done;

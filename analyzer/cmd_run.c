@@ -7,6 +7,7 @@
 
 #include "check_cli.h"
 #include "escape.h"
+#include "trace_path.h"
 #include "rs_uthash.h"
 
 #include <errno.h>
@@ -72,38 +73,10 @@ static char *absolute(const char *path)
     return join(cwd, "/", path);
 }
 
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
 static const char *base_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
-}
-
-/* The shim expands %p, %e and %%: a literal path must not. */
-static char *escape_percent(const char *s)
-{
-    size_t n = strlen(s), extra = 0;
-    for (size_t i = 0; i < n; i++)
-        extra += s[i] == '%';
-    char *out = malloc(n + extra + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%')
-            *o++ = '%';
-        *o++ = s[i];
-    }
-    *o = '\0';
-    return out;
 }
 
 static void print_path_error(const char *what, const char *path, const char *detail)
@@ -132,7 +105,7 @@ static char *find_library(void)
             return NULL;
         }
         self[n] = '\0';
-        char *dir = dir_of(self);
+        char *dir = rs_dir_of(self);
         want = dir ? join(dir, "/../lib/", LIBRARY_NAME) : NULL;
         free(dir);
     }
@@ -192,8 +165,8 @@ static int plan_output(const struct run_options *opt, struct output *o)
     memset(o, 0, sizeof *o);
     if (opt->output) {
         o->literal = absolute(opt->output);
-        if (!o->literal || !(o->dir = dir_of(o->literal)) ||
-            !(o->template = escape_percent(o->literal)))
+        if (!o->literal || !(o->dir = rs_dir_of(o->literal)) ||
+            !(o->template = rs_escape_percent(o->literal)))
             goto nomem;
         const char *base = base_of(o->literal);
         const char *dot = strrchr(base, '.');
@@ -215,7 +188,7 @@ static int plan_output(const struct run_options *opt, struct output *o)
         if (!(o->dir = strdup(cwd)) || !(o->match_prefix = join("refscope-", cmd, "-")) ||
             !(o->root_prefix = join(cwd, "/", o->match_prefix)))
             goto nomem;
-        char *escaped = escape_percent(o->root_prefix);
+        char *escaped = rs_escape_percent(o->root_prefix);
         o->template = escaped ? join(escaped, "%p", o->root_suffix) : NULL;
         free(escaped);
         if (!o->template)
