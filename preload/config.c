@@ -73,6 +73,14 @@ void rs_config_load(void)
         rs_log("ignoring REFSCOPE_ON_FULL=%s (expected wait or drop)", full);
     rs_cfg.native_stacks = env_flag("REFSCOPE_NATIVE_STACKS", true);
     rs_cfg.verbose = env_flag("REFSCOPE_VERBOSE", false);
+    const char *unwind = getenv("REFSCOPE_UNWIND");
+    rs_cfg.unwind = RS_UNWIND_RULES;
+    if (unwind && strcmp(unwind, "libunwind") == 0)
+        rs_cfg.unwind = RS_UNWIND_LIBUNWIND;
+    else if (unwind && strcmp(unwind, "check") == 0)
+        rs_cfg.unwind = RS_UNWIND_CHECK;
+    else if (unwind && *unwind && strcmp(unwind, "rules") != 0)
+        rs_log("ignoring REFSCOPE_UNWIND=%s (expected rules, libunwind or check)", unwind);
     rs_cfg.python = env_flag("REFSCOPE_PYTHON", true);
     rs_cfg.python_native = env_flag("REFSCOPE_PYTHON_NATIVE", false);
     const char *interval = getenv("REFSCOPE_SNAPSHOT_INTERVAL");

@@ -36,6 +36,7 @@ bool rs_in_foreign_process(void)
 void rs_finish(int end_reason)
 {
     rs_py_before_finish(end_reason);
+    rs_native_stack_report();
     rs_writer_finish(end_reason);
 }
 

@@ -42,28 +42,40 @@ bool rs_modules_changed(void)
     return !emitted_once || c.adds != emitted_adds || c.subs != emitted_subs;
 }
 
-static size_t find_build_id(const struct dl_phdr_info *info, const uint8_t **id)
+size_t rs_build_id_in_notes(const uint8_t *p, size_t len, const uint8_t **id)
+{
+    const uint8_t *end = p + len;
+    while (p + sizeof(ElfW(Nhdr)) <= end) {
+        const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+        size_t name_sz = (nh->n_namesz + 3) & ~3u, desc_sz = (nh->n_descsz + 3) & ~3u;
+        const uint8_t *name = p + sizeof *nh, *desc = name + name_sz;
+        if (name_sz > len || desc_sz > len || desc + desc_sz > end)
+            break;
+        if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
+            *id = desc;
+            return nh->n_descsz;
+        }
+        p = desc + desc_sz;
+    }
+    return 0;
+}
+
+size_t rs_modules_build_id(const struct dl_phdr_info *info, const uint8_t **id)
 {
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_NOTE)
             continue;
-        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
-        const uint8_t *end = p + ph->p_memsz;
-        while (p + sizeof(ElfW(Nhdr)) <= end) {
-            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
-            size_t name_sz = (nh->n_namesz + 3) & ~3u, desc_sz = (nh->n_descsz + 3) & ~3u;
-            const uint8_t *name = p + sizeof *nh, *desc = name + name_sz;
-            if (desc + desc_sz > end)
-                break;
-            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
-                *id = desc;
-                return nh->n_descsz;
-            }
-            p = desc + desc_sz;
-        }
+        size_t n = rs_build_id_in_notes((const uint8_t *)(info->dlpi_addr + ph->p_vaddr), ph->p_memsz, id);
+        if (n)
+            return n;
     }
     return 0;
+}
+
+const char *rs_modules_exe_path(void)
+{
+    return exe_path;
 }
 
 struct emit_ctx {
@@ -91,7 +103,7 @@ static int emit_one(struct dl_phdr_info *info, size_t size, void *arg)
             segs[nsegs++] = (struct rs_module_segment){ph->p_vaddr, ph->p_memsz, ph->p_flags};
     }
     const uint8_t *build_id = NULL;
-    size_t build_id_len = find_build_id(info, &build_id);
+    size_t build_id_len = rs_modules_build_id(info, &build_id);
     rs_rec_module(ctx->w, path, info->dlpi_addr, segs, nsegs, build_id, build_id_len);
     return 0;
 }

@@ -14,5 +14,11 @@ RS_HIDDEN void rs_modules_emit(struct rs_chunk_writer *w);
 RS_HIDDEN void rs_modules_after_fork_child(void);
 /* Address range of librefscope.so's own code, to cut the shim's frames off stacks. */
 RS_HIDDEN void rs_modules_self_range(uintptr_t *lo, uintptr_t *hi);
+/* The GNU build-id in a run of ELF notes, or of a loaded object (0: none). */
+RS_HIDDEN size_t rs_build_id_in_notes(const uint8_t *notes, size_t len, const uint8_t **id);
+struct dl_phdr_info;
+RS_HIDDEN size_t rs_modules_build_id(const struct dl_phdr_info *info, const uint8_t **id);
+/* The main program's path, read at start-up. */
+RS_HIDDEN const char *rs_modules_exe_path(void);
 
 #endif

@@ -1,11 +1,14 @@
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
 #include "modules.h"
+#include "ring.h"
 #include "rs_trace_format.h"
 #include "stack_table.h"
+#include "unwind_rules.h"
 
 #include <dlfcn.h>
 #include <libunwind.h>
+#include <string.h>
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -13,6 +16,10 @@
 typedef int (*unw_backtrace_fn)(void **, int);
 static unw_backtrace_fn unwind_backtrace;
 static uintptr_t self_lo, self_hi;
+static bool rules_ready;
+
+/* REFSCOPE_UNWIND=check: every stack is taken both ways and compared. */
+static _Atomic uint64_t checked_stacks, differing_stacks, fallback_stacks;
 
 /* libunwind is loaded with RTLD_LOCAL rather than linked: it exports _Unwind_* and a weak
  * backtrace(), which a preloaded dependency would impose on every program (C++ exception
@@ -32,17 +39,84 @@ void rs_native_stack_init(void)
     }
     if (!unwind_backtrace)
         rs_log("libunwind.so.8 not found: native stacks are not recorded");
+#if defined(__x86_64__)
+    rules_ready = unwind_backtrace && rs_cfg.unwind != RS_UNWIND_LIBUNWIND && rs_unwind_rules_init();
+    if (unwind_backtrace && rs_cfg.unwind != RS_UNWIND_LIBUNWIND && !rules_ready)
+        rs_debug("libdw.so.1 not loaded: native stacks come from libunwind alone");
+#endif
     rs_modules_self_range(&self_lo, &self_hi);
     rs_tl_busy--;
 }
 
-uint32_t rs_native_stack_capture(uint64_t *words, uint32_t max_words)
+#if defined(__x86_64__)
+static inline uint32_t cache_slot(uint64_t pc)
 {
-    if (!unwind_backtrace)
-        return 0;
-    void *ips[RS_STACK_MAX_WORDS + 16];
-    unsigned want = max_words + 16 > RS_STACK_MAX_WORDS + 16 ? RS_STACK_MAX_WORDS + 16 : max_words + 16;
-    int n = unwind_backtrace(ips, (int)want);
+    return (uint32_t)((pc * 0x9e3779b97f4a7c15u) >> 40) & (RS_UNWIND_CACHE_SLOTS - 1);
+}
+
+static inline const struct rs_unwind_rule *rule_at(struct rs_unwind_cache *c, uint64_t pc, bool may_compute)
+{
+    struct rs_unwind_rule *slot = &c->rules[cache_slot(pc)];
+    if (RS_LIKELY(slot->pc == pc))
+        return slot;
+    struct rs_unwind_rule r;
+    if (!may_compute || !rs_unwind_rule_compute(pc, &r))
+        return NULL;
+    *slot = r;
+    return slot;
+}
+
+/* A walk that looks beyond this many bytes above its start has lost its way. */
+#define MAX_STACK_SPAN ((uint64_t)1 << 30)
+
+/* Steps frame by frame with the cached rules. -1: a frame needs libunwind. The first
+ * frame is this function's own (cut off with the shim's other frames), so the registers
+ * are read here, where the rules describe them. */
+__attribute__((noinline)) static int walk_with_rules(struct rs_unwind_cache *c, uint64_t *ips, int max,
+                                                     bool may_compute)
+{
+    uint64_t pc, sp, bp;
+    __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=&r"(pc), "=&r"(sp), "=&r"(bp));
+    const uint64_t floor = sp;
+    bool bp_known = true;
+    uint64_t lookup = pc;
+    int n = 0;
+    while (n < max) {
+        ips[n++] = pc;
+        const struct rs_unwind_rule *r = rule_at(c, lookup, may_compute);
+        if (!r || (r->flags & RS_RULE_UNSUPPORTED))
+            return -1;
+        if (r->flags & RS_RULE_OUTERMOST)
+            break;
+        uint64_t base = sp;
+        if (r->cfa_base == RS_CFA_RBP) {
+            if (!bp_known)
+                return -1;
+            base = bp;
+        }
+        uint64_t cfa = base + (uint64_t)(int64_t)r->cfa_off;
+        /* a caller's frame is above its callee's, and its slots are aligned */
+        if (cfa <= sp || (cfa & 7) || cfa - floor > MAX_STACK_SPAN)
+            return -1;
+        uint64_t ra = *(const uint64_t *)(cfa - 8);
+        if (r->flags & RS_RULE_RBP_SAVED) {
+            bp = *(const uint64_t *)(cfa + (uint64_t)(int64_t)r->rbp_off);
+            bp_known = true;
+        } else if (r->flags & RS_RULE_RBP_LOST) {
+            bp_known = false;
+        }
+        sp = cfa;
+        pc = ra;
+        if (!pc)
+            break;
+        lookup = pc - 1; /* the call instruction: a call may be a function's last */
+    }
+    return n;
+}
+#endif
+
+static uint32_t copy_without_self(void *const *ips, int n, uint64_t *words, uint32_t max_words)
+{
     int first = 0;
     while (first < n && (uintptr_t)ips[first] >= self_lo && (uintptr_t)ips[first] < self_hi)
         first++;
@@ -50,4 +124,73 @@ uint32_t rs_native_stack_capture(uint64_t *words, uint32_t max_words)
     for (int i = first; i < n && out < max_words; i++)
         words[out++] = (uint64_t)(uintptr_t)ips[i];
     return out;
+}
+
+#if defined(__x86_64__)
+static void compare_with_libunwind(const uint64_t *fast, uint32_t nfast, uint32_t max_words)
+{
+    void *ips[RS_STACK_MAX_WORDS + 16];
+    uint64_t slow[RS_STACK_MAX_WORDS];
+    int n = unwind_backtrace(ips, (int)(max_words + 16 > RS_STACK_MAX_WORDS + 16 ? RS_STACK_MAX_WORDS + 16 : max_words + 16));
+    uint32_t nslow = copy_without_self(ips, n, slow, max_words);
+    atomic_fetch_add_explicit(&checked_stacks, 1, memory_order_relaxed);
+    if (nslow == nfast && memcmp(slow, fast, nfast * sizeof *fast) == 0)
+        return;
+    if (atomic_fetch_add_explicit(&differing_stacks, 1, memory_order_relaxed) < 3) {
+        uint32_t i = 0;
+        while (i < nfast && i < nslow && fast[i] == slow[i])
+            i++;
+        rs_log("unwind check: stacks differ at frame %u: %u frames (%#llx) against libunwind's %u (%#llx)", i,
+               nfast, i < nfast ? (unsigned long long)fast[i] : 0ull, nslow,
+               i < nslow ? (unsigned long long)slow[i] : 0ull);
+    }
+}
+#endif
+
+uint32_t rs_native_stack_capture(struct rs_ring *ring, uint64_t *words, uint32_t max_words, bool may_compute)
+{
+    if (!unwind_backtrace)
+        return 0;
+    void *ips[RS_STACK_MAX_WORDS + 16];
+    unsigned want = max_words + 16 > RS_STACK_MAX_WORDS + 16 ? RS_STACK_MAX_WORDS + 16 : max_words + 16;
+#if defined(__x86_64__)
+    if (RS_LIKELY(rules_ready && ring)) {
+        struct rs_unwind_cache *c = &ring->unwind;
+        uint32_t generation = atomic_load_explicit(&rs_unwind_generation, memory_order_acquire);
+        if (RS_UNLIKELY(c->generation != generation)) {
+            memset(c->rules, 0, sizeof c->rules);
+            c->generation = generation;
+        }
+        if (RS_UNLIKELY(!ring->libunwind_ready) && may_compute) {
+            /* libunwind's thread-local cache is allocated on its first call in a thread
+             * (malloc, in __tls_get_addr): make that call here, not in a signal handler
+             * that interrupted malloc and calls mmap. */
+            unwind_backtrace(ips, 1);
+            ring->libunwind_ready = true;
+        }
+        int n = walk_with_rules(c, (uint64_t *)ips, (int)want, may_compute);
+        if (RS_LIKELY(n >= 0)) {
+            uint32_t out = copy_without_self(ips, n, words, max_words);
+            if (RS_UNLIKELY(rs_cfg.unwind == RS_UNWIND_CHECK) && ring->libunwind_ready)
+                compare_with_libunwind(words, out, max_words);
+            return out;
+        }
+        if (RS_UNLIKELY(rs_cfg.unwind == RS_UNWIND_CHECK))
+            atomic_fetch_add_explicit(&fallback_stacks, 1, memory_order_relaxed);
+        if (RS_UNLIKELY(!ring->libunwind_ready))
+            return 0; /* an mmap before this thread's first malloc: no stack rather than a deadlock */
+    }
+#else
+    (void)ring, (void)may_compute;
+#endif
+    int n = unwind_backtrace(ips, (int)want);
+    return copy_without_self(ips, n, words, max_words);
+}
+
+void rs_native_stack_report(void)
+{
+    if (rs_cfg.unwind == RS_UNWIND_CHECK)
+        rs_log("unwind check: %llu stacks compared with libunwind, %llu differ; %llu taken by libunwind",
+               (unsigned long long)atomic_load(&checked_stacks), (unsigned long long)atomic_load(&differing_stacks),
+               (unsigned long long)atomic_load(&fallback_stacks));
 }

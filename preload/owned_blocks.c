@@ -5,7 +5,7 @@
 #define TOMB 1u
 
 RS_HIDDEN _Atomic uint32_t rs_owned_count;
-RS_HIDDEN _Atomic uint64_t rs_owned_filter[RS_OWNED_FILTER_BITS / 64];
+RS_HIDDEN _Atomic uint8_t rs_owned_filter[1u << RS_OWNED_FILTER_BITS];
 static _Atomic uintptr_t owned[OWNED_SLOTS];
 
 static inline uint32_t slot_of(uintptr_t p)
@@ -16,9 +16,7 @@ static inline uint32_t slot_of(uintptr_t p)
 void rs_owned_add(const void *ptr)
 {
     uintptr_t p = (uintptr_t)ptr;
-    uint32_t bit = rs_owned_filter_bit(ptr);
-    /* set before the block is in the table: a free racing with this sees the bit */
-    atomic_fetch_or(&rs_owned_filter[bit >> 6], UINT64_C(1) << (bit & 63));
+    rs_filter_add(rs_owned_filter, rs_filter_bucket(ptr, RS_OWNED_FILTER_BITS));
     for (uint32_t i = slot_of(p), n = 0; n < OWNED_SLOTS; n++, i = (i + 1) & (OWNED_SLOTS - 1)) {
         uintptr_t seen = atomic_load_explicit(&owned[i], memory_order_relaxed);
         if ((seen == EMPTY || seen == TOMB) &&
@@ -39,6 +37,7 @@ bool rs_owned_remove_slow(const void *ptr)
             return false;
         if (seen == p && atomic_compare_exchange_strong(&owned[i], &seen, TOMB)) {
             atomic_fetch_sub(&rs_owned_count, 1);
+            rs_filter_remove(rs_owned_filter, rs_filter_bucket(ptr, RS_OWNED_FILTER_BITS));
             return true;
         }
     }

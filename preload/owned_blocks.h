@@ -7,18 +7,14 @@
 
 #include "shim.h"
 
+#include "block_filter.h"
+#include "sampling.h"
+
 extern RS_HIDDEN _Atomic uint32_t rs_owned_count;
 
-/* A bit per hash of every block ever owned, never cleared: the shim's blocks are few, so a
- * free of the program's almost always stops at this L1-sized filter instead of probing the
- * table (a cache miss on every free). */
-#define RS_OWNED_FILTER_BITS (1u << 16)
-extern RS_HIDDEN _Atomic uint64_t rs_owned_filter[RS_OWNED_FILTER_BITS / 64];
-
-static inline uint32_t rs_owned_filter_bit(const void *p)
-{
-    return (uint32_t)(((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15u >> 32) & (RS_OWNED_FILTER_BITS - 1);
-}
+/* The shim's live blocks are few: a 16 KB filter keeps the program's frees off the table. */
+#define RS_OWNED_FILTER_BITS 14
+extern RS_HIDDEN _Atomic uint8_t rs_owned_filter[1u << RS_OWNED_FILTER_BITS];
 
 RS_HIDDEN void rs_owned_add(const void *p);
 RS_HIDDEN bool rs_owned_remove_slow(const void *p);
@@ -28,9 +24,7 @@ static inline bool rs_owned_remove(const void *p)
 {
     if (RS_LIKELY(atomic_load_explicit(&rs_owned_count, memory_order_relaxed) == 0))
         return false;
-    uint32_t bit = rs_owned_filter_bit(p);
-    if (RS_LIKELY(!(atomic_load_explicit(&rs_owned_filter[bit >> 6], memory_order_relaxed) &
-                    (UINT64_C(1) << (bit & 63)))))
+    if (RS_LIKELY(!rs_filter_maybe(rs_owned_filter, rs_filter_bucket(p, RS_OWNED_FILTER_BITS))))
         return false;
     return rs_owned_remove_slow(p);
 }
@@ -39,8 +33,17 @@ static inline bool rs_owned_remove(const void *p)
 static inline void rs_note_alloc(uint8_t kind, void *p, uint64_t size)
 {
     if (RS_LIKELY(!rs_tl_busy)) {
-        if (rs_recording())
+        if (rs_recording()) {
+            /* Sampling: most allocations stop here, at the countdown (rs_sample_alloc's
+             * first test, without a call). */
+            struct rs_ring *r;
+            if (rs_cfg.sample_bytes && (r = rs_tl_ring) != NULL && r->sample_started &&
+                r->sample_countdown > (int64_t)size) {
+                r->sample_countdown -= (int64_t)size;
+                return;
+            }
             rs_record_alloc(kind, p, size);
+        }
     } else if (!rs_tl_passthrough &&
                atomic_load_explicit(&rs_state, memory_order_relaxed) == RS_STATE_ACTIVE) {
         rs_owned_add(p);
@@ -51,8 +54,12 @@ static inline void rs_note_alloc(uint8_t kind, void *p, uint64_t size)
  * clock is read when the free is recorded (before the real free all the same). */
 static inline void rs_note_free(uint8_t kind, void *p, uint64_t time)
 {
-    if (!rs_owned_remove(p) && rs_recording_frees())
+    if (!rs_owned_remove(p) && rs_recording_frees()) {
+        if (rs_cfg.sample_bytes &&
+            RS_LIKELY(!rs_filter_maybe(rs_sampled_filter, rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS))))
+            return; /* not a sampled block */
         rs_record_free(kind, p, time);
+    }
 }
 
 #endif

@@ -2,6 +2,7 @@
  * module map written) before the image that recorded it goes away. */
 #define _GNU_SOURCE
 #include "shim.h"
+#include "unwind_rules.h"
 
 #include "rs_trace_format.h"
 #include "writer.h"
@@ -189,5 +190,7 @@ RS_EXPORT int dlclose(void *handle)
      * library is still mapped. */
     if (rs_recording())
         rs_writer_sync();
-    return real_dlclose(handle);
+    int rc = real_dlclose(handle);
+    rs_unwind_modules_changed(); /* its code's unwind rules may now describe another's */
+    return rc;
 }

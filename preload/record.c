@@ -49,7 +49,7 @@ void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t 
     /* Native frames for Python-domain allocations only on request: unwinding through the
      * eval loop costs far more than the allocation itself. */
     if (rs_cfg.native_stacks && (!python_domain || rs_cfg.python_native))
-        n = rs_native_stack_capture(words, rs_cfg.stack_depth);
+        n = rs_native_stack_capture(ring, words, rs_cfg.stack_depth, kind != RS_ALLOC_MMAP);
     uint32_t py_room = RS_STACK_MAX_WORDS - n;
     if (py_room > 2 * rs_cfg.stack_depth)
         py_room = 2 * rs_cfg.stack_depth;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
-static RS_TLS struct rs_ring *tl_ring;
+RS_HIDDEN RS_TLS struct rs_ring *rs_tl_ring;
 static _Atomic(struct rs_ring *) ring_list;
 
 struct rs_ring *rs_ring_list(void)
@@ -24,6 +24,7 @@ static void ring_reset_identity(struct rs_ring *r)
     r->sample_countdown = 0;
     r->sample_rng = 0;
     r->sample_started = false;
+    r->libunwind_ready = false;
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     r->head_at_claim = head;
     r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
@@ -69,7 +70,7 @@ static struct rs_ring *ring_map_new(void)
 
 struct rs_ring *rs_ring_current(void)
 {
-    struct rs_ring *r = tl_ring;
+    struct rs_ring *r = rs_tl_ring;
     if (RS_LIKELY(r != NULL))
         return r;
     r = ring_claim_free();
@@ -79,7 +80,7 @@ struct rs_ring *rs_ring_current(void)
         return NULL;
     ring_reset_identity(r);
     atomic_store_explicit(&r->state, RS_RING_ACTIVE, memory_order_release);
-    tl_ring = r;
+    rs_tl_ring = r;
     return r;
 }
 
@@ -134,7 +135,7 @@ bool rs_ring_wait_for_room(struct rs_ring *r, uint64_t head)
 
 void rs_ring_after_fork_child(void)
 {
-    struct rs_ring *mine = tl_ring;
+    struct rs_ring *mine = rs_tl_ring;
     for (struct rs_ring *r = rs_ring_list(); r; r = r->next) {
         uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
         atomic_store_explicit(&r->tail, head, memory_order_relaxed);

@@ -15,6 +15,7 @@
 #define REFSCOPE_RING_H
 
 #include "shim.h"
+#include "unwind_rules.h"
 
 #include <pthread.h>
 
@@ -65,6 +66,8 @@ struct rs_ring {
     bool sample_started;
     char name[RS_THREAD_NAME_MAX];
     _Atomic uint32_t name_seq;
+    struct rs_unwind_cache unwind; /* kept across owners: the rules are the process's */
+    bool libunwind_ready; /* this thread has called libunwind (its TLS is allocated) */
 
     /* writer-owned */
     uint32_t name_seq_written;
@@ -77,6 +80,8 @@ struct rs_ring {
     struct rs_event slots[];
 };
 
+/* The calling thread's ring once it has one (read by the inline sampling test). */
+extern RS_HIDDEN RS_TLS struct rs_ring *rs_tl_ring;
 /* The ring of the calling thread, claimed on first use; NULL when none can be mapped. */
 RS_HIDDEN struct rs_ring *rs_ring_current(void);
 RS_HIDDEN struct rs_ring *rs_ring_list(void);

@@ -2,7 +2,7 @@
 
 #include <math.h>
 
-RS_HIDDEN uint64_t *rs_sampled_filter;
+RS_HIDDEN _Atomic uint8_t *rs_sampled_filter;
 
 #define SET_SLOTS (1u << 22)
 #define EMPTY 0u
@@ -14,7 +14,7 @@ static double mean;
 bool rs_sampling_init(uint64_t mean_bytes)
 {
     mean = (double)mean_bytes;
-    rs_sampled_filter = rs_sys_map(RS_SAMPLED_FILTER_BITS / 8);
+    rs_sampled_filter = rs_sys_map(1u << RS_SAMPLED_FILTER_BITS);
     sampled_set = rs_sys_map(SET_SLOTS * sizeof *sampled_set);
     return rs_sampled_filter && sampled_set;
 }
@@ -42,15 +42,13 @@ static int64_t next_gap(struct rs_ring *r)
 static void set_add(const void *p)
 {
     uintptr_t key = (uintptr_t)p;
+    rs_filter_add(rs_sampled_filter, rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS));
     for (uint32_t i = (uint32_t)((key >> 4) * 0x9e3779b97f4a7c15u >> 40) & (SET_SLOTS - 1), n = 0;
          n < 64; n++, i = (i + 1) & (SET_SLOTS - 1)) {
         uintptr_t seen = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
         if ((seen == EMPTY || seen == TOMB) && atomic_compare_exchange_strong(&sampled_set[i], &seen, key))
             break;
     }
-    uint32_t bit = rs_sampled_filter_bit(p);
-    atomic_fetch_or_explicit((_Atomic uint64_t *)&rs_sampled_filter[bit >> 6], UINT64_C(1) << (bit & 63),
-                             memory_order_relaxed);
 }
 
 bool rs_sample_alloc_slow(struct rs_ring *r, const void *p, uint64_t size)
@@ -78,8 +76,10 @@ bool rs_sample_free_slow(const void *p)
         uintptr_t seen = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
         if (seen == EMPTY)
             return false;
-        if (seen == key && atomic_compare_exchange_strong(&sampled_set[i], &seen, TOMB))
+        if (seen == key && atomic_compare_exchange_strong(&sampled_set[i], &seen, TOMB)) {
+            rs_filter_remove(rs_sampled_filter, rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS));
             return true;
+        }
     }
     return false;
 }

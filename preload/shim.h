@@ -30,6 +30,13 @@ enum rs_shim_state {
 /* Native frames kept per stack at most (REFSCOPE_STACK_DEPTH caps at this). */
 #define RS_STACK_MAX_WORDS_NATIVE 256
 
+/* REFSCOPE_UNWIND: how native stacks are taken (native_stack.c). */
+enum rs_unwind_mode {
+    RS_UNWIND_RULES = 0, /* cached .eh_frame rules, libunwind where they do not apply */
+    RS_UNWIND_LIBUNWIND, /* libunwind for every stack */
+    RS_UNWIND_CHECK,     /* both, compared; the differences are counted at exit */
+};
+
 struct rs_config {
     char output_template[4096];
     unsigned stack_depth;     /* native frames kept per stack */
@@ -40,6 +47,7 @@ struct rs_config {
     bool verbose;
     bool python;              /* hook CPython when the process is one */
     bool python_native;       /* Python-domain allocations also get native frames */
+    uint8_t unwind;           /* enum rs_unwind_mode */
     uint32_t snapshot_interval_ms; /* 0: no periodic snapshots */
     int snapshot_signal;      /* 0: none */
     uint32_t snapshot_gc_every; /* snapshot after every Kth full collection (0: never) */

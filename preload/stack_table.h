@@ -25,7 +25,13 @@ RS_HIDDEN const uint64_t *rs_stack_table_get(uint32_t id, uint32_t *nwords, bool
 /* native_stack.c */
 RS_HIDDEN void rs_native_stack_init(void);
 /* Captures the calling thread's native stack (the shim's own frames cut off) into words;
- * returns the number of words. */
-RS_HIDDEN uint32_t rs_native_stack_capture(uint64_t *words, uint32_t max_words);
+ * returns the number of words. ring: the thread's (its rule cache), or NULL. may_compute:
+ * a missing rule may be read now, which allocates. false from async-signal-safe hooks
+ * (mmap): a signal handler may call them while its thread holds malloc's lock. */
+struct rs_ring;
+RS_HIDDEN uint32_t rs_native_stack_capture(struct rs_ring *ring, uint64_t *words, uint32_t max_words,
+                                           bool may_compute);
+/* REFSCOPE_UNWIND=check: says how the two ways compared. */
+RS_HIDDEN void rs_native_stack_report(void);
 
 #endif
