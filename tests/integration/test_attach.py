@@ -104,6 +104,14 @@ def check_no_refscope_threads(pid, threads_before, when):
           f"refscope's threads ended {when}: {after} (before the attach: {threads_before})")
 
 
+def quit_target(proc):
+    """attach_target exits on "q", after checking every block it kept is intact."""
+    proc.stdin.write(b"q\n")
+    proc.stdin.close()
+    check_eq(proc.wait(timeout=30), 0, "the program's exit status")
+    check(proc.stdout.read().startswith(b"kept "), "the program checked its blocks")
+
+
 def open_files(pid):
     out = []
     for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -320,10 +328,7 @@ def native(work):
             check_status=0)
         check_eq(got_slot(proc.pid, exe, "malloc")[1], libc_malloc, "malloc's GOT slot after the second detach")
         time.sleep(0.2)
-        proc.stdin.write(b"q\n")
-        proc.stdin.close()
-        check_eq(proc.wait(timeout=30), 0, "the program's exit status")
-        check(proc.stdout.read().startswith(b"kept "), "the program checked its blocks")
+        quit_target(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -405,10 +410,7 @@ def preloaded(work):
         check("refscope run or LD_PRELOAD" in err and err.count("\n") == 1, f"one line saying why: {err!r}")
         check(not os.path.exists(work.file("never.rsc")), "no second trace")
         print(err.strip())
-        proc.stdin.write(b"q\n")
-        proc.stdin.close()
-        check_eq(proc.wait(timeout=30), 0, "the program's exit status")
-        check(proc.stdout.read().startswith(b"kept "), "the program checked its blocks")
+        quit_target(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
