@@ -1255,7 +1255,7 @@ static int snapshot_rules(struct ctx *x)
         uint32_t rank = 0;
         for (size_t i = 0; i < n; i++)
             rank += snaps[i]->time < sa->time || (snaps[i]->time == sa->time && i < x->ia);
-        x->rank_a = rank; /* allocated after A: epoch > rank (see rs_site_map_epoch) */
+        x->rank_a = rank; /* allocated after A: epoch > rank (see RS_EPOCH_UNKNOWN) */
         set_snap(&c->from, sa);
         c->window = "snapshots";
     } else {

@@ -147,12 +147,13 @@ int rs_cmd_backrefs(int argc, char **argv)
         return snap_finish(&s, RS_EXIT_FAILURE);
     if ((rc = snap_open_sites(&s)))
         return snap_finish(&s, rc);
+    uint32_t *site;
     struct rs_snap_graph g;
-    if ((rc = snap_load(&s, si, RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, &g)))
+    if ((rc = snap_load_with_sites(&s, si, RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, &g,
+                                   &site)))
         return snap_finish(&s, rc);
 
     size_t n = g.n ? g.n : 1;
-    uint32_t *site = s.names ? malloc(n * sizeof *site) : NULL;
     uint32_t *targets = malloc(n * sizeof *targets);
     uint32_t *in_all = malloc(n * sizeof *in_all);
     uint8_t *kind = malloc(n);
@@ -161,8 +162,7 @@ int rs_cmd_backrefs(int argc, char **argv)
     struct rs_snap_edge_ref *edges = NULL;
     size_t nt = 0;
     rc = RS_EXIT_OK;
-    if ((s.names && !site) || !targets || !in_all || !kind ||
-        (site && rs_snap_sites(s.trace, &g, site)) != 0)
+    if (!targets || !in_all || !kind)
         goto nomem;
     if (o.site && !site) {
         rs_notes_add(&s.notes, RS_NOTE_INFO,

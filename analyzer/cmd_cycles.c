@@ -152,13 +152,13 @@ int rs_cmd_cycles(int argc, char **argv)
         return snap_finish(&s, RS_EXIT_FAILURE);
     if ((rc = snap_open_sites(&s)))
         return snap_finish(&s, rc);
+    uint32_t *site;
     struct rs_snap_graph g;
-    if ((rc = snap_load(&s, si, RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, &g)))
+    if ((rc = snap_load_with_sites(&s, si, RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, &g,
+                                   &site)))
         return snap_finish(&s, rc);
-    uint32_t *site = s.names ? malloc((g.n ? g.n : 1) * sizeof *site) : NULL;
     struct rs_cycles cy;
-    if ((s.names && (!site || rs_snap_sites(s.trace, &g, site))) ||
-        rs_snap_cycles(&g, site, s.names, all, &cy)) {
+    if (rs_snap_cycles(&g, site, s.names, all, &cy)) {
         free(site);
         rs_snap_graph_free(&g);
         return snap_finish(&s, snap_fail(&s, "out of memory"));

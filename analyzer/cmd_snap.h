@@ -24,6 +24,8 @@ struct snap_session {
 
 /* Reads the trace. Returns 0, or an exit status after printing the error. */
 int snap_open(struct snap_session *s, const char *cmd, const char *path);
+/* The same without keeping the events, for commands that never look at sites. */
+int snap_open_no_events(struct snap_session *s, const char *cmd, const char *path);
 /* Symbolizer and site names (when the trace has events). Returns 0 or an exit status. */
 int snap_open_sites(struct snap_session *s);
 /* The snapshot named by spec (id or label; NULL: the last complete one); NULL after
@@ -32,6 +34,12 @@ const struct rs_snap_info *snap_pick(struct snap_session *s, const char *spec);
 /* Loads it. Returns 0 or an exit status after printing the error. */
 int snap_load(struct snap_session *s, const struct rs_snap_info *si, unsigned flags,
               struct rs_snap_graph *g);
+/* snap_load, and the site of every object (*site, by object number; NULL when the trace
+ * has no sites). The sites are found from the objects alone, before the edges are loaded,
+ * and the trace's events are freed then: the command holds either the events or the
+ * whole graph, never both. Returns 0 or an exit status after printing the error. */
+int snap_load_with_sites(struct snap_session *s, const struct rs_snap_info *si, unsigned flags,
+                         struct rs_snap_graph *g, uint32_t **site);
 void snap_close(struct snap_session *s);
 /* "refscope: CMD: message" on stderr; returns RS_EXIT_FAILURE. */
 int snap_fail(struct snap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

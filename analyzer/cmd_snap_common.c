@@ -24,13 +24,14 @@ int snap_fail(struct snap_session *s, const char *fmt, ...)
     return RS_EXIT_FAILURE;
 }
 
-int snap_open(struct snap_session *s, const char *cmd, const char *path)
+static int open_trace(struct snap_session *s, const char *cmd, const char *path, bool events)
 {
     memset(s, 0, sizeof *s);
     s->cmd = cmd;
     s->path = path;
     struct rs_read_error err;
-    if (rs_trace_read_file(path, &s->trace, &err) != RS_READ_OK) {
+    if ((events ? rs_trace_read_file(path, &s->trace, &err)
+                : rs_trace_read_file_no_events(path, &s->trace, &err)) != RS_READ_OK) {
         fprintf(stderr, "refscope: %s\n", err.message);
         return RS_EXIT_FAILURE;
     }
@@ -53,6 +54,16 @@ int snap_open(struct snap_session *s, const char *cmd, const char *path)
         return snap_fail(s, "%s", s->err);
     s->src_open = true;
     return 0;
+}
+
+int snap_open(struct snap_session *s, const char *cmd, const char *path)
+{
+    return open_trace(s, cmd, path, true);
+}
+
+int snap_open_no_events(struct snap_session *s, const char *cmd, const char *path)
+{
+    return open_trace(s, cmd, path, false);
 }
 
 int snap_open_sites(struct snap_session *s)
@@ -96,6 +107,41 @@ int snap_load(struct snap_session *s, const struct rs_snap_info *si, unsigned fl
     if (rs_snap_load(g, si, &s->src, flags, s->err, sizeof s->err) != 0)
         return snap_fail(s, "%s", s->err);
     rs_snap_add_notes(g, &s->notes);
+    return 0;
+}
+
+int snap_load_with_sites(struct snap_session *s, const struct rs_snap_info *si, unsigned flags,
+                         struct rs_snap_graph *g, uint32_t **site)
+{
+    *site = NULL;
+    uint32_t *out = NULL, n = 0;
+    if (s->names) {
+        struct rs_snap_graph objects;
+        if (rs_snap_load(&objects, si, &s->src, 0, s->err, sizeof s->err) != 0)
+            return snap_fail(s, "%s", s->err);
+        n = objects.n;
+        uint64_t *block = rs_snap_blocks(&objects);
+        rs_snap_graph_free(&objects);
+        out = malloc((n ? n : 1) * sizeof *out);
+        struct rs_site_query q = {si->time, block, n, out, NULL};
+        if (!block || !out || rs_sites_of_blocks(s->trace, &q, 1) != 0) {
+            free(block);
+            free(out);
+            return snap_fail(s, "out of memory");
+        }
+        free(block);
+        rs_trace_drop_events(s->trace);
+    }
+    int rc = snap_load(s, si, flags, g);
+    if (rc == 0 && out && g->n != n) { /* the objects are numbered in file order */
+        rs_snap_graph_free(g);
+        rc = snap_fail(s, "snapshot %u read twice differently", (unsigned)si->id);
+    }
+    if (rc) {
+        free(out);
+        return rc;
+    }
+    *site = out;
     return 0;
 }
 

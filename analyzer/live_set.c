@@ -12,7 +12,7 @@ static uint64_t end_of(uint64_t addr, uint64_t len)
 
 /* Replay order is close to address order: the blocks of one 4 kB page get one run of slots,
  * at a place hashed from the page, in address order, so consecutive lookups share cache
- * lines. The load is kept under a half for the runs to stay short. */
+ * lines. */
 static inline uint64_t home(uint64_t a)
 {
     uint64_t page = a >> 12;
@@ -96,11 +96,13 @@ static void count_out(struct rs_live_set *s, const struct rs_live_block *b)
         region_remove(s, b->addr);
 }
 
-bool rs_live_add(struct rs_live_set *s, const struct rs_live_block *proto)
+bool rs_live_add(struct rs_live_set *s, const struct rs_live_block *proto, bool *replaced)
 {
-    if ((!s->slots || (s->used + 1) * 2 > s->mask + 1) && !grow(s))
+    if ((!s->slots || (s->used + 1) * 10 > (s->mask + 1) * 7) && !grow(s))
         return false;
     struct rs_live_block *b = slot_of(s, proto->addr);
+    if (replaced)
+        *replaced = b->in_use;
     if (b->in_use)
         count_out(s, b);
     else
@@ -174,7 +176,7 @@ static bool unmap_one(struct rs_live_set *s, struct rs_live_block *b, uint64_t l
         struct rs_live_block head = keep;
         head.size = lo - a;
         head.bytes = scaled(keep.bytes, head.size, keep.size);
-        if (!rs_live_add(s, &head))
+        if (!rs_live_add(s, &head, NULL))
             return false;
         kept += head.bytes;
     }
@@ -183,7 +185,7 @@ static bool unmap_one(struct rs_live_set *s, struct rs_live_block *b, uint64_t l
         tail.addr = hi;
         tail.size = e - hi;
         tail.bytes = scaled(keep.bytes, tail.size, keep.size);
-        if (!rs_live_add(s, &tail))
+        if (!rs_live_add(s, &tail, NULL))
             return false;
         kept += tail.bytes;
     }
@@ -226,6 +228,15 @@ bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t 
     return ok;
 }
 
+void rs_live_reset(struct rs_live_set *s)
+{
+    if (s->slots)
+        memset(s->slots, 0, (s->mask + 1) * sizeof *s->slots);
+    s->used = 0;
+    s->nmmaps = 0;
+    s->bytes = s->blocks = s->py_bytes = 0;
+}
+
 void rs_live_clear(struct rs_live_set *s)
 {
     free(s->slots);
@@ -245,3 +256,5 @@ bool rs_live_prefer(const struct rs_trace_event *ev, void *arg)
         return rs_live_find(live, ev->addr) == NULL;
     }
 }
+
+_Static_assert(sizeof(struct rs_live_block) == 48, "a live block is 48 bytes (see live_set.h)");

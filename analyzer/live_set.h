@@ -13,8 +13,8 @@ struct rs_live_block {
     uint64_t addr;
     uint64_t size;      /* the block's real size */
     uint64_t bytes;     /* bytes it stands for: its size, or a sample's weight */
-    uint64_t count;     /* blocks it stands for: 1, or a sample's estimate */
     uint64_t time;
+    uint32_t count;     /* blocks it stands for: 1, or a sample's estimate (saturated) */
     uint32_t stack_id;
     uint32_t tid;       /* the thread that allocated it */
     uint8_t kind;       /* rs_alloc_kind */
@@ -28,7 +28,9 @@ struct rs_live_region {
 
 /* Open addressing with the blocks in the slots: a lookup is one or two cache lines, where
  * a chained table of separately allocated blocks missed two or three times (half of
- * `refscope report`'s time on a million live blocks). A zeroed set is empty. */
+ * `refscope report`'s time on a million live blocks). The slots are 48 bytes and the table
+ * is kept at most 70 % full: with ten million live blocks the table is most of the
+ * report's memory. A zeroed set is empty. */
 struct rs_live_set {
     struct rs_live_block *slots;
     uint64_t mask;
@@ -42,9 +44,9 @@ struct rs_live_set {
 
 /* The block at addr, or NULL. The pointer is valid until the set next changes. */
 struct rs_live_block *rs_live_find(const struct rs_live_set *s, uint64_t addr);
-/* Adds a copy of `b`; a block already at that address is dropped first. False when out of
- * memory. */
-bool rs_live_add(struct rs_live_set *s, const struct rs_live_block *b);
+/* Adds a copy of `b`; a block already at that address is dropped first (and *replaced,
+ * when not NULL, says so). False when out of memory. */
+bool rs_live_add(struct rs_live_set *s, const struct rs_live_block *b, bool *replaced);
 void rs_live_remove(struct rs_live_set *s, struct rs_live_block *b);
 /* The blocks in no particular order: NULL starts, NULL ends. */
 struct rs_live_block *rs_live_next(const struct rs_live_set *s, const struct rs_live_block *prev);
@@ -53,6 +55,8 @@ struct rs_live_block *rs_live_next(const struct rs_live_set *s, const struct rs_
 bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t *released);
 bool rs_live_overlaps_mmap(const struct rs_live_set *s, uint64_t addr, uint64_t len);
 void rs_live_clear(struct rs_live_set *s);
+/* Empties the set but keeps its table for the next replay. */
+void rs_live_reset(struct rs_live_set *s);
 /* The merge's tie-break (rs_merge_prefer_fn, arg: the live set) for replays of the live set:
  * of events at the same instant, the one that fits the state goes first (a free of a live
  * block, an allocation at a free address). */

@@ -54,10 +54,11 @@ static struct rs_thread_activity *activity_of(struct pass *p, uint32_t tid)
     return &a->a;
 }
 
-/* Applies one event of thread `tid`. Returns false when out of memory. */
-static bool apply(struct pass *p, const struct rs_trace_event *ev, uint32_t tid,
-                  struct rs_replay *r)
+/* Applies one event of thread `th`. Returns false when out of memory. */
+static bool apply(struct pass *p, const struct rs_trace_event *ev,
+                  const struct rs_trace_thread *th, struct rs_replay *r)
 {
+    uint32_t tid = th ? th->tid : 0;
     struct rs_live_set *live = &p->live;
     struct rs_thread_activity *act = NULL;
     if (p->track_threads && !(act = activity_of(p, tid)))
@@ -79,8 +80,10 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev, uint32_t tid,
         r->alloc_records++;
         if (ev->type == RS_EVENT_SAMPLED_ALLOC) {
             r->sampled_records++;
-            b.bytes = ev->weight;
-            b.count = sample_count(ev->size, ev->weight);
+            uint64_t weight = th ? rs_event_weight(th, ev) : 0;
+            b.bytes = weight;
+            uint64_t count = sample_count(ev->size, weight);
+            b.count = count < UINT32_MAX ? (uint32_t)count : UINT32_MAX;
         }
         /* A new mapping replaces whatever was mapped in its range (MAP_FIXED). */
         if (ev->kind == RS_ALLOC_MMAP) {
@@ -88,10 +91,11 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev, uint32_t tid,
             if (!rs_live_unmap(live, ev->addr, ev->size, &dropped))
                 return false;
         }
-        if (rs_live_find(live, ev->addr))
-            r->replaced++;
-        if (!rs_live_add(live, &b))
+        bool replaced;
+        if (!rs_live_add(live, &b, &replaced))
             return false;
+        if (replaced)
+            r->replaced++;
         r->allocs = sat_add(r->allocs, b.count);
         r->alloc_bytes = sat_add(r->alloc_bytes, b.bytes);
         if (act) {
@@ -286,7 +290,7 @@ static int replay_pass(const struct rs_trace *t, struct pass *p, struct rs_repla
             r->first_time = ev->time;
         if (ev->time > r->last_time)
             r->last_time = ev->time;
-        if (!apply(p, ev, th ? th->tid : 0, r)) {
+        if (!apply(p, ev, th, r)) {
             rc = -1;
             break;
         }
@@ -382,12 +386,15 @@ int rs_replay_run_timeline(const struct rs_trace *t, struct rs_replay *out,
         out->teardown_freed_bytes = pe->bytes > sv->bytes ? pe->bytes - sv->bytes : 0;
     }
     free_activity(&p);
-    rs_live_clear(&p.live);
     if (rc == 0) {
         /* Again up to the peak: the merge order is deterministic, so the same events lead
-         * to the same live set, which is cheaper than copying it at every new peak. */
+         * to the same live set, which is cheaper than copying it at every new peak. The
+         * table is emptied and kept: its pages are already the process's. */
         struct rs_replay again = {0};
         struct pass q = {.has_mark = p.has_mark, .mark_time = p.mark_time, .mark_taken = true};
+        rs_live_reset(&p.live);
+        q.live = p.live;
+        p.live = (struct rs_live_set){0};
         rc = replay_pass(t, &q, &again, out->peak_event);
         if (rc == 0)
             rc = take_point(&q, out->peak_time, false, &out->peak);
@@ -395,6 +402,7 @@ int rs_replay_run_timeline(const struct rs_trace *t, struct rs_replay *out,
             rc = totals_by_stack(&out->peak, &out->at_peak, &out->nat_peak);
         rs_live_clear(&q.live);
     }
+    rs_live_clear(&p.live);
     if (rc != 0)
         rs_replay_free(out);
     return rc;

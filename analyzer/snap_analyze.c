@@ -328,9 +328,9 @@ static long find_row(struct row_ref **by, struct rs_growth_row **rows, size_t *n
     return (long)index;
 }
 
-static int growth_checkpoint(void *arg, size_t k, const struct rs_site_map *live)
+/* live: the sites of the snapshot's objects (NULL: no sites), bound here to its graph. */
+static int growth_checkpoint(struct growth_ctx *C, size_t k, struct rs_site_map *live)
 {
-    struct growth_ctx *C = arg;
     struct rs_growth *gr = C->gr;
     size_t s = C->order[k];
     const struct rs_growth_filter *F = C->filter;
@@ -341,6 +341,12 @@ static int growth_checkpoint(void *arg, size_t k, const struct rs_site_map *live
     if (rc)
         return rc;
     rs_snap_add_notes(&g, C->notes);
+    if (live && !rs_site_map_bind(live, &g)) {
+        snprintf(C->err, C->errcap, "snapshot %u read twice differently",
+                 (unsigned)gr->snaps[s]->id);
+        rs_snap_graph_free(&g);
+        return -1;
+    }
     if (F && F->begin && (rc = F->begin(F->arg, s, &g, live)) != 0) {
         rs_snap_graph_free(&g);
         return rc;
@@ -405,6 +411,45 @@ nomem:
     return -2;
 }
 
+/* The sites of the objects of every snapshot loaded (maps[k], by checkpoint), from their
+ * objects alone (each snapshot read without its edges) and one replay of the events, before
+ * any graph is loaded whole: the events can then be freed (filter->drop_events_of) before
+ * the graphs are. Snapshots not loaded still count as checkpoints (for the epochs). */
+static int series_sites(struct growth_ctx *C, const uint64_t *times, size_t n,
+                        struct rs_site_map **maps)
+{
+    const struct rs_growth_filter *F = C->filter;
+    struct rs_site_query *q = calloc(n ? n : 1, sizeof *q);
+    uint64_t **blocks = calloc(n ? n : 1, sizeof *blocks);
+    int rc = q && blocks ? 0 : -2;
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        size_t s = C->order[k];
+        q[k].time = times[k];
+        if (F && F->load && !F->load[s])
+            continue;
+        struct rs_snap_graph g;
+        rc = rs_snap_load(&g, C->gr->snaps[s], C->src, 0, C->err, C->errcap);
+        if (rc)
+            break;
+        maps[k] = rs_site_map_new(g.n, true);
+        blocks[k] = rs_snap_blocks(&g);
+        rs_snap_graph_free(&g);
+        if (!maps[k] || !blocks[k])
+            rc = -2;
+        else
+            rs_site_map_query(maps[k], times[k], blocks[k], &q[k]);
+    }
+    if (rc == 0)
+        rc = rs_sites_of_blocks(C->t, q, n);
+    for (size_t k = 0; blocks && k < n; k++)
+        free(blocks[k]);
+    free(blocks);
+    free(q);
+    if (rc == -2 && !C->err[0])
+        snprintf(C->err, C->errcap, "out of memory");
+    return rc;
+}
+
 static const struct rs_snap_info **time_sort_snaps;
 
 static int by_snap_time(const void *a, const void *b)
@@ -431,6 +476,7 @@ int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *sr
     struct growth_ctx C = {t, src, names, gr, notes, NULL, NULL, NULL, NULL, 0, 0, err, errcap,
                            filter};
     uint64_t *times = NULL;
+    struct rs_site_map **maps = NULL;
     int rc = -2;
     gr->snaps = calloc(n ? n : 1, sizeof *gr->snaps);
     C.order = calloc(n ? n : 1, sizeof *C.order);
@@ -450,16 +496,17 @@ int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *sr
     rs_qsort(C.order, n, sizeof *C.order, by_snap_time);
     for (size_t i = 0; i < n; i++)
         times[i] = gr->snaps[C.order[i]]->time;
-    gr->have_sites = names && t->nevents > 0;
-    if (gr->have_sites) {
-        rc = rs_sites_pass(t, times, n, growth_checkpoint, &C);
-        if (rc == -2 && !err[0])
-            snprintf(err, errcap, "out of memory");
-    } else {
-        rc = 0;
-        for (size_t k = 0; k < n && rc == 0; k++)
-            rc = growth_checkpoint(&C, k, NULL);
-    }
+    gr->have_sites = names && t->nevents > 0 && !t->events_dropped;
+    maps = calloc(n ? n : 1, sizeof *maps);
+    rc = maps ? 0 : -2;
+    if (rc == 0 && gr->have_sites)
+        rc = series_sites(&C, times, n, maps);
+    if (rc == 0 && filter && filter->drop_events_of == t)
+        rs_trace_drop_events(filter->drop_events_of);
+    for (size_t k = 0; k < n && rc == 0; k++)
+        rc = growth_checkpoint(&C, k, maps[k]);
+    if (rc == -2 && !err[0])
+        snprintf(err, errcap, "out of memory");
     for (size_t i = 0; rc == 0 && i < gr->ntypes; i++)
         gr->types[i].suspect = rs_growth_is_suspect(gr->types[i].count, gr->nsnaps);
     for (size_t i = 0; rc == 0 && i < gr->nsites; i++)
@@ -479,6 +526,9 @@ out:;
         HASH_DEL(C.sites_by_stack, s);
         free(s);
     }
+    for (size_t k = 0; maps && k < n; k++)
+        rs_site_map_free(maps[k]);
+    free(maps);
     free(C.order);
     free(times);
     if (rc)

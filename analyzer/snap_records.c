@@ -57,7 +57,7 @@ int rs_decode_snap_content(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_curs
     }
     struct rs_snap_info *si = &s->v[s->n - 1];
     uint64_t chunk = ctx->trace->nchunks; /* counts the chunks before this one */
-    uint64_t end = (uint64_t)(c->end - ctx->base);
+    uint64_t end = rs_chunk_file_offset(ctx, c->end);
     if (si->nranges && si->ranges[si->nranges - 1].chunk == chunk) {
         si->ranges[si->nranges - 1].end = end;
         return RS_REC_OK;

@@ -7,38 +7,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- live blocks: address -> stack id, open addressing ------------------------------ */
+/* ---- the blocks of the snapshots' objects, followed through the events ---------------- */
 
+/* A replay that kept every live block would need a table of all of them (tens of
+ * millions of slots for a large program, more than a graph); the snapshots only need the
+ * blocks their objects are in, so the table holds those addresses alone, each with the
+ * state of the block there, and the replay skips every other address. */
 struct slot {
     uint64_t addr;           /* 0: empty (no block starts at address 0) */
-    uint32_t stack;
+    uint32_t stack;          /* of the live block there; RS_SITE_UNKNOWN: none live */
     uint16_t epoch;          /* checkpoints passed when it was allocated (saturated) */
-    uint8_t kind;
+    uint8_t kind;            /* of that allocation */
 };
 
-struct rs_site_map {
+/* The table is sized to what it holds (not to a power of two: it is the largest thing
+ * next to the events). */
+struct blocks {
     struct slot *slots;
-    uint64_t mask;
+    uint64_t cap;
     uint64_t used;
 };
 
 /* The blocks of one 4 kB page get one run of slots, at a place hashed from the page, in
  * address order: replay order and snapshot order are both close to address order, so
- * consecutive lookups share the table's cache lines instead of missing on each (the
- * load is kept at half for the runs to stay short). */
-static inline uint64_t h(uint64_t a)
+ * consecutive lookups share the table's cache lines instead of missing on each. */
+static inline uint64_t home(uint64_t a, uint64_t cap)
 {
     uint64_t page = a >> 12;
     page ^= page >> 31;
-    return ((page * UINT64_C(0x9E3779B97F4A7C15)) >> 13) + ((a >> 4) & 255);
+    uint64_t run = (uint64_t)(((unsigned __int128)(page * UINT64_C(0x9E3779B97F4A7C15)) * cap) >> 64);
+    uint64_t i = run + ((a >> 4) & 255);
+    return i < cap ? i : i - cap;
 }
 
-static struct slot *map_find(const struct rs_site_map *m, uint64_t addr)
+static struct slot *blocks_find(const struct blocks *b, uint64_t addr)
 {
-    if (!m->slots || addr == 0)
+    if (!b->slots || addr == 0)
         return NULL;
-    for (uint64_t i = h(addr) & m->mask;; i = (i + 1) & m->mask) {
-        struct slot *s = &m->slots[i];
+    for (uint64_t i = home(addr, b->cap);; i = i + 1 < b->cap ? i + 1 : 0) {
+        struct slot *s = &b->slots[i];
         if (s->addr == addr)
             return s;
         if (s->addr == 0)
@@ -46,167 +53,193 @@ static struct slot *map_find(const struct rs_site_map *m, uint64_t addr)
     }
 }
 
-uint32_t rs_site_map_find(const struct rs_site_map *m, uint64_t addr)
+static void blocks_put(struct slot *slots, uint64_t cap, const struct slot *from)
 {
-    const struct slot *s = map_find(m, addr);
-    return s ? s->stack : RS_SITE_UNKNOWN;
+    uint64_t i = home(from->addr, cap);
+    while (slots[i].addr)
+        i = i + 1 < cap ? i + 1 : 0;
+    slots[i] = *from;
 }
 
-uint32_t rs_site_map_epoch(const struct rs_site_map *m, uint64_t addr)
+/* Room for `want` blocks, the table at most 60 % full (lookups of addresses not in it,
+ * most of the replay's, stay a few slots long). */
+static bool blocks_reserve(struct blocks *b, uint64_t want)
 {
-    const struct slot *s = map_find(m, addr);
-    return s ? s->epoch : RS_EPOCH_UNKNOWN;
-}
-
-static bool map_grow(struct rs_site_map *m)
-{
-    uint64_t cap = m->slots ? (m->mask + 1) * 2 : 1024;
+    if (b->slots && want * 5 <= b->cap * 3)
+        return true;
+    uint64_t cap = want + want / 3 * 2 + 256;
     struct slot *ns = calloc(cap, sizeof *ns);
     if (!ns)
         return false;
-    for (uint64_t i = 0; m->slots && i <= m->mask; i++) {
-        if (!m->slots[i].addr)
-            continue;
-        uint64_t j = h(m->slots[i].addr) & (cap - 1);
-        while (ns[j].addr)
-            j = (j + 1) & (cap - 1);
-        ns[j] = m->slots[i];
+    for (uint64_t i = 0; b->slots && i < b->cap; i++) {
+        if (b->slots[i].addr)
+            blocks_put(ns, cap, &b->slots[i]);
     }
-    free(m->slots);
-    m->slots = ns;
-    m->mask = cap - 1;
+    free(b->slots);
+    b->slots = ns;
+    b->cap = cap;
     return true;
 }
 
-static bool map_put(struct rs_site_map *m, uint64_t addr, uint32_t stack, uint8_t kind,
-                    uint16_t epoch)
+/* Adds addr (no block live there yet). */
+static bool blocks_add(struct blocks *b, uint64_t addr)
 {
-    if (addr == 0)
+    if (addr == 0 || blocks_find(b, addr))
         return true;
-    if (!m->slots || (m->used + 1) * 2 > m->mask + 1) {
-        if (!map_grow(m))
-            return false;
-    }
-    uint64_t i = h(addr) & m->mask;
-    while (m->slots[i].addr && m->slots[i].addr != addr)
-        i = (i + 1) & m->mask;
-    if (!m->slots[i].addr)
-        m->used++;
-    m->slots[i] = (struct slot){addr, stack, epoch, kind};
+    if ((b->used + 1) * 5 > b->cap * 3 && !blocks_reserve(b, b->used + 1 + b->used / 2))
+        return false;
+    blocks_put(b->slots, b->cap, &(struct slot){addr, RS_SITE_UNKNOWN, 0, 0});
+    b->used++;
     return true;
-}
-
-/* Deletion with backward shift: no tombstones, so lookups stay short. */
-static void map_del(struct rs_site_map *m, struct slot *s)
-{
-    uint64_t i = (uint64_t)(s - m->slots);
-    m->used--;
-    for (;;) {
-        m->slots[i].addr = 0;
-        uint64_t j = i;
-        for (;;) {
-            j = (j + 1) & m->mask;
-            if (!m->slots[j].addr)
-                return;
-            uint64_t k = h(m->slots[j].addr) & m->mask;
-            /* Can slot j's entry move to i? Only if its home k is not in (i, j]. */
-            if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-                continue;
-            m->slots[i] = m->slots[j];
-            i = j;
-            break;
-        }
-    }
 }
 
 static bool prefer(const struct rs_trace_event *ev, void *arg)
 {
-    const struct rs_site_map *m = arg;
-    bool live = map_find(m, ev->addr) != NULL;
+    const struct slot *s = blocks_find(arg, ev->addr);
+    bool live = s && s->stack != RS_SITE_UNKNOWN;
     return ev->type == RS_EVENT_FREE || ev->type == RS_EVENT_MUNMAP ? live : !live;
 }
 
-int rs_sites_pass(const struct rs_trace *t, const uint64_t *times, size_t ntimes,
-                  rs_site_checkpoint_fn fn, void *arg)
+static void apply(struct slot *s, const struct rs_trace_event *ev, size_t k)
 {
-    struct rs_site_map m = {0};
-    struct rs_merge *mg = rs_merge_new(t, prefer, &m);
-    if (!mg)
+    switch (ev->type) {
+    case RS_EVENT_ALLOC:
+    case RS_EVENT_SAMPLED_ALLOC:
+        s->stack = ev->stack_id;
+        s->kind = ev->kind;
+        s->epoch = (uint16_t)(k < UINT16_MAX ? k : UINT16_MAX);
+        break;
+    case RS_EVENT_FREE:
+        s->stack = RS_SITE_UNKNOWN;
+        break;
+    case RS_EVENT_MUNMAP:
+        /* Only whole mappings matter here: objects are not mmap blocks. */
+        if (s->kind == RS_ALLOC_MMAP)
+            s->stack = RS_SITE_UNKNOWN;
+        break;
+    }
+}
+
+int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t nq)
+{
+    struct blocks b = {0};
+    /* Snapshots of one program share most of their objects: room for the largest first. */
+    uint64_t largest = 0;
+    for (size_t k = 0; k < nq; k++)
+        largest = q[k].n > largest ? q[k].n : largest;
+    if (!blocks_reserve(&b, largest))
         return -2;
-    int rc = 0;
-    size_t k = 0;
-    const struct rs_trace_event *ev = rs_merge_next(mg, NULL);
-    while (k < ntimes && rc == 0) {
-        while (ev && ev->time <= times[k]) {
-            switch (ev->type) {
-            case RS_EVENT_ALLOC:
-            case RS_EVENT_SAMPLED_ALLOC:
-                if (!map_put(&m, ev->addr, ev->stack_id, ev->kind,
-                             (uint16_t)(k < UINT16_MAX ? k : UINT16_MAX)))
-                    rc = -2;
-                break;
-            case RS_EVENT_FREE: {
-                struct slot *s = map_find(&m, ev->addr);
-                if (s)
-                    map_del(&m, s);
-                break;
+    for (size_t k = 0; k < nq; k++) {
+        for (uint32_t v = 0; v < q[k].n; v++) {
+            if (!blocks_add(&b, q[k].block[v])) {
+                free(b.slots);
+                return -2;
             }
-            case RS_EVENT_MUNMAP: {
-                /* Only whole mappings matter here: objects are not mmap blocks. */
-                struct slot *s = map_find(&m, ev->addr);
-                if (s && s->kind == RS_ALLOC_MMAP)
-                    map_del(&m, s);
-                break;
-            }
-            }
-            if (rc)
-                break;
-            ev = rs_merge_next(mg, NULL);
         }
-        if (rc == 0)
-            rc = fn(arg, k, &m);
-        k++;
+    }
+    struct rs_merge *mg = rs_merge_new(t, prefer, &b);
+    if (!mg) {
+        free(b.slots);
+        return -2;
+    }
+    const struct rs_trace_event *ev = rs_merge_next(mg, NULL);
+    for (size_t k = 0; k < nq; k++) {
+        for (; ev && ev->time <= q[k].time; ev = rs_merge_next(mg, NULL)) {
+            struct slot *s = blocks_find(&b, ev->addr);
+            if (s)
+                apply(s, ev, k);
+        }
+        for (uint32_t v = 0; v < q[k].n; v++) {
+            const struct slot *s = blocks_find(&b, q[k].block[v]);
+            bool live = s && s->stack != RS_SITE_UNKNOWN;
+            q[k].site[v] = live ? s->stack : RS_SITE_UNKNOWN;
+            if (q[k].epoch)
+                q[k].epoch[v] = live ? s->epoch : RS_EPOCH_UNKNOWN;
+        }
     }
     rs_merge_free(mg);
-    free(m.slots);
-    return rc;
-}
-
-uint32_t rs_site_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v)
-{
-    if (g->preheader[v] == UINT16_MAX || (g->flags[v] & RS_NODE_SYNTHETIC) ||
-        g->addr[v] < g->preheader[v])
-        return RS_SITE_UNKNOWN;
-    return rs_site_map_find(live, g->addr[v] - g->preheader[v]);
-}
-
-uint32_t rs_epoch_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v)
-{
-    if (g->preheader[v] == UINT16_MAX || (g->flags[v] & RS_NODE_SYNTHETIC) ||
-        g->addr[v] < g->preheader[v])
-        return RS_EPOCH_UNKNOWN;
-    return rs_site_map_epoch(live, g->addr[v] - g->preheader[v]);
-}
-
-struct one {
-    const struct rs_snap_graph *g;
-    uint32_t *site;
-};
-
-static int fill_one(void *arg, size_t k, const struct rs_site_map *live)
-{
-    (void)k;
-    struct one *o = arg;
-    for (uint32_t v = 0; v < o->g->n; v++)
-        o->site[v] = rs_site_of(o->g, live, v);
+    free(b.slots);
     return 0;
+}
+
+uint64_t *rs_snap_blocks(const struct rs_snap_graph *g)
+{
+    uint64_t *block = malloc((g->n ? g->n : 1) * sizeof *block);
+    for (uint32_t v = 0; block && v < g->n; v++) {
+        bool known = g->preheader[v] != UINT16_MAX && !(g->flags[v] & RS_NODE_SYNTHETIC) &&
+                     g->addr[v] >= g->preheader[v];
+        block[v] = known ? g->addr[v] - g->preheader[v] : 0;
+    }
+    return block;
 }
 
 int rs_snap_sites(const struct rs_trace *t, const struct rs_snap_graph *g, uint32_t *site)
 {
-    struct one o = {g, site};
-    uint64_t time = g->info->time;
-    return rs_sites_pass(t, &time, 1, fill_one, &o);
+    uint64_t *block = rs_snap_blocks(g);
+    if (!block)
+        return -2;
+    struct rs_site_query q = {g->info->time, block, g->n, site, NULL};
+    int rc = rs_sites_of_blocks(t, &q, 1);
+    free(block);
+    return rc;
+}
+
+/* ---- the sites of one snapshot's objects, found before it is loaded whole ------------- */
+
+struct rs_site_map {
+    uint32_t n;
+    uint32_t *site, *epoch;
+    const struct rs_snap_graph *g; /* bound to it (rs_site_map_bind) */
+};
+
+struct rs_site_map *rs_site_map_new(uint32_t n, bool epochs)
+{
+    struct rs_site_map *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->n = n;
+    m->site = malloc((n ? n : 1) * sizeof *m->site);
+    m->epoch = epochs ? malloc((n ? n : 1) * sizeof *m->epoch) : NULL;
+    if (!m->site || (epochs && !m->epoch)) {
+        rs_site_map_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void rs_site_map_query(struct rs_site_map *m, uint64_t time, const uint64_t *block,
+                       struct rs_site_query *q)
+{
+    *q = (struct rs_site_query){time, block, m->n, m->site, m->epoch};
+}
+
+bool rs_site_map_bind(struct rs_site_map *m, const struct rs_snap_graph *g)
+{
+    m->g = g->n == m->n ? g : NULL;
+    return m->g != NULL;
+}
+
+void rs_site_map_free(struct rs_site_map *m)
+{
+    if (!m)
+        return;
+    free(m->site);
+    free(m->epoch);
+    free(m);
+}
+
+uint32_t rs_site_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v)
+{
+    return live && live->g == g ? live->site[v] : RS_SITE_UNKNOWN;
+}
+
+uint32_t rs_epoch_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v)
+{
+    if (!live || live->g != g)
+        return RS_EPOCH_UNKNOWN;
+    if (live->epoch)
+        return live->epoch[v];
+    return live->site[v] == RS_SITE_UNKNOWN ? RS_EPOCH_UNKNOWN : 0;
 }
 
 /* ---- names ------------------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* Where the objects of a snapshot were allocated: the block at (address - preheader) live
  * at the snapshot's time, found by one replay of the trace's events in time order with the
- * snapshots' times as checkpoints; its stack is the object's allocation site. */
+ * snapshots' times as checkpoints, following only the snapshots' blocks; its stack is the
+ * object's allocation site. */
 #ifndef REFSCOPE_SNAP_SITES_H
 #define REFSCOPE_SNAP_SITES_H
 
@@ -11,33 +12,45 @@
  * a static object, or an allocator the shim does not see. */
 #define RS_SITE_UNKNOWN UINT32_MAX
 
-struct rs_site_map;
-
-/* The stack id of the block starting at addr (RS_STACK_ID_NONE when it had none), or
- * RS_SITE_UNKNOWN. */
-uint32_t rs_site_map_find(const struct rs_site_map *m, uint64_t addr);
-
-/* When the block at addr was allocated: the number of checkpoints already passed then
- * (0: before the first; saturated at 65535), or RS_EPOCH_UNKNOWN when no block starts
- * there. An object alive at checkpoint j whose block has epoch > i was allocated after
- * checkpoint i: new, whatever lived at its address before. */
+/* When an object's block was allocated: the number of checkpoints (the snapshots asked
+ * about, in time order) already passed then (0: before the first; saturated at 65535), or
+ * RS_EPOCH_UNKNOWN when no block is live there. An object alive at checkpoint j whose
+ * block has epoch > i was allocated after checkpoint i: new, whatever lived at its
+ * address before. */
 #define RS_EPOCH_UNKNOWN UINT32_MAX
-uint32_t rs_site_map_epoch(const struct rs_site_map *m, uint64_t addr);
 
-/* Called at each checkpoint k (times ascending) with the blocks live then. Non-zero stops
- * the pass and is returned. */
-typedef int (*rs_site_checkpoint_fn)(void *arg, size_t k, const struct rs_site_map *live);
+/* The objects of one snapshot, by the address of the block each is in (0: none known). */
+struct rs_site_query {
+    uint64_t time;              /* the snapshot's */
+    const uint64_t *block;      /* n */
+    uint32_t n;
+    uint32_t *site;             /* out (n): the live block's stack id (RS_STACK_ID_NONE when
+                                 * it had none), or RS_SITE_UNKNOWN */
+    uint32_t *epoch;            /* out (n), or NULL */
+};
 
-/* One pass over the events: events at or before times[k] are applied before checkpoint k.
- * `times` must be ascending. Returns 0, -2 when out of memory, or the callback's value. */
-int rs_sites_pass(const struct rs_trace *t, const uint64_t *times, size_t ntimes,
-                  rs_site_checkpoint_fn fn, void *arg);
-
-/* The site of every object of g (array of g->n): RS_SITE_UNKNOWN or a stack id. */
-uint32_t rs_site_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v);
-/* The epoch (rs_site_map_epoch) of object v's block. */
-uint32_t rs_epoch_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v);
+/* One replay of the events for snapshots in ascending time order: events at or before
+ * q[k].time are applied before q[k] is answered. Returns 0, -2 when out of memory. */
+int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t nq);
+/* The block address of each of g's objects (0: none known), malloc'd; NULL when out of
+ * memory. */
+uint64_t *rs_snap_blocks(const struct rs_snap_graph *g);
+/* The site of every object of g (site: array of g->n) at the snapshot's time. Returns 0,
+ * -2 when out of memory. */
 int rs_snap_sites(const struct rs_trace *t, const struct rs_snap_graph *g, uint32_t *site);
+
+/* The sites (and epochs) of one snapshot's objects, found before its graph is loaded
+ * (filled through rs_site_map_query), then bound to the graph once it is. */
+struct rs_site_map;
+struct rs_site_map *rs_site_map_new(uint32_t n, bool epochs);
+void rs_site_map_query(struct rs_site_map *m, uint64_t time, const uint64_t *block,
+                       struct rs_site_query *q);
+/* False when g does not have the objects the map was made for. */
+bool rs_site_map_bind(struct rs_site_map *m, const struct rs_snap_graph *g);
+void rs_site_map_free(struct rs_site_map *m);
+/* Object v of the bound graph g: its site (RS_SITE_UNKNOWN or a stack id), its epoch. */
+uint32_t rs_site_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v);
+uint32_t rs_epoch_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v);
 
 /* Sites for people: the innermost Python frame of the stack, else its innermost frame
  * shown, as "file.py:21 handle". Cached per stack id. */

@@ -108,6 +108,19 @@ void rs_trace_module_map_free(struct rs_trace_module_map *m)
     free(m);
 }
 
+void rs_trace_drop_events(struct rs_trace *t)
+{
+    struct rs_trace_thread *th, *tht;
+    HASH_ITER(hh, t->threads, th, tht) {
+        free(th->events);
+        free(th->weights);
+        th->events = NULL;
+        th->weights = NULL;
+        th->nevents = th->cap = th->nweights = th->weights_cap = 0;
+    }
+    t->events_dropped = true;
+}
+
 void rs_trace_free(struct rs_trace *t)
 {
     if (!t)
@@ -118,6 +131,7 @@ void rs_trace_free(struct rs_trace *t)
         rs_text_clear(&th->name);
         rs_text_clear(&th->py_name);
         free(th->events);
+        free(th->weights);
         free(th);
     }
     struct rs_trace_stack *st, *stt;

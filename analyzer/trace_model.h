@@ -24,11 +24,12 @@ enum rs_event_type {
     RS_EVENT_MUNMAP,
 };
 
+/* 32 bytes: a large trace holds tens of millions of them. A sampled allocation's weight is
+ * kept beside, in its thread's `weights` (rs_event_weight). */
 struct rs_trace_event {
     uint64_t time;     /* ns since trace start */
     uint64_t addr;
     uint64_t size;     /* allocation size, or munmap length; 0 for frees */
-    uint64_t weight;   /* sampled allocations: bytes the sample stands for; else 0 */
     uint32_t stack_id;
     uint8_t type;      /* enum rs_event_type */
     uint8_t kind;      /* rs_alloc_kind or rs_free_kind */
@@ -54,10 +55,22 @@ struct rs_trace_thread {
     struct rs_trace_event *events;
     size_t nevents;
     size_t cap;
+    /* Weights of sampled allocations, by event index (0 past nweights and for the other
+     * events); NULL until the thread's first sampled allocation. */
+    uint64_t *weights;
+    size_t nweights, weights_cap;
     bool has_counters;
     struct rs_trace_counters counters; /* latest COUNTERS record wins (they are cumulative) */
     UT_hash_handle hh;
 };
+
+/* Bytes a sampled allocation stands for; 0 for every other event. */
+static inline uint64_t rs_event_weight(const struct rs_trace_thread *th,
+                                       const struct rs_trace_event *ev)
+{
+    size_t i = (size_t)(ev - th->events);
+    return i < th->nweights ? th->weights[i] : 0;
+}
 
 struct rs_trace_stack {
     uint32_t id;
@@ -167,7 +180,10 @@ struct rs_trace {
     uint64_t file_size;
     struct rs_trace_header hdr;
     uint64_t nchunks;
-    uint64_t nevents;
+    uint64_t nevents;           /* in the file (counted even when not kept) */
+    /* The threads' event arrays are empty: the trace was read without them (a command
+     * that only needs snapshots) or they were dropped once used (rs_trace_drop_events). */
+    bool events_dropped;
     bool partial;               /* the file ends inside a chunk */
     uint64_t partial_at;        /* byte offset of that incomplete chunk */
 
@@ -195,6 +211,9 @@ void rs_trace_python_free(struct rs_trace *t);
 /* Frees the snapshot index (snap_index.c). */
 void rs_snapshots_free(struct rs_snapshots *s);
 void rs_trace_free(struct rs_trace *t);
+/* Frees the threads' events (the largest part of a big trace), for a command that has
+ * done with them; everything else stays. */
+void rs_trace_drop_events(struct rs_trace *t);
 void rs_trace_module_map_free(struct rs_trace_module_map *m);
 
 /* Returns the thread, creating it (with no events) when new; NULL when out of memory. */

@@ -181,9 +181,78 @@ static enum rs_read_status read_file_header(const uint8_t *data, size_t len, str
     return RS_READ_OK;
 }
 
+/* ---- the bytes of the file ------------------------------------------------------------ */
+
+/* The trace's bytes, from memory or read from the file a window at a time: a large trace
+ * is never held whole (it would double the analyzer's peak memory), and reading (not
+ * mapping) means a trace still being written, or truncated meanwhile, cannot fault under
+ * us. Offsets only grow, so each byte is read once. */
+struct trace_bytes {
+    const uint8_t *mem;         /* memory source: the whole trace */
+    size_t mem_len;
+    int fd;                     /* file source */
+    uint8_t *buf;
+    size_t cap, len;            /* buf holds file bytes [buf_at, buf_at + len) */
+    uint64_t buf_at;
+    uint64_t seen;              /* bytes of the file known to exist */
+};
+
+/* Reads at least this much at a time. */
+#define TRACE_READ_WINDOW (4u << 20)
+
+/* Makes file bytes [at, at + want) available. Returns a pointer to byte `at` with *avail
+ * set to the bytes there (want, fewer only where the file ends), or NULL with err set. */
+static const uint8_t *bytes_at(struct trace_bytes *b, uint64_t at, size_t want, size_t *avail,
+                               const char *name, struct rs_read_error *err)
+{
+    if (b->mem) {
+        size_t left = at < b->mem_len ? b->mem_len - (size_t)at : 0;
+        *avail = left < want ? left : want;
+        return b->mem + (left ? at : b->mem_len);
+    }
+    if (at >= b->buf_at && at - b->buf_at <= b->len && b->len - (at - b->buf_at) >= want) {
+        *avail = want;
+        return b->buf + (at - b->buf_at);
+    }
+    /* Keep the bytes from `at` on, then fill the rest of the buffer. */
+    size_t keep = 0;
+    if (at >= b->buf_at && at - b->buf_at < b->len) {
+        keep = b->len - (size_t)(at - b->buf_at);
+        memmove(b->buf, b->buf + (at - b->buf_at), keep);
+    }
+    size_t need = want > TRACE_READ_WINDOW ? want : TRACE_READ_WINDOW;
+    if (b->cap < need) {
+        uint8_t *nb = realloc(b->buf, need);
+        if (!nb) {
+            fail(err, name, RS_READ_ERR_NOMEM, at, "out of memory");
+            return NULL;
+        }
+        b->buf = nb;
+        b->cap = need;
+    }
+    b->buf_at = at;
+    b->len = keep;
+    while (b->len < want) {
+        ssize_t r = pread(b->fd, b->buf + b->len, b->cap - b->len, (off_t)(at + b->len));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            fail(err, name, RS_READ_ERR_IO, at + b->len, "%s", strerror(errno));
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        b->len += (size_t)r;
+    }
+    if (at + b->len > b->seen)
+        b->seen = at + b->len;
+    *avail = b->len < want ? b->len : want;
+    return b->buf;
+}
+
 /* ---- chunks -------------------------------------------------------------------------- */
 
-static enum rs_read_status read_records(const uint8_t *data, size_t at,
+static enum rs_read_status read_records(const uint8_t *chunk, uint64_t at,
                                         const struct rs_chunk_header *ch, struct rs_trace *t,
                                         struct rs_read_error *err)
 {
@@ -192,7 +261,8 @@ static enum rs_read_status read_records(const uint8_t *data, size_t at,
         .tid = ch->tid,
         .time = ch->base_time,
         .addr = 0,
-        .base = data,
+        .chunk = chunk,
+        .chunk_at = at,
     };
     uint8_t here = RS_REC_IN_META;
     if (ch->tid != RS_CHUNK_TID_META) {
@@ -201,10 +271,10 @@ static enum rs_read_status read_records(const uint8_t *data, size_t at,
         if (!ctx.thread)
             return fail(err, t->name, RS_READ_ERR_NOMEM, at, "out of memory");
     }
-    const uint8_t *payload = data + at + RS_CHUNK_HEADER_SIZE;
+    const uint8_t *payload = chunk + RS_CHUNK_HEADER_SIZE;
     struct rs_cursor c = {payload, payload + ch->payload_len};
     while (c.p < c.end) {
-        uint64_t rec_at = (uint64_t)(c.p - data);
+        uint64_t rec_at = rs_chunk_file_offset(&ctx, c.p);
         ctx.rec_at = rec_at;
         uint8_t tag = *c.p++;
         const struct rs_record_handler *h = rs_record_handler(tag);
@@ -255,42 +325,49 @@ static bool chunk_magic_prefix_ok(const uint8_t *p, size_t left)
     return memcmp(p, magic, left < 4 ? left : 4) == 0;
 }
 
-static enum rs_read_status read_chunks(const uint8_t *data, size_t len, size_t at,
-                                       struct rs_trace *t, struct rs_read_error *err)
+static enum rs_read_status read_chunks(struct trace_bytes *b, uint64_t at, struct rs_trace *t,
+                                       struct rs_read_error *err)
 {
     uint32_t expected_seq = 0;
-    while (at < len) {
-        size_t left = len - at;
-        if (!chunk_magic_prefix_ok(data + at, left))
+    for (;;) {
+        size_t left;
+        const uint8_t *p = bytes_at(b, at, RS_CHUNK_HEADER_SIZE, &left, t->name, err);
+        if (!p)
+            return err->status;
+        if (left == 0)
+            return RS_READ_OK;
+        if (!chunk_magic_prefix_ok(p, left))
             return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
-                        "corrupt chunk at byte %zu (bad magic)", at);
+                        "corrupt chunk at byte %llu (bad magic)", (unsigned long long)at);
         if (left < RS_CHUNK_HEADER_SIZE)
             goto partial;
         struct rs_chunk_header ch = {0};
-        rs_decode_chunk_header(data + at, &ch);
+        rs_decode_chunk_header(p, &ch);
         if (ch.payload_len > RS_CHUNK_MAX_PAYLOAD)
             return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
-                        "corrupt chunk at byte %zu (payload length %u over the limit)", at,
-                        ch.payload_len);
-        if (ch.payload_len > left - RS_CHUNK_HEADER_SIZE)
+                        "corrupt chunk at byte %llu (payload length %u over the limit)",
+                        (unsigned long long)at, ch.payload_len);
+        size_t whole = RS_CHUNK_HEADER_SIZE + (size_t)ch.payload_len;
+        p = bytes_at(b, at, whole, &left, t->name, err);
+        if (!p)
+            return err->status;
+        if (left < whole)
             goto partial;
-        uint32_t crc = crc_of(data + at + RS_CHUNK_CRC_FROM,
-                              RS_CHUNK_HEADER_SIZE - RS_CHUNK_CRC_FROM + (size_t)ch.payload_len);
+        uint32_t crc = crc_of(p + RS_CHUNK_CRC_FROM, whole - RS_CHUNK_CRC_FROM);
         if (crc != ch.crc)
             return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
-                        "corrupt chunk at byte %zu (checksum mismatch)", at);
+                        "corrupt chunk at byte %llu (checksum mismatch)", (unsigned long long)at);
         if (ch.seq != expected_seq)
             return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
-                        "corrupt chunk at byte %zu (sequence number %u, expected %u)", at,
-                        ch.seq, expected_seq);
-        enum rs_read_status s = read_records(data, at, &ch, t, err);
+                        "corrupt chunk at byte %llu (sequence number %u, expected %u)",
+                        (unsigned long long)at, ch.seq, expected_seq);
+        enum rs_read_status s = read_records(p, at, &ch, t, err);
         if (s != RS_READ_OK)
             return s;
         expected_seq++;
         t->nchunks++;
-        at += RS_CHUNK_HEADER_SIZE + (size_t)ch.payload_len;
+        at += whole;
     }
-    return RS_READ_OK;
 
 partial:
     /* The writer was stopped while this chunk was being written: what came before is
@@ -300,85 +377,63 @@ partial:
     return RS_READ_OK;
 }
 
-enum rs_read_status rs_trace_read_buffer(const uint8_t *data, size_t len, const char *name,
-                                         struct rs_trace **out, struct rs_read_error *err)
+static enum rs_read_status read_trace(struct trace_bytes *b, const char *name, bool keep_events,
+                                      struct rs_trace **out, struct rs_read_error *err)
 {
     *out = NULL;
-    memset(err, 0, sizeof *err);
     struct rs_trace *t = rs_trace_new(name);
     if (!t)
         return fail(err, name, RS_READ_ERR_NOMEM, 0, "out of memory");
-    t->file_size = len;
+    t->events_dropped = !keep_events;
+    size_t len;
+    const uint8_t *head = bytes_at(b, 0, RS_FILE_HEADER_SIZE + RS_FILE_HEADER_MAX_BODY, &len,
+                                   name, err);
     size_t at = 0;
-    enum rs_read_status s = read_file_header(data, len, t, err, &at);
+    enum rs_read_status s = head ? read_file_header(head, len, t, err, &at) : err->status;
     if (s == RS_READ_OK)
-        s = read_chunks(data, len, at, t, err);
+        s = read_chunks(b, at, t, err);
     if (s != RS_READ_OK) {
         rs_trace_free(t);
         return s;
     }
+    t->file_size = b->mem ? b->mem_len : b->seen;
     *out = t;
     return RS_READ_OK;
 }
 
-/* The whole file is read rather than mapped: a trace still being written (or truncated
- * meanwhile) cannot then fault under us. */
-static enum rs_read_status slurp(const char *path, uint8_t **data, size_t *len,
-                                 struct rs_read_error *err)
+enum rs_read_status rs_trace_read_buffer(const uint8_t *data, size_t len, const char *name,
+                                         struct rs_trace **out, struct rs_read_error *err)
 {
+    memset(err, 0, sizeof *err);
+    /* A non-NULL pointer even for an empty buffer: it marks the memory source. */
+    static const uint8_t empty[1];
+    struct trace_bytes b = {.mem = len ? data : empty, .mem_len = len, .fd = -1};
+    return read_trace(&b, name, true, out, err);
+}
+
+static enum rs_read_status read_file(const char *path, bool keep_events, struct rs_trace **out,
+                                     struct rs_read_error *err)
+{
+    *out = NULL;
+    memset(err, 0, sizeof *err);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fail(err, path, RS_READ_ERR_IO, 0, "%s", strerror(errno));
-    struct stat st;
-    size_t cap = 1 << 16;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-        (uint64_t)st.st_size < SIZE_MAX - 1)
-        cap = (size_t)st.st_size + 1; /* +1: EOF is seen without growing */
-    uint8_t *buf = malloc(cap);
-    size_t n = 0;
-    for (;;) {
-        if (!buf) {
-            close(fd);
-            return fail(err, path, RS_READ_ERR_NOMEM, 0, "out of memory (file too large)");
-        }
-        if (n == cap) {
-            uint8_t *nb = cap < SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-            if (!nb)
-                free(buf);
-            buf = nb;
-            cap *= 2;
-            continue;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            free(buf);
-            close(fd);
-            return fail(err, path, RS_READ_ERR_IO, n, "%s", strerror(e));
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
+    struct trace_bytes b = {.fd = fd};
+    enum rs_read_status s = read_trace(&b, path, keep_events, out, err);
+    free(b.buf);
     close(fd);
-    *data = buf;
-    *len = n;
-    return RS_READ_OK;
+    return s;
 }
 
 enum rs_read_status rs_trace_read_file(const char *path, struct rs_trace **out,
                                        struct rs_read_error *err)
 {
-    *out = NULL;
-    memset(err, 0, sizeof *err);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    enum rs_read_status s = slurp(path, &data, &len, err);
-    if (s != RS_READ_OK)
-        return s;
-    s = rs_trace_read_buffer(data, len, path, out, err);
-    free(data);
-    return s;
+    return read_file(path, true, out, err);
+}
+
+enum rs_read_status rs_trace_read_file_no_events(const char *path, struct rs_trace **out,
+                                                 struct rs_read_error *err)
+{
+    return read_file(path, false, out, err);
 }

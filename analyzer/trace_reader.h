@@ -32,6 +32,10 @@ struct rs_read_error {
  * `name` is used in messages (the path, normally). */
 enum rs_read_status rs_trace_read_file(const char *path, struct rs_trace **out,
                                        struct rs_read_error *err);
+/* The same, without keeping the events (they are still decoded, checked and counted):
+ * for commands that only need what else the trace says (events_dropped is set). */
+enum rs_read_status rs_trace_read_file_no_events(const char *path, struct rs_trace **out,
+                                                 struct rs_read_error *err);
 enum rs_read_status rs_trace_read_buffer(const uint8_t *data, size_t len, const char *name,
                                          struct rs_trace **out, struct rs_read_error *err);
 

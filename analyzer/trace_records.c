@@ -26,9 +26,12 @@ static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
     ctx->addr += (uint64_t)rs_unzigzag(da);
 
     struct rs_trace_thread *th = ctx->thread;
-    if (!rs_grow((void **)&th->events, &th->cap, th->nevents, sizeof *th->events))
-        return RS_REC_NOMEM;
-    struct rs_trace_event *ev = &th->events[th->nevents];
+    struct rs_trace_event *ev = &ctx->scratch;
+    if (!ctx->trace->events_dropped) {
+        if (!rs_grow((void **)&th->events, &th->cap, th->nevents, sizeof *th->events))
+            return RS_REC_NOMEM;
+        ev = &th->events[th->nevents];
+    }
     memset(ev, 0, sizeof *ev);
     ev->time = ctx->time;
     ev->addr = ctx->addr;
@@ -41,8 +44,23 @@ static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
 /* The event is only counted once fully decoded, so a failure leaves no half event. */
 static void event_commit(struct rs_chunk_ctx *ctx)
 {
-    ctx->thread->nevents++;
+    if (!ctx->trace->events_dropped)
+        ctx->thread->nevents++;
     ctx->trace->nevents++;
+}
+
+/* The weight of the event being decoded (at index nevents). */
+static bool keep_weight(struct rs_trace_thread *th, uint64_t weight)
+{
+    size_t i = th->nevents;
+    for (size_t n = th->nweights; n <= i; n++) {
+        if (!rs_grow((void **)&th->weights, &th->weights_cap, n, sizeof *th->weights))
+            return false;
+        th->weights[n] = 0;
+    }
+    th->weights[i] = weight;
+    th->nweights = i + 1;
+    return true;
 }
 
 static int decode_alloc(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
@@ -57,8 +75,11 @@ static int decode_alloc(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
         CORRUPT("allocation record cut short");
     if ((tag & ~RS_TAG_KIND_MASK) == RS_TAG_SAMPLED_ALLOC) {
         ev->type = RS_EVENT_SAMPLED_ALLOC;
-        if (!rs_cur_varint(c, &ev->weight))
+        uint64_t weight;
+        if (!rs_cur_varint(c, &weight))
             CORRUPT("sampled allocation record cut short");
+        if (!ctx->trace->events_dropped && !keep_weight(ctx->thread, weight))
+            return RS_REC_NOMEM;
     }
     event_commit(ctx);
     return RS_REC_OK;

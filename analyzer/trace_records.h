@@ -13,9 +13,17 @@ struct rs_chunk_ctx {
     struct rs_trace_thread *thread; /* NULL in the metadata chunk */
     uint64_t time;                  /* time of the previous event (starts at base_time) */
     uint64_t addr;                  /* address of the previous event (starts at 0) */
-    const uint8_t *base;            /* the file's first byte: offsets of records */
+    const uint8_t *chunk;           /* the chunk's first byte in memory... */
+    uint64_t chunk_at;              /* ...and in the file: offsets of records */
     uint64_t rec_at;                /* file offset of the record being decoded (its tag) */
+    struct rs_trace_event scratch;  /* events not kept (trace->events_dropped) */
 };
+
+/* File offset of a byte of the chunk being decoded. */
+static inline uint64_t rs_chunk_file_offset(const struct rs_chunk_ctx *ctx, const uint8_t *p)
+{
+    return ctx->chunk_at + (uint64_t)(p - ctx->chunk);
+}
 
 enum rs_record_result {
     RS_REC_OK = 0,

@@ -218,7 +218,7 @@ static int check_replay(struct rs_verify *v, const struct rs_trace *t)
                 .tid = tid,
                 .kind = ev->kind,
             };
-            if (!rs_live_add(&live, &b)) {
+            if (!rs_live_add(&live, &b, NULL)) {
                 rc = -1;
                 goto done;
             }

@@ -202,7 +202,7 @@ static void check_trace(const struct rs_trace *t, size_t file_size)
         CHECK_EQ_U64(ev->time, e->time);
         CHECK_EQ_U64(ev->addr, e->addr);
         CHECK_EQ_U64(ev->size, e->size);
-        CHECK_EQ_U64(ev->weight, e->weight);
+        CHECK_EQ_U64(rs_event_weight(th, ev), e->weight);
         CHECK_EQ_U64(ev->stack_id, e->stack_id);
     }
 
