@@ -1,9 +1,11 @@
 /* Replay semantics: cross-thread frees, address reuse at equal timestamps, munmap of part
- * of a mapping, frees of unknown blocks, the peak, sampling estimates, grouping by stack. */
+ * of a mapping, frees of unknown blocks, the peak, sampling estimates, grouping by stack;
+ * and the sites of snapshot objects (the same replay, following the asked blocks only). */
 #include "test_util.h"
 #include "trace_builder.h"
 #include "trace_reader.h"
 #include "replay.h"
+#include "snap_sites.h"
 
 #include <stdlib.h>
 
@@ -265,6 +267,47 @@ static void sampling_and_replacement(void)
     rs_replay_free(&r);
 }
 
+/* The blocks live at each snapshot's time, their stacks and epochs, following only the
+ * addresses asked about: every rule of the full replay that can change them must hold. */
+static void sites_of_blocks(void)
+{
+    static const struct ev evs[] = {
+        {2, A, 5, 0x9000, 16, 9, 0, 0},        /* never asked about */
+        {1, A, 10, 0x1000, 64, 1, 0, 0},
+        {1, A, 11, 0x2000, 64, 2, 0, 0},
+        {1, A, 12, 0x3000, 4096, 3, RS_ALLOC_MMAP, 0},
+        {1, A, 13, 0x4000, 64, 4, 0, 0},
+        /* checkpoint 0 at t=20 */
+        {2, A, 30, 0x1000, 32, 5, 0, 0},       /* reused at the instant thread 1 frees it */
+        {2, F, 31, 0x2000, 0, 0, 0, 0},        /* freed by another thread */
+        {2, U, 32, 0x4000, 64, 0, 0, 0},       /* munmap over a malloc block: no effect */
+        {2, U, 33, 0x3000, 4096, 0, 0, 0},     /* the whole mapping goes */
+        {1, F, 30, 0x1000, 0, 0, 0, 0},
+        {1, A, 40, 0x2000, 64, 6, 0, 0},       /* a new block where one was freed */
+        /* checkpoint 1 at t=50 */
+    };
+    struct rs_trace *t = trace_of(evs, sizeof evs / sizeof *evs);
+    if (!t)
+        return;
+    static const uint64_t blocks[] = {0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0};
+    enum { N = sizeof blocks / sizeof *blocks };
+    uint32_t site0[N], epoch0[N], site1[N], epoch1[N];
+    struct rs_site_query q[] = {{20, blocks, N, site0, epoch0}, {50, blocks, N, site1, epoch1}};
+    CHECK_EQ_U64(rs_sites_of_blocks(t, q, 2), 0);
+    static const uint32_t want_site0[N] = {1, 2, 3, 4, RS_SITE_UNKNOWN, RS_SITE_UNKNOWN};
+    static const uint32_t want_site1[N] = {5, 6, RS_SITE_UNKNOWN, 4, RS_SITE_UNKNOWN,
+                                           RS_SITE_UNKNOWN};
+    static const uint32_t want_epoch1[N] = {1, 1, RS_EPOCH_UNKNOWN, 0, RS_EPOCH_UNKNOWN,
+                                            RS_EPOCH_UNKNOWN};
+    for (size_t i = 0; i < N; i++) {
+        CHECK_EQ_U64(site0[i], want_site0[i]);
+        CHECK_EQ_U64(epoch0[i], want_site0[i] == RS_SITE_UNKNOWN ? RS_EPOCH_UNKNOWN : 0);
+        CHECK_EQ_U64(site1[i], want_site1[i]);
+        CHECK_EQ_U64(epoch1[i], want_epoch1[i]);
+    }
+    rs_trace_free(t);
+}
+
 int main(void)
 {
     cross_thread_free();
@@ -273,5 +316,6 @@ int main(void)
     unknown_frees();
     peak();
     sampling_and_replacement();
+    sites_of_blocks();
     return test_result("replay");
 }
