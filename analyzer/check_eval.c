@@ -319,7 +319,7 @@ static int leaked_bytes(struct ctx *x, const struct rs_report *rep)
         HASH_ITER(hh, x->t->threads, th, tt) {
             for (size_t i = 0; i < th->nevents; i++) {
                 const struct rs_trace_event *ev = &th->events[i];
-                if (ev->type != RS_EVENT_ALLOC && ev->type != RS_EVENT_SAMPLED_ALLOC)
+                if (rs_ev_type(ev) != RS_EVENT_ALLOC && rs_ev_type(ev) != RS_EVENT_SAMPLED_ALLOC)
                     continue;
                 HASH_FIND(hh, domains, &ev->stack_id, sizeof ev->stack_id, d);
                 if (!d) {
@@ -328,7 +328,7 @@ static int leaked_bytes(struct ctx *x, const struct rs_report *rep)
                     d->stack = ev->stack_id;
                     HASH_ADD(hh, domains, stack, sizeof d->stack, d);
                 }
-                d->kinds |= 1u << (ev->kind & 31);
+                d->kinds |= 1u << (rs_ev_kind(ev) & 31);
             }
         }
         res->measure = xprintf("bytes of C-allocator blocks (malloc, calloc, realloc, mmap) that "

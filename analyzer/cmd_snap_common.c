@@ -122,15 +122,18 @@ int snap_load_with_sites(struct snap_session *s, const struct rs_snap_info *si, 
         n = objects.n;
         uint64_t *block = rs_snap_blocks(&objects);
         rs_snap_graph_free(&objects);
-        out = malloc((n ? n : 1) * sizeof *out);
-        struct rs_site_query q = {si->time, block, n, out, NULL};
-        if (!block || !out || rs_sites_of_blocks(s->trace, &q, 1) != 0) {
+        struct rs_site_query q = {si->time, block, n};
+        if (!block || rs_sites_of_blocks(s->trace, &q, 1) != 0) {
             free(block);
-            free(out);
             return snap_fail(s, "out of memory");
         }
-        free(block);
         rs_trace_drop_events(s->trace);
+        out = malloc((n ? n : 1) * sizeof *out);
+        for (uint32_t v = 0; out && v < n; v++)
+            out[v] = rs_answer_site(block[v]);
+        free(block);
+        if (!out)
+            return snap_fail(s, "out of memory");
     }
     int rc = snap_load(s, si, flags, g);
     if (rc == 0 && out && g->n != n) { /* the objects are numbered in file order */

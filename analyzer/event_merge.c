@@ -109,7 +109,7 @@ const struct rs_trace_event *rs_merge_next(struct rs_merge *m,
             m->ties[nt++] = pop(m);
         size_t chosen = 0;
         for (size_t i = 0; i < nt; i++) {
-            if (m->prefer(head(&m->ties[i]), m->arg)) {
+            if (m->prefer(head(&m->ties[i]), m->ties[i].thread, m->arg)) {
                 chosen = i;
                 break;
             }

@@ -8,7 +8,8 @@
 
 #include "trace_model.h"
 
-typedef bool (*rs_merge_prefer_fn)(const struct rs_trace_event *ev, void *arg);
+typedef bool (*rs_merge_prefer_fn)(const struct rs_trace_event *ev,
+                                   const struct rs_trace_thread *thread, void *arg);
 
 struct rs_merge;
 

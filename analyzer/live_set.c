@@ -244,14 +244,15 @@ void rs_live_clear(struct rs_live_set *s)
     memset(s, 0, sizeof *s);
 }
 
-bool rs_live_prefer(const struct rs_trace_event *ev, void *arg)
+bool rs_live_prefer(const struct rs_trace_event *ev, const struct rs_trace_thread *thread,
+                    void *arg)
 {
     const struct rs_live_set *live = arg;
-    switch (ev->type) {
+    switch (rs_ev_type(ev)) {
     case RS_EVENT_FREE:
         return rs_live_find(live, ev->addr) != NULL;
     case RS_EVENT_MUNMAP:
-        return rs_live_overlaps_mmap(live, ev->addr, ev->size);
+        return rs_live_overlaps_mmap(live, ev->addr, rs_ev_size(thread, ev));
     default:
         return rs_live_find(live, ev->addr) == NULL;
     }

@@ -60,6 +60,7 @@ void rs_live_reset(struct rs_live_set *s);
 /* The merge's tie-break (rs_merge_prefer_fn, arg: the live set) for replays of the live set:
  * of events at the same instant, the one that fits the state goes first (a free of a live
  * block, an allocation at a free address). */
-bool rs_live_prefer(const struct rs_trace_event *ev, void *arg);
+bool rs_live_prefer(const struct rs_trace_event *ev, const struct rs_trace_thread *thread,
+                    void *arg);
 
 #endif

@@ -58,37 +58,39 @@ static struct rs_thread_activity *activity_of(struct pass *p, uint32_t tid)
 static bool apply(struct pass *p, const struct rs_trace_event *ev,
                   const struct rs_trace_thread *th, struct rs_replay *r)
 {
-    uint32_t tid = th ? th->tid : 0;
+    uint32_t tid = th->tid;
     struct rs_live_set *live = &p->live;
     struct rs_thread_activity *act = NULL;
     if (p->track_threads && !(act = activity_of(p, tid)))
         return false;
     r->events++;
-    switch (ev->type) {
+    enum rs_event_type type = rs_ev_type(ev);
+    switch (type) {
     case RS_EVENT_ALLOC:
     case RS_EVENT_SAMPLED_ALLOC: {
+        uint64_t size = rs_ev_size(th, ev);
         struct rs_live_block b = {
             .addr = ev->addr,
-            .size = ev->size,
-            .bytes = ev->size,
+            .size = size,
+            .bytes = size,
             .count = 1,
             .time = ev->time,
             .stack_id = ev->stack_id,
             .tid = tid,
-            .kind = ev->kind,
+            .kind = rs_ev_kind(ev),
         };
         r->alloc_records++;
-        if (ev->type == RS_EVENT_SAMPLED_ALLOC) {
+        if (type == RS_EVENT_SAMPLED_ALLOC) {
             r->sampled_records++;
-            uint64_t weight = th ? rs_event_weight(th, ev) : 0;
+            uint64_t weight = rs_event_weight(th, ev);
             b.bytes = weight;
-            uint64_t count = sample_count(ev->size, weight);
+            uint64_t count = sample_count(size, weight);
             b.count = count < UINT32_MAX ? (uint32_t)count : UINT32_MAX;
         }
         /* A new mapping replaces whatever was mapped in its range (MAP_FIXED). */
-        if (ev->kind == RS_ALLOC_MMAP) {
+        if (b.kind == RS_ALLOC_MMAP) {
             uint64_t dropped = 0;
-            if (!rs_live_unmap(live, ev->addr, ev->size, &dropped))
+            if (!rs_live_unmap(live, ev->addr, size, &dropped))
                 return false;
         }
         bool replaced;
@@ -128,7 +130,7 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev,
     case RS_EVENT_MUNMAP: {
         r->munmap_records++;
         uint64_t released = 0;
-        if (!rs_live_unmap(live, ev->addr, ev->size, &released))
+        if (!rs_live_unmap(live, ev->addr, rs_ev_size(th, ev), &released))
             return false;
         r->unmapped_bytes = sat_add(r->unmapped_bytes, released);
         break;

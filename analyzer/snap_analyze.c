@@ -420,8 +420,7 @@ static int series_sites(struct growth_ctx *C, const uint64_t *times, size_t n,
 {
     const struct rs_growth_filter *F = C->filter;
     struct rs_site_query *q = calloc(n ? n : 1, sizeof *q);
-    uint64_t **blocks = calloc(n ? n : 1, sizeof *blocks);
-    int rc = q && blocks ? 0 : -2;
+    int rc = q ? 0 : -2;
     for (size_t k = 0; k < n && rc == 0; k++) {
         size_t s = C->order[k];
         q[k].time = times[k];
@@ -431,19 +430,20 @@ static int series_sites(struct growth_ctx *C, const uint64_t *times, size_t n,
         rc = rs_snap_load(&g, C->gr->snaps[s], C->src, 0, C->err, C->errcap);
         if (rc)
             break;
-        maps[k] = rs_site_map_new(g.n, true);
-        blocks[k] = rs_snap_blocks(&g);
+        q[k].n = g.n;
+        q[k].block = rs_snap_blocks(&g);
         rs_snap_graph_free(&g);
-        if (!maps[k] || !blocks[k])
+        if (!q[k].block)
             rc = -2;
-        else
-            rs_site_map_query(maps[k], times[k], blocks[k], &q[k]);
     }
     if (rc == 0)
         rc = rs_sites_of_blocks(C->t, q, n);
-    for (size_t k = 0; blocks && k < n; k++)
-        free(blocks[k]);
-    free(blocks);
+    for (size_t k = 0; q && k < n; k++) {
+        if (rc == 0 && q[k].block && !(maps[k] = rs_site_map_new(q[k].block, q[k].n)))
+            rc = -2;
+        if (!maps[k])
+            free(q[k].block);
+    }
     free(q);
     if (rc == -2 && !C->err[0])
         snprintf(C->err, C->errcap, "out of memory");

@@ -93,20 +93,23 @@ static bool blocks_add(struct blocks *b, uint64_t addr)
     return true;
 }
 
-static bool prefer(const struct rs_trace_event *ev, void *arg)
+static bool prefer(const struct rs_trace_event *ev, const struct rs_trace_thread *thread,
+                   void *arg)
 {
+    (void)thread;
     const struct slot *s = blocks_find(arg, ev->addr);
     bool live = s && s->stack != RS_SITE_UNKNOWN;
-    return ev->type == RS_EVENT_FREE || ev->type == RS_EVENT_MUNMAP ? live : !live;
+    enum rs_event_type type = rs_ev_type(ev);
+    return type == RS_EVENT_FREE || type == RS_EVENT_MUNMAP ? live : !live;
 }
 
 static void apply(struct slot *s, const struct rs_trace_event *ev, size_t k)
 {
-    switch (ev->type) {
+    switch (rs_ev_type(ev)) {
     case RS_EVENT_ALLOC:
     case RS_EVENT_SAMPLED_ALLOC:
         s->stack = ev->stack_id;
-        s->kind = ev->kind;
+        s->kind = rs_ev_kind(ev);
         s->epoch = (uint16_t)(k < UINT16_MAX ? k : UINT16_MAX);
         break;
     case RS_EVENT_FREE:
@@ -152,9 +155,8 @@ int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t
         for (uint32_t v = 0; v < q[k].n; v++) {
             const struct slot *s = blocks_find(&b, q[k].block[v]);
             bool live = s && s->stack != RS_SITE_UNKNOWN;
-            q[k].site[v] = live ? s->stack : RS_SITE_UNKNOWN;
-            if (q[k].epoch)
-                q[k].epoch[v] = live ? s->epoch : RS_EPOCH_UNKNOWN;
+            q[k].block[v] = live ? (uint64_t)s->stack << 32 | s->epoch
+                                 : (uint64_t)RS_SITE_UNKNOWN << 32 | RS_EPOCH_UNKNOWN;
         }
     }
     rs_merge_free(mg);
@@ -178,8 +180,10 @@ int rs_snap_sites(const struct rs_trace *t, const struct rs_snap_graph *g, uint3
     uint64_t *block = rs_snap_blocks(g);
     if (!block)
         return -2;
-    struct rs_site_query q = {g->info->time, block, g->n, site, NULL};
+    struct rs_site_query q = {g->info->time, block, g->n};
     int rc = rs_sites_of_blocks(t, &q, 1);
+    for (uint32_t v = 0; rc == 0 && v < g->n; v++)
+        site[v] = rs_answer_site(block[v]);
     free(block);
     return rc;
 }
@@ -188,29 +192,18 @@ int rs_snap_sites(const struct rs_trace *t, const struct rs_snap_graph *g, uint3
 
 struct rs_site_map {
     uint32_t n;
-    uint32_t *site, *epoch;
+    uint64_t *answer;              /* rs_sites_of_blocks's, by object */
     const struct rs_snap_graph *g; /* bound to it (rs_site_map_bind) */
 };
 
-struct rs_site_map *rs_site_map_new(uint32_t n, bool epochs)
+struct rs_site_map *rs_site_map_new(uint64_t *answers, uint32_t n)
 {
     struct rs_site_map *m = calloc(1, sizeof *m);
-    if (!m)
-        return NULL;
-    m->n = n;
-    m->site = malloc((n ? n : 1) * sizeof *m->site);
-    m->epoch = epochs ? malloc((n ? n : 1) * sizeof *m->epoch) : NULL;
-    if (!m->site || (epochs && !m->epoch)) {
-        rs_site_map_free(m);
-        return NULL;
+    if (m) {
+        m->n = n;
+        m->answer = answers;
     }
     return m;
-}
-
-void rs_site_map_query(struct rs_site_map *m, uint64_t time, const uint64_t *block,
-                       struct rs_site_query *q)
-{
-    *q = (struct rs_site_query){time, block, m->n, m->site, m->epoch};
 }
 
 bool rs_site_map_bind(struct rs_site_map *m, const struct rs_snap_graph *g)
@@ -223,23 +216,18 @@ void rs_site_map_free(struct rs_site_map *m)
 {
     if (!m)
         return;
-    free(m->site);
-    free(m->epoch);
+    free(m->answer);
     free(m);
 }
 
 uint32_t rs_site_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v)
 {
-    return live && live->g == g ? live->site[v] : RS_SITE_UNKNOWN;
+    return live && live->g == g ? rs_answer_site(live->answer[v]) : RS_SITE_UNKNOWN;
 }
 
 uint32_t rs_epoch_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v)
 {
-    if (!live || live->g != g)
-        return RS_EPOCH_UNKNOWN;
-    if (live->epoch)
-        return live->epoch[v];
-    return live->site[v] == RS_SITE_UNKNOWN ? RS_EPOCH_UNKNOWN : 0;
+    return live && live->g == g ? rs_answer_epoch(live->answer[v]) : RS_EPOCH_UNKNOWN;
 }
 
 /* ---- names ------------------------------------------------------------------------- */

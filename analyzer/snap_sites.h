@@ -19,15 +19,25 @@
  * address before. */
 #define RS_EPOCH_UNKNOWN UINT32_MAX
 
-/* The objects of one snapshot, by the address of the block each is in (0: none known). */
+/* The objects of one snapshot, by the address of the block each is in (0: none known).
+ * Each address is replaced by its answer (rs_answer_site, rs_answer_epoch): the arrays of
+ * several large snapshots are held at once, next to the events. */
 struct rs_site_query {
     uint64_t time;              /* the snapshot's */
-    const uint64_t *block;      /* n */
+    uint64_t *block;            /* n */
     uint32_t n;
-    uint32_t *site;             /* out (n): the live block's stack id (RS_STACK_ID_NONE when
-                                 * it had none), or RS_SITE_UNKNOWN */
-    uint32_t *epoch;            /* out (n), or NULL */
 };
+
+/* The live block's stack id (RS_STACK_ID_NONE when it had none), or RS_SITE_UNKNOWN. */
+static inline uint32_t rs_answer_site(uint64_t answer)
+{
+    return (uint32_t)(answer >> 32);
+}
+
+static inline uint32_t rs_answer_epoch(uint64_t answer)
+{
+    return (uint32_t)answer;
+}
 
 /* One replay of the events for snapshots in ascending time order: events at or before
  * q[k].time are applied before q[k] is answered. Returns 0, -2 when out of memory. */
@@ -39,12 +49,10 @@ uint64_t *rs_snap_blocks(const struct rs_snap_graph *g);
  * -2 when out of memory. */
 int rs_snap_sites(const struct rs_trace *t, const struct rs_snap_graph *g, uint32_t *site);
 
-/* The sites (and epochs) of one snapshot's objects, found before its graph is loaded
- * (filled through rs_site_map_query), then bound to the graph once it is. */
+/* The sites and epochs of one snapshot's objects, found before its graph is loaded (the
+ * answers of a query: the map takes them), then bound to the graph once it is. */
 struct rs_site_map;
-struct rs_site_map *rs_site_map_new(uint32_t n, bool epochs);
-void rs_site_map_query(struct rs_site_map *m, uint64_t time, const uint64_t *block,
-                       struct rs_site_query *q);
+struct rs_site_map *rs_site_map_new(uint64_t *answers, uint32_t n);
 /* False when g does not have the objects the map was made for. */
 bool rs_site_map_bind(struct rs_site_map *m, const struct rs_snap_graph *g);
 void rs_site_map_free(struct rs_site_map *m);

@@ -108,15 +108,29 @@ void rs_trace_module_map_free(struct rs_trace_module_map *m)
     free(m);
 }
 
+const struct rs_event_extra *rs_event_extra(const struct rs_trace_thread *th,
+                                            const struct rs_trace_event *ev)
+{
+    size_t i = (size_t)(ev - th->events), lo = 0, hi = th->nextras;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (th->extras[mid].index < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < th->nextras && th->extras[lo].index == i ? &th->extras[lo] : NULL;
+}
+
 void rs_trace_drop_events(struct rs_trace *t)
 {
     struct rs_trace_thread *th, *tht;
     HASH_ITER(hh, t->threads, th, tht) {
         free(th->events);
-        free(th->weights);
+        free(th->extras);
         th->events = NULL;
-        th->weights = NULL;
-        th->nevents = th->cap = th->nweights = th->weights_cap = 0;
+        th->extras = NULL;
+        th->nevents = th->cap = th->nextras = th->extras_cap = 0;
     }
     t->events_dropped = true;
 }
@@ -131,7 +145,7 @@ void rs_trace_free(struct rs_trace *t)
         rs_text_clear(&th->name);
         rs_text_clear(&th->py_name);
         free(th->events);
-        free(th->weights);
+        free(th->extras);
         free(th);
     }
     struct rs_trace_stack *st, *stt;
@@ -163,3 +177,5 @@ void rs_trace_free(struct rs_trace *t)
     free(t->name);
     free(t);
 }
+
+_Static_assert(sizeof(struct rs_trace_event) == 24, "an event is 24 bytes (see trace_model.h)");

@@ -24,16 +24,40 @@ enum rs_event_type {
     RS_EVENT_MUNMAP,
 };
 
-/* 32 bytes: a large trace holds tens of millions of them. A sampled allocation's weight is
- * kept beside, in its thread's `weights` (rs_event_weight). */
+/* 24 bytes: a large trace holds tens of millions of them, the most memory the analyzer
+ * uses. What does not fit (a sampled allocation's weight, a size of 4 GiB or more) is kept
+ * beside, in its thread's `extras`: use rs_ev_size and rs_event_weight. */
+#define RS_EV_TIME_LIMIT (UINT64_C(1) << 56) /* 2.28 years */
+#define RS_EV_SIZE_BEYOND UINT32_MAX        /* size32: the size is in the extras */
 struct rs_trace_event {
-    uint64_t time;     /* ns since trace start */
+    uint64_t time : 56; /* ns since trace start */
+    uint64_t tag : 8;   /* the record tag as read: type and kind (rs_ev_type, rs_ev_kind) */
     uint64_t addr;
-    uint64_t size;     /* allocation size, or munmap length; 0 for frees */
+    uint32_t size32;    /* allocation size, or munmap length; 0 for frees */
     uint32_t stack_id;
-    uint8_t type;      /* enum rs_event_type */
-    uint8_t kind;      /* rs_alloc_kind or rs_free_kind */
-    uint8_t tag;       /* the record tag as read */
+};
+
+static inline enum rs_event_type rs_ev_type(const struct rs_trace_event *ev)
+{
+    switch (ev->tag & ~RS_TAG_KIND_MASK) {
+    case RS_TAG_ALLOC: return RS_EVENT_ALLOC;
+    case RS_TAG_SAMPLED_ALLOC: return RS_EVENT_SAMPLED_ALLOC;
+    case RS_TAG_FREE: return RS_EVENT_FREE;
+    default: return RS_EVENT_MUNMAP;
+    }
+}
+
+/* rs_alloc_kind or rs_free_kind (0 for munmap). */
+static inline uint8_t rs_ev_kind(const struct rs_trace_event *ev)
+{
+    return ev->tag & RS_TAG_KIND_MASK;
+}
+
+/* What an event of a thread does not hold itself, by its index (ascending). */
+struct rs_event_extra {
+    size_t index;
+    uint64_t size;
+    uint64_t weight;
 };
 
 struct rs_trace_counters {
@@ -55,21 +79,34 @@ struct rs_trace_thread {
     struct rs_trace_event *events;
     size_t nevents;
     size_t cap;
-    /* Weights of sampled allocations, by event index (0 past nweights and for the other
-     * events); NULL until the thread's first sampled allocation. */
-    uint64_t *weights;
-    size_t nweights, weights_cap;
+    struct rs_event_extra *extras; /* by index: sampled allocations and sizes >= 4 GiB */
+    size_t nextras, extras_cap;
     bool has_counters;
     struct rs_trace_counters counters; /* latest COUNTERS record wins (they are cumulative) */
     UT_hash_handle hh;
 };
 
+const struct rs_event_extra *rs_event_extra(const struct rs_trace_thread *th,
+                                            const struct rs_trace_event *ev);
+
+/* Allocation size or munmap length (0 for frees). */
+static inline uint64_t rs_ev_size(const struct rs_trace_thread *th,
+                                  const struct rs_trace_event *ev)
+{
+    if (ev->size32 != RS_EV_SIZE_BEYOND)
+        return ev->size32;
+    const struct rs_event_extra *x = rs_event_extra(th, ev);
+    return x ? x->size : 0;
+}
+
 /* Bytes a sampled allocation stands for; 0 for every other event. */
 static inline uint64_t rs_event_weight(const struct rs_trace_thread *th,
                                        const struct rs_trace_event *ev)
 {
-    size_t i = (size_t)(ev - th->events);
-    return i < th->nweights ? th->weights[i] : 0;
+    if (rs_ev_type(ev) != RS_EVENT_SAMPLED_ALLOC)
+        return 0;
+    const struct rs_event_extra *x = rs_event_extra(th, ev);
+    return x ? x->weight : 0;
 }
 
 struct rs_trace_stack {

@@ -20,8 +20,8 @@ static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
     uint64_t dt, da;
     if (!rs_cur_varint(c, &dt) || !rs_cur_varint(c, &da))
         CORRUPT("event record cut short");
-    if (ctx->time + dt < ctx->time)
-        CORRUPT("event time overflows");
+    if (ctx->time + dt < ctx->time || ctx->time + dt >= RS_EV_TIME_LIMIT)
+        CORRUPT("event time overflows (over 2^56 ns)");
     ctx->time += dt;
     ctx->addr += (uint64_t)rs_unzigzag(da);
 
@@ -36,7 +36,6 @@ static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
     ev->time = ctx->time;
     ev->addr = ctx->addr;
     ev->tag = tag;
-    ev->kind = tag & RS_TAG_KIND_MASK;
     *out = ev;
     return RS_REC_OK;
 }
@@ -49,17 +48,22 @@ static void event_commit(struct rs_chunk_ctx *ctx)
     ctx->trace->nevents++;
 }
 
-/* The weight of the event being decoded (at index nevents). */
-static bool keep_weight(struct rs_trace_thread *th, uint64_t weight)
+/* The size (and weight) of the event being decoded, at index nevents: in the event when
+ * it fits, else beside it. */
+static bool set_size(struct rs_chunk_ctx *ctx, struct rs_trace_event *ev, uint64_t size,
+                     bool sampled, uint64_t weight)
 {
-    size_t i = th->nevents;
-    for (size_t n = th->nweights; n <= i; n++) {
-        if (!rs_grow((void **)&th->weights, &th->weights_cap, n, sizeof *th->weights))
-            return false;
-        th->weights[n] = 0;
+    if (size < RS_EV_SIZE_BEYOND && !sampled) {
+        ev->size32 = (uint32_t)size;
+        return true;
     }
-    th->weights[i] = weight;
-    th->nweights = i + 1;
+    ev->size32 = size < RS_EV_SIZE_BEYOND ? (uint32_t)size : RS_EV_SIZE_BEYOND;
+    struct rs_trace_thread *th = ctx->thread;
+    if (ctx->trace->events_dropped)
+        return true;
+    if (!rs_grow((void **)&th->extras, &th->extras_cap, th->nextras, sizeof *th->extras))
+        return false;
+    th->extras[th->nextras++] = (struct rs_event_extra){th->nevents, size, weight};
     return true;
 }
 
@@ -70,17 +74,14 @@ static int decode_alloc(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)
         return r;
-    ev->type = RS_EVENT_ALLOC;
-    if (!rs_cur_varint(c, &ev->size) || !rs_cur_u32(c, &ev->stack_id))
+    uint64_t size, weight = 0;
+    if (!rs_cur_varint(c, &size) || !rs_cur_u32(c, &ev->stack_id))
         CORRUPT("allocation record cut short");
-    if ((tag & ~RS_TAG_KIND_MASK) == RS_TAG_SAMPLED_ALLOC) {
-        ev->type = RS_EVENT_SAMPLED_ALLOC;
-        uint64_t weight;
-        if (!rs_cur_varint(c, &weight))
-            CORRUPT("sampled allocation record cut short");
-        if (!ctx->trace->events_dropped && !keep_weight(ctx->thread, weight))
-            return RS_REC_NOMEM;
-    }
+    bool sampled = rs_ev_type(ev) == RS_EVENT_SAMPLED_ALLOC;
+    if (sampled && !rs_cur_varint(c, &weight))
+        CORRUPT("sampled allocation record cut short");
+    if (!set_size(ctx, ev, size, sampled, weight))
+        return RS_REC_NOMEM;
     event_commit(ctx);
     return RS_REC_OK;
 }
@@ -92,7 +93,6 @@ static int decode_free(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)
         return r;
-    ev->type = RS_EVENT_FREE;
     event_commit(ctx);
     return RS_REC_OK;
 }
@@ -104,10 +104,11 @@ static int decode_munmap(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)
         return r;
-    ev->type = RS_EVENT_MUNMAP;
-    ev->kind = 0;
-    if (!rs_cur_varint(c, &ev->size))
+    uint64_t size;
+    if (!rs_cur_varint(c, &size))
         CORRUPT("munmap record cut short");
+    if (!set_size(ctx, ev, size, false, 0))
+        return RS_REC_NOMEM;
     event_commit(ctx);
     return RS_REC_OK;
 }

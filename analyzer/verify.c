@@ -192,14 +192,15 @@ static int check_replay(struct rs_verify *v, const struct rs_trace *t)
     const struct rs_trace_event *ev;
     const struct rs_trace_thread *th = NULL;
     while ((ev = rs_merge_next(m, &th))) {
-        uint32_t tid = th ? th->tid : 0;
-        switch (ev->type) {
+        uint32_t tid = th->tid;
+        uint64_t size = rs_ev_size(th, ev);
+        switch (rs_ev_type(ev)) {
         case RS_EVENT_ALLOC:
         case RS_EVENT_SAMPLED_ALLOC: {
             v->allocs++;
-            if (ev->kind == RS_ALLOC_MMAP) {
+            if (rs_ev_kind(ev) == RS_ALLOC_MMAP) {
                 uint64_t dropped = 0;
-                if (!rs_live_unmap(&live, ev->addr, ev->size, &dropped)) {
+                if (!rs_live_unmap(&live, ev->addr, size, &dropped)) {
                     rc = -1;
                     goto done;
                 }
@@ -210,13 +211,13 @@ static int check_replay(struct rs_verify *v, const struct rs_trace *t)
             }
             struct rs_live_block b = {
                 .addr = ev->addr,
-                .size = ev->size,
-                .bytes = ev->size,
+                .size = size,
+                .bytes = size,
                 .count = 1,
                 .time = ev->time,
                 .stack_id = ev->stack_id,
                 .tid = tid,
-                .kind = ev->kind,
+                .kind = rs_ev_kind(ev),
             };
             if (!rs_live_add(&live, &b, NULL)) {
                 rc = -1;
@@ -251,7 +252,7 @@ static int check_replay(struct rs_verify *v, const struct rs_trace *t)
         case RS_EVENT_MUNMAP: {
             v->munmaps++;
             uint64_t released = 0;
-            if (!rs_live_unmap(&live, ev->addr, ev->size, &released)) {
+            if (!rs_live_unmap(&live, ev->addr, size, &released)) {
                 rc = -1;
                 goto done;
             }

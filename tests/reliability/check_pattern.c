@@ -69,17 +69,18 @@ int main(int argc, char **argv)
         const struct rs_trace_thread *w = worker[k];
         for (size_t e = 0; e < w->nevents; e++) {
             const struct rs_trace_event *ev = &w->events[e];
-            if (ev->type != RS_EVENT_ALLOC || ev->size < SIZE_MIN || ev->size > SIZE_MAX_ ||
-                !(ev->size & 1))
+            uint64_t size = rs_ev_size(w, ev);
+            if (rs_ev_type(ev) != RS_EVENT_ALLOC || size < SIZE_MIN || size > SIZE_MAX_ ||
+                !(size & 1))
                 continue;
             if (i >= per) {
                 FAIL("stress-%d: more than %ld pattern allocations", k, per);
                 break;
             }
-            if (ev->size != STRESS_SIZE(k, i)) {
+            if (size != STRESS_SIZE(k, i)) {
                 FAIL("stress-%d: allocation %ld has size %" PRIu64 ", expected %" PRIu64
                      " (an event lost, duplicated or out of order)",
-                     k, i, ev->size, STRESS_SIZE(k, i));
+                     k, i, size, STRESS_SIZE(k, i));
                 break;
             }
             addrs[k][i++] = ev->addr;
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
         const struct rs_trace_thread *w = worker[k];
         for (size_t e = 0; e < w->nevents && want < per; e++) {
             const struct rs_trace_event *ev = &w->events[e];
-            if (ev->type != RS_EVENT_FREE)
+            if (rs_ev_type(ev) != RS_EVENT_FREE)
                 continue;
             if (ev->addr == addrs[from][want]) {
                 want++;
@@ -116,7 +117,8 @@ int main(int argc, char **argv)
     HASH_ITER(hh, t->threads, th, tmp) {
         for (size_t e = 0; e < th->nevents; e++) {
             const struct rs_trace_event *ev = &th->events[e];
-            if (ev->type == RS_EVENT_ALLOC && ev->kind == RS_ALLOC_MMAP && ev->size == 4096)
+            if (rs_ev_type(ev) == RS_EVENT_ALLOC && rs_ev_kind(ev) == RS_ALLOC_MMAP &&
+                rs_ev_size(th, ev) == 4096)
                 page_maps++;
         }
     }

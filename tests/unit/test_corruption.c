@@ -77,6 +77,8 @@ static const struct crafted crafted[] = {
      RS_READ_ERR_RECORD_CORRUPT, "cut short", 0},
     {"time overflow", 5, UINT64_MAX, P("\x10\x01\x00"), RS_READ_ERR_RECORD_CORRUPT,
      "event time overflows", 0},
+    {"time past 2^56 ns", 5, RS_EV_TIME_LIMIT - 1, P("\x10\x01\x00"),
+     RS_READ_ERR_RECORD_CORRUPT, "event time overflows (over 2^56 ns)", 0},
     {"record longer than its chunk", 0, 0, P("\x47\x85\x80\x80\x00\x00"),
      RS_READ_ERR_RECORD_CORRUPT, "record length runs past its chunk", 0},
     {"record length not a varint", 0, 0, P("\x47\xff\xff"), RS_READ_ERR_RECORD_CORRUPT,

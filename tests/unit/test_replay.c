@@ -8,6 +8,7 @@
 #include "snap_sites.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 TEST_GLOBALS;
 
@@ -291,8 +292,10 @@ static void sites_of_blocks(void)
         return;
     static const uint64_t blocks[] = {0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0};
     enum { N = sizeof blocks / sizeof *blocks };
-    uint32_t site0[N], epoch0[N], site1[N], epoch1[N];
-    struct rs_site_query q[] = {{20, blocks, N, site0, epoch0}, {50, blocks, N, site1, epoch1}};
+    uint64_t at0[N], at1[N]; /* the queries' addresses, answered in place */
+    memcpy(at0, blocks, sizeof blocks);
+    memcpy(at1, blocks, sizeof blocks);
+    struct rs_site_query q[] = {{20, at0, N}, {50, at1, N}};
     CHECK_EQ_U64(rs_sites_of_blocks(t, q, 2), 0);
     static const uint32_t want_site0[N] = {1, 2, 3, 4, RS_SITE_UNKNOWN, RS_SITE_UNKNOWN};
     static const uint32_t want_site1[N] = {5, 6, RS_SITE_UNKNOWN, 4, RS_SITE_UNKNOWN,
@@ -300,10 +303,11 @@ static void sites_of_blocks(void)
     static const uint32_t want_epoch1[N] = {1, 1, RS_EPOCH_UNKNOWN, 0, RS_EPOCH_UNKNOWN,
                                             RS_EPOCH_UNKNOWN};
     for (size_t i = 0; i < N; i++) {
-        CHECK_EQ_U64(site0[i], want_site0[i]);
-        CHECK_EQ_U64(epoch0[i], want_site0[i] == RS_SITE_UNKNOWN ? RS_EPOCH_UNKNOWN : 0);
-        CHECK_EQ_U64(site1[i], want_site1[i]);
-        CHECK_EQ_U64(epoch1[i], want_epoch1[i]);
+        CHECK_EQ_U64(rs_answer_site(at0[i]), want_site0[i]);
+        CHECK_EQ_U64(rs_answer_epoch(at0[i]),
+                     want_site0[i] == RS_SITE_UNKNOWN ? RS_EPOCH_UNKNOWN : 0);
+        CHECK_EQ_U64(rs_answer_site(at1[i]), want_site1[i]);
+        CHECK_EQ_U64(rs_answer_epoch(at1[i]), want_epoch1[i]);
     }
     rs_trace_free(t);
 }
