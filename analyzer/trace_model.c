@@ -108,18 +108,18 @@ void rs_trace_module_map_free(struct rs_trace_module_map *m)
     free(m);
 }
 
+static int by_event_index(const void *key, const void *elem)
+{
+    size_t i = *(const size_t *)key, j = ((const struct rs_event_extra *)elem)->index;
+    return i < j ? -1 : i > j;
+}
+
 const struct rs_event_extra *rs_event_extra(const struct rs_trace_thread *th,
                                             const struct rs_trace_event *ev)
 {
-    size_t i = (size_t)(ev - th->events), lo = 0, hi = th->nextras;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (th->extras[mid].index < i)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < th->nextras && th->extras[lo].index == i ? &th->extras[lo] : NULL;
+    size_t i = (size_t)(ev - th->events);
+    return th->nextras ? bsearch(&i, th->extras, th->nextras, sizeof *th->extras, by_event_index)
+                       : NULL;
 }
 
 void rs_trace_drop_events(struct rs_trace *t)
