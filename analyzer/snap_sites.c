@@ -15,9 +15,10 @@
  * state of the block there, and the replay skips every other address. */
 struct slot {
     uint64_t addr;           /* 0: empty (no block starts at address 0) */
-    uint32_t stack;          /* of the live block there; RS_SITE_UNKNOWN: none live */
+    uint32_t stack;          /* of the live block there */
     uint16_t epoch;          /* checkpoints passed when it was allocated (saturated) */
     uint8_t kind;            /* of that allocation */
+    bool live;               /* a block is live there */
 };
 
 /* The table is sized to what it holds (not to a power of two: it is the largest thing
@@ -88,7 +89,7 @@ static bool blocks_add(struct blocks *b, uint64_t addr)
         return true;
     if ((b->used + 1) * 5 > b->cap * 3 && !blocks_reserve(b, b->used + 1 + b->used / 2))
         return false;
-    blocks_put(b->slots, b->cap, &(struct slot){addr, RS_SITE_UNKNOWN, 0, 0});
+    blocks_put(b->slots, b->cap, &(struct slot){.addr = addr});
     b->used++;
     return true;
 }
@@ -98,7 +99,7 @@ static bool prefer(const struct rs_trace_event *ev, const struct rs_trace_thread
 {
     (void)thread;
     const struct slot *s = blocks_find(arg, ev->addr);
-    bool live = s && s->stack != RS_SITE_UNKNOWN;
+    bool live = s && s->live;
     enum rs_event_type type = rs_ev_type(ev);
     return type == RS_EVENT_FREE || type == RS_EVENT_MUNMAP ? live : !live;
 }
@@ -110,15 +111,16 @@ static void apply(struct slot *s, const struct rs_trace_event *ev, size_t k)
     case RS_EVENT_SAMPLED_ALLOC:
         s->stack = ev->stack_id;
         s->kind = rs_ev_kind(ev);
+        s->live = true;
         s->epoch = (uint16_t)(k < UINT16_MAX ? k : UINT16_MAX);
         break;
     case RS_EVENT_FREE:
-        s->stack = RS_SITE_UNKNOWN;
+        s->live = false;
         break;
     case RS_EVENT_MUNMAP:
         /* Only whole mappings matter here: objects are not mmap blocks. */
         if (s->kind == RS_ALLOC_MMAP)
-            s->stack = RS_SITE_UNKNOWN;
+            s->live = false;
         break;
     }
 }
@@ -154,7 +156,7 @@ int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t
         }
         for (uint32_t v = 0; v < q[k].n; v++) {
             const struct slot *s = blocks_find(&b, q[k].block[v]);
-            bool live = s && s->stack != RS_SITE_UNKNOWN;
+            bool live = s && s->live;
             q[k].block[v] = live ? (uint64_t)s->stack << 32 | s->epoch
                                  : (uint64_t)RS_SITE_UNKNOWN << 32 | RS_EPOCH_UNKNOWN;
         }
