@@ -42,6 +42,24 @@ struct rs_live_set {
     uint64_t py_bytes;  /* of `bytes`, the Python domains' (RS_ALLOC_PY_OBJ, RS_ALLOC_PY_MEM) */
 };
 
+/* The block an allocation event of thread th makes, standing for itself (a sample's
+ * weight and count are the caller's to set). */
+static inline struct rs_live_block rs_live_block_of(const struct rs_trace_event *ev,
+                                                    const struct rs_trace_thread *th)
+{
+    uint64_t size = rs_ev_size(th, ev);
+    return (struct rs_live_block){
+        .addr = ev->addr,
+        .size = size,
+        .bytes = size,
+        .count = 1,
+        .time = ev->time,
+        .stack_id = ev->stack_id,
+        .tid = th->tid,
+        .kind = rs_ev_kind(ev),
+    };
+}
+
 /* The block at addr, or NULL. The pointer is valid until the set next changes. */
 struct rs_live_block *rs_live_find(const struct rs_live_set *s, uint64_t addr);
 /* Adds a copy of `b`; a block already at that address is dropped first (and *replaced,

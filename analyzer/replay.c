@@ -68,29 +68,19 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev,
     switch (type) {
     case RS_EVENT_ALLOC:
     case RS_EVENT_SAMPLED_ALLOC: {
-        uint64_t size = rs_ev_size(th, ev);
-        struct rs_live_block b = {
-            .addr = ev->addr,
-            .size = size,
-            .bytes = size,
-            .count = 1,
-            .time = ev->time,
-            .stack_id = ev->stack_id,
-            .tid = tid,
-            .kind = rs_ev_kind(ev),
-        };
+        struct rs_live_block b = rs_live_block_of(ev, th);
         r->alloc_records++;
         if (type == RS_EVENT_SAMPLED_ALLOC) {
             r->sampled_records++;
             uint64_t weight = rs_event_weight(th, ev);
             b.bytes = weight;
-            uint64_t count = sample_count(size, weight);
+            uint64_t count = sample_count(b.size, weight);
             b.count = count < UINT32_MAX ? (uint32_t)count : UINT32_MAX;
         }
         /* A new mapping replaces whatever was mapped in its range (MAP_FIXED). */
         if (b.kind == RS_ALLOC_MMAP) {
             uint64_t dropped = 0;
-            if (!rs_live_unmap(live, ev->addr, size, &dropped))
+            if (!rs_live_unmap(live, ev->addr, b.size, &dropped))
                 return false;
         }
         bool replaced;

@@ -205,23 +205,15 @@ static int check_replay(struct rs_verify *v, const struct rs_trace *t)
                     goto done;
                 }
             }
-            if (rs_live_find(&live, ev->addr)) {
-                v->replaced++;
-                remember(&first_replaced, tid, ev);
-            }
-            struct rs_live_block b = {
-                .addr = ev->addr,
-                .size = size,
-                .bytes = size,
-                .count = 1,
-                .time = ev->time,
-                .stack_id = ev->stack_id,
-                .tid = tid,
-                .kind = rs_ev_kind(ev),
-            };
-            if (!rs_live_add(&live, &b, NULL)) {
+            struct rs_live_block b = rs_live_block_of(ev, th);
+            bool replaced;
+            if (!rs_live_add(&live, &b, &replaced)) {
                 rc = -1;
                 goto done;
+            }
+            if (replaced) {
+                v->replaced++;
+                remember(&first_replaced, tid, ev);
             }
             set_remove(&freed, ev->addr);
             break;

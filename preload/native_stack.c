@@ -115,6 +115,12 @@ __attribute__((noinline)) static int walk_with_rules(struct rs_unwind_cache *c, 
 }
 #endif
 
+/* Frames to take for max_words kept: the shim's own frames come first and are cut. */
+static inline int frames_wanted(uint32_t max_words)
+{
+    return (int)(max_words > RS_STACK_MAX_WORDS ? RS_STACK_MAX_WORDS : max_words) + 16;
+}
+
 static uint32_t copy_without_self(void *const *ips, int n, uint64_t *words, uint32_t max_words)
 {
     int first = 0;
@@ -126,13 +132,18 @@ static uint32_t copy_without_self(void *const *ips, int n, uint64_t *words, uint
     return out;
 }
 
+static uint32_t capture_with_libunwind(uint64_t *words, uint32_t max_words)
+{
+    void *ips[RS_STACK_MAX_WORDS + 16];
+    int n = unwind_backtrace(ips, frames_wanted(max_words));
+    return copy_without_self(ips, n, words, max_words);
+}
+
 #if defined(__x86_64__)
 static void compare_with_libunwind(const uint64_t *fast, uint32_t nfast, uint32_t max_words)
 {
-    void *ips[RS_STACK_MAX_WORDS + 16];
     uint64_t slow[RS_STACK_MAX_WORDS];
-    int n = unwind_backtrace(ips, (int)(max_words + 16 > RS_STACK_MAX_WORDS + 16 ? RS_STACK_MAX_WORDS + 16 : max_words + 16));
-    uint32_t nslow = copy_without_self(ips, n, slow, max_words);
+    uint32_t nslow = capture_with_libunwind(slow, max_words);
     atomic_fetch_add_explicit(&checked_stacks, 1, memory_order_relaxed);
     if (nslow == nfast && memcmp(slow, fast, nfast * sizeof *fast) == 0)
         return;
@@ -151,8 +162,6 @@ uint32_t rs_native_stack_capture(struct rs_ring *ring, uint64_t *words, uint32_t
 {
     if (!unwind_backtrace)
         return 0;
-    void *ips[RS_STACK_MAX_WORDS + 16];
-    unsigned want = max_words + 16 > RS_STACK_MAX_WORDS + 16 ? RS_STACK_MAX_WORDS + 16 : max_words + 16;
 #if defined(__x86_64__)
     if (RS_LIKELY(rules_ready && ring)) {
         struct rs_unwind_cache *c = &ring->unwind;
@@ -165,10 +174,12 @@ uint32_t rs_native_stack_capture(struct rs_ring *ring, uint64_t *words, uint32_t
             /* libunwind's thread-local cache is allocated on its first call in a thread
              * (malloc, in __tls_get_addr): make that call here, not in a signal handler
              * that interrupted malloc and calls mmap. */
-            unwind_backtrace(ips, 1);
+            void *first[1];
+            unwind_backtrace(first, 1);
             ring->libunwind_ready = true;
         }
-        int n = walk_with_rules(c, (uint64_t *)ips, (int)want, may_compute);
+        void *ips[RS_STACK_MAX_WORDS + 16];
+        int n = walk_with_rules(c, (uint64_t *)ips, frames_wanted(max_words), may_compute);
         if (RS_LIKELY(n >= 0)) {
             uint32_t out = copy_without_self(ips, n, words, max_words);
             if (RS_UNLIKELY(rs_cfg.unwind == RS_UNWIND_CHECK) && ring->libunwind_ready)
@@ -183,8 +194,7 @@ uint32_t rs_native_stack_capture(struct rs_ring *ring, uint64_t *words, uint32_t
 #else
     (void)ring, (void)may_compute;
 #endif
-    int n = unwind_backtrace(ips, (int)want);
-    return copy_without_self(ips, n, words, max_words);
+    return capture_with_libunwind(words, max_words);
 }
 
 void rs_native_stack_report(void)

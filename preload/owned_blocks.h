@@ -34,14 +34,10 @@ static inline void rs_note_alloc(uint8_t kind, void *p, uint64_t size)
 {
     if (RS_LIKELY(!rs_tl_busy)) {
         if (rs_recording()) {
-            /* Sampling: most allocations stop here, at the countdown (rs_sample_alloc's
-             * first test, without a call). */
+            /* Sampling: most allocations stop here, at the countdown, without a call. */
             struct rs_ring *r;
-            if (rs_cfg.sample_bytes && (r = rs_tl_ring) != NULL && r->sample_started &&
-                r->sample_countdown > (int64_t)size) {
-                r->sample_countdown -= (int64_t)size;
+            if (rs_cfg.sample_bytes && (r = rs_tl_ring) != NULL && rs_sample_skips(r, size))
                 return;
-            }
             rs_record_alloc(kind, p, size);
         }
     } else if (!rs_tl_passthrough &&
@@ -55,8 +51,7 @@ static inline void rs_note_alloc(uint8_t kind, void *p, uint64_t size)
 static inline void rs_note_free(uint8_t kind, void *p, uint64_t time)
 {
     if (!rs_owned_remove(p) && rs_recording_frees()) {
-        if (rs_cfg.sample_bytes &&
-            RS_LIKELY(!rs_filter_maybe(rs_sampled_filter, rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS))))
+        if (rs_cfg.sample_bytes && RS_LIKELY(!rs_sample_maybe(p)))
             return; /* not a sampled block */
         rs_record_free(kind, p, time);
     }

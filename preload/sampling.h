@@ -20,17 +20,36 @@ RS_HIDDEN uint64_t rs_sample_weight(uint64_t size);
 #define RS_SAMPLED_FILTER_BITS 16
 extern RS_HIDDEN _Atomic uint8_t *rs_sampled_filter;
 
+/* The countdown alone: true when an allocation of `size` bytes is not sampled (it is
+ * counted down). A new thread's countdown is 0, so its first allocation goes on to
+ * rs_sample_alloc, which draws the first gap. The allocation hooks test this inline. */
+static inline bool rs_sample_skips(struct rs_ring *r, uint64_t size)
+{
+    if (RS_LIKELY(r->sample_countdown > (int64_t)size)) {
+        r->sample_countdown -= (int64_t)size;
+        return true;
+    }
+    return false;
+}
+
 static inline bool rs_sample_alloc(struct rs_ring *r, const void *p, uint64_t size)
 {
-    if (RS_LIKELY((int64_t)(r->sample_countdown -= (int64_t)size) > 0))
+    if (rs_sample_skips(r, size))
         return false;
+    r->sample_countdown -= (int64_t)size;
     return rs_sample_alloc_slow(r, p, size);
+}
+
+/* false: the block at p was certainly not sampled (the free hooks test this inline). */
+static inline bool rs_sample_maybe(const void *p)
+{
+    return rs_filter_maybe(rs_sampled_filter, rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS));
 }
 
 /* true: the block was sampled; its free is recorded */
 static inline bool rs_sample_free(const void *p)
 {
-    if (RS_LIKELY(!rs_filter_maybe(rs_sampled_filter, rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS))))
+    if (RS_LIKELY(!rs_sample_maybe(p)))
         return false;
     return rs_sample_free_slow(p);
 }
