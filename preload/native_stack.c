@@ -69,9 +69,36 @@ static inline const struct rs_unwind_rule *rule_at(struct rs_unwind_cache *c, ui
 /* A walk that looks beyond this many bytes above its start has lost its way. */
 #define MAX_STACK_SPAN ((uint64_t)1 << 30)
 
-/* Steps frame by frame with the cached rules. -1: a frame needs libunwind. The first
- * frame is this function's own (cut off with the shim's other frames), so the registers
- * are read here, where the rules describe them. */
+/* The shim is built with frame pointers, so its own frames (this one, the recorder's, the
+ * hook's) are stepped over by the rbp chain, without a rule lookup each: the first return
+ * address outside the shim is the program's frame, and the registers there are the
+ * frame's CFA and the rbp saved in it. On anything odd the walk starts here instead. */
+static inline void skip_own_frames(uint64_t floor, uint64_t *pc, uint64_t *sp, uint64_t *bp, uint64_t *lookup)
+{
+    uint64_t fp = *bp;
+    for (int depth = 0; depth < 16; depth++) {
+        if (fp < *sp || (fp & 7) || fp - floor > MAX_STACK_SPAN)
+            return;
+        const uint64_t *frame = (const uint64_t *)fp;
+        uint64_t ra = frame[1];
+        if (ra < self_lo || ra >= self_hi) {
+            if (!ra)
+                return;
+            *pc = ra;
+            *sp = fp + 16;
+            *bp = frame[0];
+            *lookup = ra - 1;
+            return;
+        }
+        if (frame[0] <= fp)
+            return;
+        fp = frame[0];
+    }
+}
+
+/* Steps frame by frame with the cached rules. -1: a frame needs libunwind. The registers
+ * are read here, in this function's own frame, where the rules describe them should the
+ * shim's frames not be skipped (they are then cut off afterwards). */
 __attribute__((noinline)) static int walk_with_rules(struct rs_unwind_cache *c, uint64_t *ips, int max,
                                                      bool may_compute)
 {
@@ -80,6 +107,7 @@ __attribute__((noinline)) static int walk_with_rules(struct rs_unwind_cache *c, 
     const uint64_t floor = sp;
     bool bp_known = true;
     uint64_t lookup = pc;
+    skip_own_frames(floor, &pc, &sp, &bp, &lookup);
     int n = 0;
     while (n < max) {
         ips[n++] = pc;

@@ -17,14 +17,7 @@ static inline void push(uint8_t tag, uint64_t time, const void *addr, uint64_t s
         return;
     }
     rs_writer_maybe_restart(time);
-    struct rs_event ev = {
-        .time = time,
-        .addr = (uint64_t)(uintptr_t)addr,
-        .size = size,
-        .stack_id = stack,
-        .tag = tag,
-    };
-    rs_ring_push(r, &ev);
+    rs_ring_push(r, tag, time, (uint64_t)(uintptr_t)addr, size, stack);
 }
 
 void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t time)

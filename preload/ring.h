@@ -95,7 +95,12 @@ RS_HIDDEN void rs_ring_after_fork_child(void);
  * behalf when no writer runs) unless configured to drop. Returns false to drop. */
 RS_HIDDEN bool rs_ring_wait_for_room(struct rs_ring *r, uint64_t head);
 
-static inline void rs_ring_push(struct rs_ring *r, const struct rs_event *ev)
+/* The fields are stored straight into the slot, never built on the stack and copied: a
+ * 16-byte copy of fields just stored with narrower stores cannot be forwarded from the
+ * store buffer, so it waits for every older store to reach the cache, the previous
+ * event's slot (a line the writer took away) included. */
+static inline void rs_ring_push(struct rs_ring *r, uint8_t tag, uint64_t time, uint64_t addr, uint64_t size,
+                                uint32_t stack_id)
 {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     if (RS_UNLIKELY(head - r->cached_tail >= r->capacity)) {
@@ -106,7 +111,12 @@ static inline void rs_ring_push(struct rs_ring *r, const struct rs_event *ev)
             return;
         }
     }
-    r->slots[head & (r->capacity - 1)] = *ev;
+    struct rs_event *slot = &r->slots[head & (r->capacity - 1)];
+    slot->time = time;
+    slot->addr = addr;
+    slot->size = size;
+    slot->stack_id = stack_id;
+    slot->tag = tag;
     atomic_store_explicit(&r->head, head + 1, memory_order_release);
 }
 
