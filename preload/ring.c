@@ -33,6 +33,8 @@ static void ring_reset_identity(struct rs_ring *r)
     atomic_store_explicit(&r->drops, 0, memory_order_relaxed);
     r->counters_written = 0;
     memset(r->stack_cache, 0, sizeof r->stack_cache);
+    r->stack_memo.n = 0;
+    memset(r->code_cache, 0, sizeof r->code_cache);
     char name[17] = {0};
     if (prctl(PR_GET_NAME, name, 0, 0, 0) != 0)
         name[0] = 0;

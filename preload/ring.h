@@ -14,6 +14,7 @@
 #ifndef REFSCOPE_RING_H
 #define REFSCOPE_RING_H
 
+#include "rs_trace_format.h"
 #include "shim.h"
 #include "unwind_rules.h"
 
@@ -36,6 +37,15 @@ enum rs_ring_state {
 };
 
 #define RS_STACK_CACHE_SLOTS 256
+#define RS_CODE_CACHE_SLOTS 64
+
+/* The thread's last stack, bottom frame first, and the hash of each bottom part of it:
+ * consecutive stacks of a thread mostly share their bottom frames (stack_table.c). */
+struct rs_stack_memo {
+    uint32_t n;
+    uint64_t bottom_up[RS_STACK_MAX_WORDS];
+    uint64_t hash_of[RS_STACK_MAX_WORDS + 1]; /* [j]: of the bottom j words, j >= 1 */
+};
 #define RS_THREAD_NAME_MAX 32
 
 struct rs_ring {
@@ -54,6 +64,13 @@ struct rs_ring {
         uint64_t hash;
         uint32_t id;
     } stack_cache[RS_STACK_CACHE_SLOTS];
+    struct rs_stack_memo stack_memo;
+    /* code object -> id, for ids already interned: the objects are pinned, so an address
+     * keeps its id (py_frames.c) */
+    struct {
+        uintptr_t code;
+        uint32_t id;
+    } code_cache[RS_CODE_CACHE_SLOTS];
 
     /* identity, set while claiming */
     _Atomic int state;

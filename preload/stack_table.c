@@ -57,15 +57,47 @@ bool rs_stack_table_init(uint32_t max_stacks)
     return true;
 }
 
+/* Stacks are hashed from their bottom frame up, so that a thread's next stack can start
+ * from the hash of the bottom part it shares with the previous one. */
+#define HASH_SEED 0x9e3779b97f4a7c15u
+
+static inline uint64_t hash_step(uint64_t h, uint64_t word)
+{
+    h ^= word;
+    h *= 0xff51afd7ed558ccdu;
+    return h ^ (h >> 32);
+}
+
+static inline uint64_t hash_final(uint64_t h, uint32_t n)
+{
+    h ^= n;
+    h *= 0xc4ceb9fe1a85ec53u;
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
 static uint64_t hash_words(const uint64_t *w, uint32_t n)
 {
-    uint64_t h = 0x9e3779b97f4a7c15u ^ n;
-    for (uint32_t i = 0; i < n; i++) {
-        h ^= w[i];
-        h *= 0xff51afd7ed558ccdu;
-        h ^= h >> 32;
+    uint64_t h = HASH_SEED;
+    for (uint32_t j = 0; j < n; j++)
+        h = hash_step(h, w[n - 1 - j]);
+    return hash_final(h, n);
+}
+
+/* hash_words, with the thread's memo: only the words above the shared bottom are hashed. */
+static uint64_t hash_words_memo(struct rs_stack_memo *m, const uint64_t *w, uint32_t n)
+{
+    uint32_t same = 0, limit = n < m->n ? n : m->n;
+    while (same < limit && w[n - 1 - same] == m->bottom_up[same])
+        same++;
+    uint64_t h = same ? m->hash_of[same] : HASH_SEED;
+    for (uint32_t j = same; j < n; j++) {
+        h = hash_step(h, w[n - 1 - j]);
+        m->bottom_up[j] = w[n - 1 - j];
+        m->hash_of[j + 1] = h;
     }
-    return h ? h : 1;
+    m->n = n;
+    return hash_final(h, n);
 }
 
 static bool same_words(uint32_t id, const uint64_t *words, uint32_t n)
@@ -132,7 +164,7 @@ uint32_t rs_stack_intern(struct rs_ring *ring, const uint64_t *words, uint32_t n
 {
     if (!slots || nwords == 0)
         return RS_STACK_ID_NONE;
-    uint64_t h = hash_words(words, nwords);
+    uint64_t h = ring ? hash_words_memo(&ring->stack_memo, words, nwords) : hash_words(words, nwords);
     unsigned c = (unsigned)(h ^ (h >> 17)) & (RS_STACK_CACHE_SLOTS - 1);
     if (ring && ring->stack_cache[c].hash == h)
         return ring->stack_cache[c].id;

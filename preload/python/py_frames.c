@@ -1,5 +1,6 @@
 #include "py_frames.h"
 
+#include "ring.h"
 #include "rs_trace_format.h"
 
 #include <string.h>
@@ -94,7 +95,20 @@ static uint32_t put_frame(uint64_t *words, uint32_t n, uint32_t max, const char 
 {
     if (n + 2 > max)
         return n;
-    uint32_t id = code_id((PyObject *)code, gil_held);
+    uint32_t id;
+    struct rs_ring *ring = rs_tl_ring;
+    if (ring) {
+        /* the shared table is large and probed with atomics: a few codes are hot per thread */
+        unsigned c = (unsigned)((uintptr_t)code >> 4) & (RS_CODE_CACHE_SLOTS - 1);
+        if (ring->code_cache[c].code == (uintptr_t)code) {
+            id = ring->code_cache[c].id;
+        } else if ((id = code_id((PyObject *)code, gil_held)) != 0) {
+            ring->code_cache[c].code = (uintptr_t)code;
+            ring->code_cache[c].id = id;
+        }
+    } else {
+        id = code_id((PyObject *)code, gil_held);
+    }
     if (!id)
         return n;
     if (offset < 0)
