@@ -25,6 +25,17 @@ struct entry {
 /* Waiting for another thread to publish an id: give up after this many spins. */
 #define PUBLISH_SPIN_LIMIT (1u << 22)
 
+/* Two tables. Probed at random, a table sized for max_stacks would touch (fault in, zero)
+ * a page per new stack, thousands in a short run; stacks go to a small table first, and
+ * to the large one once the small one is half full. A stack's place is never in doubt:
+ * an empty slot of the closed small table is marked before a lookup moves on, so an
+ * insert into the small table either lands before the mark (and the lookup finds it) or
+ * fails on it (and goes to the large table like the lookup). */
+#define SMALL_SLOTS (1u << 16)
+#define SLOT_CLOSED UINT64_MAX /* in the small table: look in the large one */
+
+static struct slot *small_slots;
+static _Atomic uint32_t small_used;
 static struct slot *slots;
 static uint64_t slot_mask;
 static _Atomic uint64_t *offsets; /* id -> byte offset in arena; 0 = not yet published */
@@ -43,13 +54,14 @@ bool rs_stack_table_init(uint32_t max_stacks)
     while (nslots < (uint64_t)max_stacks * 2)
         nslots <<= 1;
     slots = rs_sys_map(nslots * sizeof *slots);
+    small_slots = rs_sys_map(SMALL_SLOTS * sizeof *small_slots);
     offsets = rs_sys_map(((size_t)max_stacks + 1) * sizeof *offsets);
     /* Address space only: pages are touched as stacks arrive. Try smaller reservations
      * where overcommit is strict. */
     for (arena_cap = (size_t)1 << 30; arena_cap >= ((size_t)16 << 20); arena_cap >>= 1)
         if ((arena = rs_sys_map(arena_cap)) != NULL)
             break;
-    if (!slots || !offsets || !arena)
+    if (!slots || !small_slots || !offsets || !arena)
         return false;
     slot_mask = nslots - 1;
     max_id = max_stacks;
@@ -73,7 +85,7 @@ static inline uint64_t hash_final(uint64_t h, uint32_t n)
     h ^= n;
     h *= 0xc4ceb9fe1a85ec53u;
     h ^= h >> 29;
-    return h ? h : 1;
+    return h && h != SLOT_CLOSED ? h : 1;
 }
 
 static uint64_t hash_words(const uint64_t *w, uint32_t n)
@@ -129,35 +141,56 @@ static uint32_t publish_new(struct slot *s, const uint64_t *words, uint32_t n)
     return id;
 }
 
-static uint32_t table_intern(const uint64_t *words, uint32_t n, uint64_t h)
+/* The id of the stack in one table, claiming a slot for it if it is new. *moved_on: the
+ * small table is closed to it (or a table is full), look in the next. */
+static uint32_t table_probe(struct slot *table, uint64_t mask, bool small, const uint64_t *words, uint32_t n,
+                            uint64_t h, bool *moved_on)
 {
-    atomic_fetch_add(&inserts_in_flight, 1);
-    uint32_t result = RS_STACK_ID_NONE;
-    for (uint64_t probe = 0, i = h & slot_mask; probe <= slot_mask; probe++, i = (i + 1) & slot_mask) {
-        struct slot *s = &slots[i];
-        uint64_t seen = atomic_load_explicit(&s->hash, memory_order_acquire);
+    for (uint64_t probe = 0, i = h & mask; probe <= mask; probe++, i = (i + 1) & mask) {
+        struct slot *s = &table[i];
+        /* The large table is claimed without a read first: a read of a page never written
+         * maps the zero page, and the write that follows then costs a second fault and a
+         * TLB flush on every CPU the process runs on. The small table is soon all touched,
+         * and reads there share its lines between threads. */
+        uint64_t seen = small ? atomic_load_explicit(&s->hash, memory_order_acquire) : 0;
         if (seen == 0) {
-            if (atomic_compare_exchange_strong(&s->hash, &seen, h)) {
-                result = publish_new(s, words, n);
-                break;
+            uint64_t claim = small && atomic_load_explicit(&small_used, memory_order_relaxed) >= SMALL_SLOTS / 2
+                                 ? SLOT_CLOSED
+                                 : h;
+            if (atomic_compare_exchange_strong(&s->hash, &seen, claim)) {
+                if (claim == SLOT_CLOSED)
+                    break;
+                if (small)
+                    atomic_fetch_add_explicit(&small_used, 1, memory_order_relaxed);
+                return publish_new(s, words, n);
             }
         }
+        if (seen == SLOT_CLOSED)
+            break;
         if (seen != h)
             continue;
         uint32_t id;
         unsigned spins = 0;
-        while ((id = atomic_load_explicit(&s->id, memory_order_acquire)) == 0 &&
-               ++spins < PUBLISH_SPIN_LIMIT)
+        while ((id = atomic_load_explicit(&s->id, memory_order_acquire)) == 0 && ++spins < PUBLISH_SPIN_LIMIT)
             __builtin_ia32_pause();
         if (id == 0 || id == SLOT_DEAD)
             continue;
-        if (same_words(id, words, n)) {
-            result = id;
-            break;
-        }
+        if (same_words(id, words, n))
+            return id;
     }
+    *moved_on = true;
+    return RS_STACK_ID_NONE;
+}
+
+static uint32_t table_intern(const uint64_t *words, uint32_t n, uint64_t h)
+{
+    atomic_fetch_add(&inserts_in_flight, 1);
+    bool moved_on = false;
+    uint32_t id = table_probe(small_slots, SMALL_SLOTS - 1, true, words, n, h, &moved_on);
+    if (moved_on)
+        id = table_probe(slots, slot_mask, false, words, n, h, &moved_on);
     atomic_fetch_sub(&inserts_in_flight, 1);
-    return result;
+    return id;
 }
 
 uint32_t rs_stack_intern(struct rs_ring *ring, const uint64_t *words, uint32_t nwords)
@@ -195,6 +228,15 @@ void rs_stack_table_emit(struct rs_chunk_writer *w)
     }
 }
 
+static void mark_dead_claims(struct slot *table, uint64_t mask)
+{
+    for (uint64_t i = 0; i <= mask; i++) {
+        uint64_t h = atomic_load(&table[i].hash);
+        if (h != 0 && h != SLOT_CLOSED && atomic_load(&table[i].id) == 0)
+            atomic_store(&table[i].id, SLOT_DEAD);
+    }
+}
+
 void rs_stack_table_after_fork_child(void)
 {
     emitted_upto = 1;
@@ -206,9 +248,8 @@ void rs_stack_table_after_fork_child(void)
     for (uint32_t id = 1; id < end && id <= max_id; id++)
         if (atomic_load(&offsets[id]) == 0)
             atomic_store(&offsets[id], OFFSET_TOMBSTONE);
-    for (uint64_t i = 0; i <= slot_mask; i++)
-        if (atomic_load(&slots[i].hash) != 0 && atomic_load(&slots[i].id) == 0)
-            atomic_store(&slots[i].id, SLOT_DEAD);
+    mark_dead_claims(small_slots, SMALL_SLOTS - 1);
+    mark_dead_claims(slots, slot_mask);
     atomic_store(&inserts_in_flight, 0);
 }
 

@@ -40,7 +40,10 @@ static uint32_t code_id(PyObject *code, bool gil_held)
     uintptr_t key = (uintptr_t)code;
     uint32_t i = (uint32_t)((key >> 4) * 0x9e3779b97f4a7c15u >> 40) & (CODE_SLOTS - 1);
     for (uint32_t n = 0; n < CODE_SLOTS; n++, i = (i + 1) & (CODE_SLOTS - 1)) {
-        uintptr_t seen = atomic_load_explicit(&slots[i].code, memory_order_acquire);
+        /* With the GIL, claimed without a read first (stack_table.c says why) */
+        uintptr_t seen = 0;
+        if (!gil_held)
+            seen = atomic_load_explicit(&slots[i].code, memory_order_acquire);
         if (seen == 0) {
             if (!gil_held)
                 return 0;

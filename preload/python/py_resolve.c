@@ -8,9 +8,13 @@
 
 #include <string.h>
 
-#define PAIR_SLOTS (1u << 22)
+/* Grown as lines are resolved rather than mapped whole: the table is probed at random,
+ * so every resolved line would touch (fault in, zero) a page of its own. */
+#define PAIR_SLOTS_FIRST (1u << 14)
+#define PAIR_SLOTS_MAX (1u << 22)
 
 static uint64_t *resolved_pairs; /* (code id << 32 | offset) + 1; 0 = empty */
+static uint32_t pair_slots, pair_count;
 static uint32_t stacks_done = 1;
 static uint32_t codes_done = 1;
 static struct rs_buf scratch;
@@ -41,22 +45,51 @@ static bool scratch_grow(struct rs_buf *b, size_t need)
 
 bool rs_py_resolve_init(void)
 {
-    resolved_pairs = rs_sys_map(PAIR_SLOTS * sizeof *resolved_pairs);
+    resolved_pairs = rs_sys_map(PAIR_SLOTS_FIRST * sizeof *resolved_pairs);
+    pair_slots = PAIR_SLOTS_FIRST;
     scratch.grow = scratch_grow;
     return resolved_pairs != NULL;
+}
+
+static uint32_t pair_home(uint64_t key, uint32_t slots)
+{
+    return (uint32_t)(key * 0x9e3779b97f4a7c15u >> 40) & (slots - 1);
+}
+
+static void pairs_grow(void)
+{
+    uint32_t slots = pair_slots * 4;
+    uint64_t *grown = slots <= PAIR_SLOTS_MAX ? rs_sys_map(slots * sizeof *grown) : NULL;
+    if (!grown)
+        return; /* stays crowded: lines are then resolved again, never lost */
+    for (uint32_t i = 0; i < pair_slots; i++) {
+        uint64_t key = resolved_pairs[i];
+        if (!key)
+            continue;
+        uint32_t j = pair_home(key, slots);
+        while (grown[j])
+            j = (j + 1) & (slots - 1);
+        grown[j] = key;
+    }
+    rs_sys_unmap(resolved_pairs, pair_slots * sizeof *resolved_pairs);
+    resolved_pairs = grown;
+    pair_slots = slots;
 }
 
 /* true when the pair was not known yet (and is now) */
 static bool pair_is_new(uint64_t key)
 {
     key += 1;
-    uint32_t i = (uint32_t)(key * 0x9e3779b97f4a7c15u >> 40) & (PAIR_SLOTS - 1);
-    for (uint32_t n = 0; n < 64; n++, i = (i + 1) & (PAIR_SLOTS - 1)) {
+    if (pair_count >= pair_slots / 2)
+        pairs_grow();
+    uint32_t i = pair_home(key, pair_slots);
+    for (uint32_t n = 0; n < 64; n++, i = (i + 1) & (pair_slots - 1)) {
         uint64_t seen = resolved_pairs[i];
         if (seen == key)
             return false;
         if (seen == 0) {
             resolved_pairs[i] = key;
+            pair_count++;
             return true;
         }
     }
