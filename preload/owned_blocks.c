@@ -18,9 +18,11 @@ void rs_owned_add(const void *ptr)
     uintptr_t p = (uintptr_t)ptr;
     rs_filter_add(rs_owned_filter, rs_filter_bucket(ptr, RS_OWNED_FILTER_BITS));
     for (uint32_t i = slot_of(p), n = 0; n < OWNED_SLOTS; n++, i = (i + 1) & (OWNED_SLOTS - 1)) {
-        uintptr_t seen = atomic_load_explicit(&owned[i], memory_order_relaxed);
-        if ((seen == EMPTY || seen == TOMB) &&
-            atomic_compare_exchange_strong(&owned[i], &seen, p)) {
+        /* claimed without a read first: the table is .bss, and a read of a page never
+         * written maps the zero page (rs_sys_map_touched says what that costs) */
+        uintptr_t seen = EMPTY;
+        if (atomic_compare_exchange_strong(&owned[i], &seen, p) ||
+            (seen == TOMB && atomic_compare_exchange_strong(&owned[i], &seen, p))) {
             atomic_fetch_add(&rs_owned_count, 1);
             return;
         }

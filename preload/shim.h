@@ -131,6 +131,10 @@ RS_HIDDEN int rs_format(char *out, size_t cap, const char *fmt, ...)
 
 /* sysmem.c: memory for the shim's own structures, straight from the kernel. */
 RS_HIDDEN void *rs_sys_map(size_t bytes);
+/* Mapped with every page already in: for a table probed (read) before it is written, whose
+ * pages would each map the zero page first, then fault again on the first write and flush
+ * the TLB of every CPU the process runs on. */
+RS_HIDDEN void *rs_sys_map_touched(size_t bytes);
 RS_HIDDEN void rs_sys_unmap(void *p, size_t bytes);
 RS_HIDDEN pid_t rs_gettid(void);
 

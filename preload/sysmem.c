@@ -14,6 +14,15 @@ void *rs_sys_map(size_t bytes)
     return (void *)p;
 }
 
+void *rs_sys_map_touched(size_t bytes)
+{
+    long p = syscall(SYS_mmap, NULL, bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
+    if (p == -1)
+        return NULL;
+    return (void *)p;
+}
+
 void rs_sys_unmap(void *p, size_t bytes)
 {
     syscall(SYS_munmap, p, bytes);

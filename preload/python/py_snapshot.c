@@ -73,7 +73,7 @@ static bool map_init(struct u64_map *m, size_t want)
     size_t cap = 1024;
     while (cap < want * 2)
         cap *= 2;
-    m->keys = rs_sys_map(cap * sizeof *m->keys);
+    m->keys = rs_sys_map_touched(cap * sizeof *m->keys);
     m->vals = m->is_set ? NULL : rs_sys_map(cap * sizeof *m->vals);
     m->n = 0;
     m->mask = cap - 1;
