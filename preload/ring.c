@@ -70,12 +70,9 @@ static struct rs_ring *ring_map_new(void)
     return r;
 }
 
-struct rs_ring *rs_ring_current(void)
+struct rs_ring *rs_ring_claim(void)
 {
-    struct rs_ring *r = rs_tl_ring;
-    if (RS_LIKELY(r != NULL))
-        return r;
-    r = ring_claim_free();
+    struct rs_ring *r = ring_claim_free();
     if (!r)
         r = ring_map_new();
     if (!r)

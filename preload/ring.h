@@ -99,8 +99,14 @@ struct rs_ring {
 
 /* The calling thread's ring once it has one (read by the inline sampling test). */
 extern RS_HIDDEN RS_TLS struct rs_ring *rs_tl_ring;
+/* Claims a ring for the calling thread (rs_ring_current's first call in a thread). */
+RS_HIDDEN struct rs_ring *rs_ring_claim(void);
 /* The ring of the calling thread, claimed on first use; NULL when none can be mapped. */
-RS_HIDDEN struct rs_ring *rs_ring_current(void);
+static inline struct rs_ring *rs_ring_current(void)
+{
+    struct rs_ring *r = rs_tl_ring;
+    return RS_LIKELY(r != NULL) ? r : rs_ring_claim();
+}
 RS_HIDDEN struct rs_ring *rs_ring_list(void);
 RS_HIDDEN void rs_ring_set_name(struct rs_ring *r, const char *name);
 RS_HIDDEN struct rs_ring *rs_ring_find_thread(pthread_t thread);
