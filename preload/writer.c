@@ -42,7 +42,7 @@ static pthread_t writer_thread;
 static _Atomic bool writer_thread_live;
 static _Atomic int writer_stop;
 static _Atomic uint32_t writer_wake;
-static _Atomic uint64_t restart_at_ns; /* 0: no restart pending */
+RS_HIDDEN _Atomic uint64_t rs_writer_restart_at_ns;
 
 /* writer-owned totals, for the END record */
 static uint64_t events_written;
@@ -461,12 +461,9 @@ bool rs_writer_running(void)
     return atomic_load_explicit(&writer_thread_live, memory_order_relaxed);
 }
 
-void rs_writer_maybe_restart(uint64_t now)
+void rs_writer_restart_due(uint64_t at)
 {
-    uint64_t at = atomic_load_explicit(&restart_at_ns, memory_order_relaxed);
-    if (RS_LIKELY(at == 0) || now < at)
-        return;
-    if (atomic_compare_exchange_strong(&restart_at_ns, &at, 0))
+    if (atomic_compare_exchange_strong(&rs_writer_restart_at_ns, &at, 0))
         rs_writer_start_thread();
 }
 
@@ -527,7 +524,7 @@ bool rs_writer_reopen(void)
         rs_sys_unmap(wbuf.data, wbuf.cap);
     meta_log_written = 0;
     atomic_store(&writer_stop, 0);
-    atomic_store(&restart_at_ns, 0);
+    atomic_store(&rs_writer_restart_at_ns, 0);
     return rs_writer_open(false);
 }
 
@@ -656,7 +653,7 @@ void rs_writer_after_fork_parent(void)
 {
     lock_release();
     if (atomic_load(&rs_state) == RS_STATE_ACTIVE)
-        atomic_store(&restart_at_ns, rs_now_ns() + RESTART_AFTER_FORK_NS);
+        atomic_store(&rs_writer_restart_at_ns, rs_now_ns() + RESTART_AFTER_FORK_NS);
 }
 
 void rs_writer_after_fork_child(void)
@@ -677,5 +674,5 @@ void rs_writer_after_fork_child(void)
         return;
     }
     /* Starting a thread inside fork's child handler is fragile; the first event does it. */
-    atomic_store(&restart_at_ns, 1);
+    atomic_store(&rs_writer_restart_at_ns, 1);
 }

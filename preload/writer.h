@@ -14,9 +14,17 @@ RS_HIDDEN void rs_writer_start_thread(void);
 /* After a failed exec: the finished trace goes on, with a new writer thread. */
 RS_HIDDEN void rs_writer_resume_thread(void);
 RS_HIDDEN bool rs_writer_running(void);
-/* Starts the writer again after a fork once enough time has passed (see lifecycle.c);
- * called from the event path, so it must be cheap when there is nothing to do. */
-RS_HIDDEN void rs_writer_maybe_restart(uint64_t now);
+/* When the writer is to be started again after a fork (see lifecycle.c); 0: not. */
+extern RS_HIDDEN _Atomic uint64_t rs_writer_restart_at_ns;
+RS_HIDDEN void rs_writer_restart_due(uint64_t at);
+/* Starts the writer again after a fork once enough time has passed; called from the event
+ * path, so all it does when there is nothing to do is one load. */
+static inline void rs_writer_maybe_restart(uint64_t now)
+{
+    uint64_t at = atomic_load_explicit(&rs_writer_restart_at_ns, memory_order_relaxed);
+    if (RS_UNLIKELY(at != 0) && now >= at)
+        rs_writer_restart_due(at);
+}
 /* A producer drains all rings itself (no writer thread running). */
 RS_HIDDEN bool rs_writer_drain_here(void);
 /* A round right now, from the calling thread (before dlclose, for instance). */
