@@ -1,0 +1,62 @@
+/* Three threads each walk the same 65,536 distinct call paths (16 levels, each through a()
+ * or b(): the bits of the path's number) and leak one 24-byte block at the end of each:
+ * 65,536 stacks, every one met by three threads at about the same moment, and more
+ * stacks than the shim's first stack table takes. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define LEVELS 16
+#define THREADS 3
+
+static void *volatile sink;
+
+__attribute__((noinline)) static void leaf(void)
+{
+    sink = malloc(24);
+}
+
+__attribute__((noinline)) static void go(unsigned bits, int depth);
+
+/* the empty asm after each call keeps it a call (no tail call), so each level is a frame */
+__attribute__((noinline)) static void a(unsigned bits, int depth)
+{
+    go(bits, depth);
+    __asm__ volatile("");
+}
+
+__attribute__((noinline)) static void b(unsigned bits, int depth)
+{
+    go(bits, depth);
+    __asm__ volatile("");
+}
+
+__attribute__((noinline)) static void go(unsigned bits, int depth)
+{
+    if (depth == 0)
+        leaf();
+    else if (bits & 1)
+        a(bits >> 1, depth - 1);
+    else
+        b(bits >> 1, depth - 1);
+    __asm__ volatile("");
+}
+
+static void *walk_all_paths(void *unused)
+{
+    (void)unused;
+    for (unsigned path = 0; path < (1u << LEVELS); path++)
+        go(path, LEVELS);
+    return NULL;
+}
+
+int main(void)
+{
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        pthread_create(&t[i], NULL, walk_all_paths, NULL);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    printf("%u paths, %d threads\n", 1u << LEVELS, THREADS);
+    return 0;
+}
