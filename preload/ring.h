@@ -46,6 +46,13 @@ struct rs_stack_memo {
     uint64_t bottom_up[RS_STACK_MAX_WORDS];
     uint64_t hash_of[RS_STACK_MAX_WORDS + 1]; /* [j]: of the bottom j words, j >= 1 */
 };
+/* An interned code object, as the thread last met it (py_frames.c): the objects are
+ * pinned, so an address keeps its id. */
+struct rs_code_cache_entry {
+    uintptr_t code;
+    uint32_t id;
+    int32_t firsttraceable; /* 3.11+: where the code's traceable instructions begin */
+};
 #define RS_THREAD_NAME_MAX 32
 
 struct rs_ring {
@@ -65,12 +72,7 @@ struct rs_ring {
         uint32_t id;
     } stack_cache[RS_STACK_CACHE_SLOTS];
     struct rs_stack_memo stack_memo;
-    /* code object -> id, for ids already interned: the objects are pinned, so an address
-     * keeps its id (py_frames.c) */
-    struct {
-        uintptr_t code;
-        uint32_t id;
-    } code_cache[RS_CODE_CACHE_SLOTS];
+    struct rs_code_cache_entry code_cache[RS_CODE_CACHE_SLOTS];
 
     /* identity, set while claiming */
     _Atomic int state;

@@ -93,27 +93,33 @@ static inline bool is_live_code(const char *code)
     return rs_py_layout.minor >= 12 ? (int32_t)rc != 0 : rc > 0;
 }
 
-static uint32_t put_frame(uint64_t *words, uint32_t n, uint32_t max, const char *code, int64_t offset,
-                          bool entry, bool gil_held)
+/* The thread's cache of interned code objects (ring.h). A hit reads nothing of the code
+ * object: once interned it is pinned, so still alive and still a code object, and its
+ * first traceable instruction never changes. A thread's frames reach the same few code
+ * objects at every allocation, yet their headers are out of the cache by the next one. */
+static inline const struct rs_code_cache_entry *cached_code(struct rs_ring *ring, const char *code)
 {
-    if (n + 2 > max)
-        return n;
-    uint32_t id;
-    struct rs_ring *ring = rs_tl_ring;
-    if (ring) {
-        /* the shared table is large and probed with atomics: a few codes are hot per thread */
-        unsigned c = (unsigned)((uintptr_t)code >> 4) & (RS_CODE_CACHE_SLOTS - 1);
-        if (ring->code_cache[c].code == (uintptr_t)code) {
-            id = ring->code_cache[c].id;
-        } else if ((id = code_id((PyObject *)code, gil_held)) != 0) {
-            ring->code_cache[c].code = (uintptr_t)code;
-            ring->code_cache[c].id = id;
-        }
-    } else {
-        id = code_id((PyObject *)code, gil_held);
+    if (!ring || !code)
+        return NULL;
+    const struct rs_code_cache_entry *e = &ring->code_cache[((uintptr_t)code >> 4) & (RS_CODE_CACHE_SLOTS - 1)];
+    return e->code == (uintptr_t)code ? e : NULL;
+}
+
+/* A miss: the id of a live code object (interned now if it may be), cached. 0: none. */
+static uint32_t intern_code(struct rs_ring *ring, const char *code, int firsttraceable, bool gil_held)
+{
+    uint32_t id = code_id((PyObject *)code, gil_held);
+    if (id && ring) {
+        struct rs_code_cache_entry *e = &ring->code_cache[((uintptr_t)code >> 4) & (RS_CODE_CACHE_SLOTS - 1)];
+        e->code = (uintptr_t)code;
+        e->id = id;
+        e->firsttraceable = firsttraceable;
     }
-    if (!id)
-        return n;
+    return id;
+}
+
+static inline uint32_t put_frame(uint64_t *words, uint32_t n, uint32_t id, int64_t offset, bool entry)
+{
     if (offset < 0)
         offset = 0;
     words[n] = RS_STACKWORD_PY | id;
@@ -126,15 +132,18 @@ uint32_t rs_py_capture(void *tstate, bool gil_held, uint64_t *words, uint32_t ma
     if (!tstate || !slots)
         return 0;
     const struct rs_py_layout *L = &rs_py_layout;
+    struct rs_ring *ring = rs_tl_ring;
     uint32_t n = 0;
     if (L->minor <= 10) {
         /* one eval-loop call per frame: every frame is an entry */
         for (char *f = rd_ptr(tstate, L->ts_frame); f && n + 2 <= max_words; f = rd_ptr(f, L->f_back)) {
             char *code = rd_ptr(f, L->f_code);
-            if (!is_live_code(code))
+            const struct rs_code_cache_entry *known = cached_code(ring, code);
+            uint32_t id = known ? known->id : is_live_code(code) ? intern_code(ring, code, 0, gil_held) : 0;
+            if (!id)
                 continue;
             int lasti = *(int *)(f + L->f_instr);
-            n = put_frame(words, n, max_words, code, (int64_t)lasti * L->lasti_scale, true, gil_held);
+            n = put_frame(words, n, id, (int64_t)lasti * L->lasti_scale, true);
         }
         return n;
     }
@@ -145,13 +154,17 @@ uint32_t rs_py_capture(void *tstate, bool gil_held, uint64_t *words, uint32_t ma
         if (owner == OWNED_BY_CSTACK)
             continue;
         char *code = rd_ptr(f, L->f_code);
-        if (!is_live_code(code))
+        const struct rs_code_cache_entry *known = cached_code(ring, code);
+        if (!known && !is_live_code(code))
             continue;
         char *first = code + L->co_code_adaptive;
         char *instr = rd_ptr(f, L->f_instr);
-        int firsttraceable = *(int *)(code + L->co_firsttraceable);
+        int firsttraceable = known ? known->firsttraceable : *(int *)(code + L->co_firsttraceable);
         if (owner != OWNED_BY_GENERATOR && instr < first + 2 * firsttraceable)
             continue; /* incomplete: the frame has not started running */
+        uint32_t id = known ? known->id : intern_code(ring, code, firsttraceable, gil_held);
+        if (!id)
+            continue;
         bool entry;
         if (L->f_is_entry >= 0) {
             entry = f[L->f_is_entry] != 0;
@@ -159,7 +172,7 @@ uint32_t rs_py_capture(void *tstate, bool gil_held, uint64_t *words, uint32_t ma
             char *prev = rd_ptr(f, L->f_back);
             entry = !prev || prev[L->f_owner] == OWNED_BY_CSTACK;
         }
-        n = put_frame(words, n, max_words, code, instr - first, entry, gil_held);
+        n = put_frame(words, n, id, instr - first, entry);
     }
     return n;
 }
