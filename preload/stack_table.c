@@ -31,7 +31,7 @@ struct entry {
  * an empty slot of the closed small table is marked before a lookup moves on, so an
  * insert into the small table either lands before the mark (and the lookup finds it) or
  * fails on it (and goes to the large table like the lookup). */
-#define SMALL_SLOTS (1u << 16)
+#define SMALL_SLOTS (1u << 14)
 #define SLOT_CLOSED UINT64_MAX /* in the small table: look in the large one */
 
 static struct slot *small_slots;
@@ -54,7 +54,7 @@ bool rs_stack_table_init(uint32_t max_stacks)
     while (nslots < (uint64_t)max_stacks * 2)
         nslots <<= 1;
     slots = rs_sys_map(nslots * sizeof *slots);
-    small_slots = rs_sys_map(SMALL_SLOTS * sizeof *small_slots);
+    small_slots = rs_sys_map_touched(SMALL_SLOTS * sizeof *small_slots); /* probed before written */
     offsets = rs_sys_map(((size_t)max_stacks + 1) * sizeof *offsets);
     /* Address space only: pages are touched as stacks arrive. Try smaller reservations
      * where overcommit is strict. */

@@ -45,7 +45,7 @@ static bool grow(void)
         return true;
     uint32_t cap = nodes_cap ? nodes_cap * 2 : 65536;
     struct node *n = rs_sys_map((size_t)cap * sizeof *n);
-    uint32_t *s = rs_sys_map((size_t)cap * 2 * sizeof *s);
+    uint32_t *s = rs_sys_map_touched((size_t)cap * 2 * sizeof *s); /* probed before written */
     if (!n || !s) {
         if (n)
             rs_sys_unmap(n, (size_t)cap * sizeof *n);
