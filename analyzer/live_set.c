@@ -1,5 +1,6 @@
 #include "live_set.h"
 
+#include "addr_home.h"
 #include "rs_trace_format.h"
 
 #include <stdlib.h>
@@ -10,20 +11,10 @@ static uint64_t end_of(uint64_t addr, uint64_t len)
     return addr + len < addr ? UINT64_MAX : addr + len;
 }
 
-/* Replay order is close to address order: the blocks of one 4 kB page get one run of slots,
- * at a place hashed from the page, in address order, so consecutive lookups share cache
- * lines. */
-static inline uint64_t home(uint64_t a)
-{
-    uint64_t page = a >> 12;
-    page ^= page >> 31;
-    return ((page * UINT64_C(0x9E3779B97F4A7C15)) >> 13) + ((a >> 4) & 255);
-}
-
 /* The slot holding addr, or the empty slot where it would go. */
 static struct rs_live_block *slot_of(const struct rs_live_set *s, uint64_t addr)
 {
-    for (uint64_t i = home(addr) & s->mask;; i = (i + 1) & s->mask) {
+    for (uint64_t i = rs_addr_home_pow2(addr, s->mask);; i = (i + 1) & s->mask) {
         struct rs_live_block *b = &s->slots[i];
         if (!b->in_use || b->addr == addr)
             return b;
@@ -127,7 +118,7 @@ void rs_live_remove(struct rs_live_set *s, struct rs_live_block *b)
             j = (j + 1) & s->mask;
             if (!s->slots[j].in_use)
                 return;
-            uint64_t k = home(s->slots[j].addr) & s->mask;
+            uint64_t k = rs_addr_home_pow2(s->slots[j].addr, s->mask);
             /* Can slot j's block move to i? Only if its home k is not in (i, j]. */
             if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
                 continue;

@@ -1,5 +1,6 @@
 #include "snap_graph.h"
 
+#include "addr_home.h"
 #include "decode_cursor.h"
 #include "escape.h"
 
@@ -222,15 +223,11 @@ static int count_record(struct load *L, uint8_t tag, struct rs_cursor *body)
 
 /* ---- the address index --------------------------------------------------------------- */
 
-/* The objects of one 4 kB page go to one run of slots at a place hashed from the page, in
- * address order: a snapshot lists objects roughly in allocation order, so neighbouring
- * objects then share the cache lines of the index (and of the address array, which is in
- * the same order), where a fully hashed slot made nearly every probe two cache misses. */
+/* Placed by page (addr_home.h): neighbouring objects share the cache lines of the index,
+ * and of the address array, which is in the same order. */
 static inline uint64_t index_home(const struct rs_snap_graph *g, uint64_t a)
 {
-    uint64_t page = a >> 12;
-    page ^= page >> 29;
-    return ((page * UINT64_C(0x9E3779B97F4A7C15) >> 17) + ((a >> 4) & 255)) & g->hmask;
+    return rs_addr_home_pow2(a, g->hmask);
 }
 
 static bool index_alloc(struct rs_snap_graph *g, uint64_t n)

@@ -1,5 +1,6 @@
 #include "snap_sites.h"
 
+#include "addr_home.h"
 #include "event_merge.h"
 #include "rs_uthash.h"
 
@@ -29,23 +30,11 @@ struct blocks {
     uint64_t used;
 };
 
-/* The blocks of one 4 kB page get one run of slots, at a place hashed from the page, in
- * address order: replay order and snapshot order are both close to address order, so
- * consecutive lookups share the table's cache lines instead of missing on each. */
-static inline uint64_t home(uint64_t a, uint64_t cap)
-{
-    uint64_t page = a >> 12;
-    page ^= page >> 31;
-    uint64_t run = (uint64_t)(((unsigned __int128)(page * UINT64_C(0x9E3779B97F4A7C15)) * cap) >> 64);
-    uint64_t i = run + ((a >> 4) & 255);
-    return i < cap ? i : i - cap;
-}
-
 static struct slot *blocks_find(const struct blocks *b, uint64_t addr)
 {
     if (!b->slots || addr == 0)
         return NULL;
-    for (uint64_t i = home(addr, b->cap);; i = i + 1 < b->cap ? i + 1 : 0) {
+    for (uint64_t i = rs_addr_home(addr, b->cap);; i = i + 1 < b->cap ? i + 1 : 0) {
         struct slot *s = &b->slots[i];
         if (s->addr == addr)
             return s;
@@ -56,7 +45,7 @@ static struct slot *blocks_find(const struct blocks *b, uint64_t addr)
 
 static void blocks_put(struct slot *slots, uint64_t cap, const struct slot *from)
 {
-    uint64_t i = home(from->addr, cap);
+    uint64_t i = rs_addr_home(from->addr, cap);
     while (slots[i].addr)
         i = i + 1 < cap ? i + 1 : 0;
     slots[i] = *from;

@@ -9,9 +9,9 @@
 
 RS_HIDDEN _Atomic uint64_t rs_ringless_drops;
 
-static inline void push(uint8_t tag, uint64_t time, const void *addr, uint64_t size, uint32_t stack)
+static inline void push(struct rs_ring *r, uint8_t tag, uint64_t time, const void *addr, uint64_t size,
+                        uint32_t stack)
 {
-    struct rs_ring *r = rs_ring_current();
     if (RS_UNLIKELY(!r)) {
         atomic_fetch_add_explicit(&rs_ringless_drops, 1, memory_order_relaxed);
         return;
@@ -52,7 +52,7 @@ void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t 
     if (python_domain && ring && ring->python_allocs < 1000 && (++ring->python_allocs == 1 || ring->python_allocs == 200))
         rs_py_request_resolve();
     uint32_t stack = rs_stack_intern(ring, words, n);
-    push((uint8_t)(tag | kind), time ? time : rs_now_ns(), addr, size, stack);
+    push(ring, (uint8_t)(tag | kind), time ? time : rs_now_ns(), addr, size, stack);
     rs_tl_busy--;
     errno = saved_errno;
 }
@@ -70,7 +70,7 @@ void rs_record_free(uint8_t kind, const void *addr, uint64_t time)
         time = rs_now_ns(); /* only now: most frees are not recorded when sampling */
     int saved_errno = errno;
     rs_tl_busy++;
-    push((uint8_t)(RS_TAG_FREE | kind), time, addr, 0, RS_STACK_ID_NONE);
+    push(rs_ring_current(), (uint8_t)(RS_TAG_FREE | kind), time, addr, 0, RS_STACK_ID_NONE);
     rs_tl_busy--;
     errno = saved_errno;
 }
@@ -79,7 +79,7 @@ void rs_record_munmap(const void *addr, uint64_t length, uint64_t time)
 {
     int saved_errno = errno;
     rs_tl_busy++;
-    push(RS_TAG_MUNMAP, time, addr, length, RS_STACK_ID_NONE);
+    push(rs_ring_current(), RS_TAG_MUNMAP, time, addr, length, RS_STACK_ID_NONE);
     rs_tl_busy--;
     errno = saved_errno;
 }

@@ -5,22 +5,23 @@
 #include <unistd.h>
 
 /* Raw system calls: the shim's own memory must not pass through the mmap it interposes. */
-void *rs_sys_map(size_t bytes)
+static void *map_anonymous(size_t bytes, int extra_flags)
 {
     long p = syscall(SYS_mmap, NULL, bytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extra_flags, -1, 0);
     if (p == -1) /* glibc's syscall() returns -1 and sets errno on failure */
         return NULL;
     return (void *)p;
 }
 
+void *rs_sys_map(size_t bytes)
+{
+    return map_anonymous(bytes, 0);
+}
+
 void *rs_sys_map_touched(size_t bytes)
 {
-    long p = syscall(SYS_mmap, NULL, bytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
-    if (p == -1)
-        return NULL;
-    return (void *)p;
+    return map_anonymous(bytes, MAP_POPULATE);
 }
 
 void rs_sys_unmap(void *p, size_t bytes)

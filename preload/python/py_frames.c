@@ -97,11 +97,16 @@ static inline bool is_live_code(const char *code)
  * object: once interned it is pinned, so still alive and still a code object, and its
  * first traceable instruction never changes. A thread's frames reach the same few code
  * objects at every allocation, yet their headers are out of the cache by the next one. */
+static inline struct rs_code_cache_entry *code_cache_slot(struct rs_ring *ring, const char *code)
+{
+    return &ring->code_cache[((uintptr_t)code >> 4) & (RS_CODE_CACHE_SLOTS - 1)];
+}
+
 static inline const struct rs_code_cache_entry *cached_code(struct rs_ring *ring, const char *code)
 {
     if (!ring || !code)
         return NULL;
-    const struct rs_code_cache_entry *e = &ring->code_cache[((uintptr_t)code >> 4) & (RS_CODE_CACHE_SLOTS - 1)];
+    const struct rs_code_cache_entry *e = code_cache_slot(ring, code);
     return e->code == (uintptr_t)code ? e : NULL;
 }
 
@@ -110,7 +115,7 @@ static uint32_t intern_code(struct rs_ring *ring, const char *code, int firsttra
 {
     uint32_t id = code_id((PyObject *)code, gil_held);
     if (id && ring) {
-        struct rs_code_cache_entry *e = &ring->code_cache[((uintptr_t)code >> 4) & (RS_CODE_CACHE_SLOTS - 1)];
+        struct rs_code_cache_entry *e = code_cache_slot(ring, code);
         e->code = (uintptr_t)code;
         e->id = id;
         e->firsttraceable = firsttraceable;
