@@ -11,15 +11,15 @@
 
 struct rs_live_block {
     uint64_t addr;
-    uint64_t size;      /* the block's real size */
-    uint64_t bytes;     /* bytes it stands for: its size, or a sample's weight */
-    uint64_t time;
-    uint32_t count;     /* blocks it stands for: 1, or a sample's estimate (saturated) */
+    uint64_t bytes;       /* bytes it stands for: its size, or a sample's weight */
+    uint32_t count;       /* blocks it stands for: 1, or a sample's estimate (saturated) */
     uint32_t stack_id;
-    uint32_t tid;       /* the thread that allocated it */
-    uint8_t kind;       /* rs_alloc_kind */
-    bool at_mark;       /* replay: live at the program-end mark */
-    bool in_use;        /* the table's: the slot holds a block (any address, 0 included) */
+    uint32_t tid;         /* the thread that allocated it */
+    uint8_t kind;         /* rs_alloc_kind */
+    bool at_mark : 1;     /* replay: live at the program-end mark */
+    bool after_mark : 1;  /* replay: allocated after the program-end mark */
+    bool in_use : 1;      /* the table's: the slot holds a block (any address, 0 included) */
+    bool gen : 1;         /* the table's: which growth placed it (see live_set.c grow) */
 };
 
 struct rs_live_region {
@@ -28,13 +28,18 @@ struct rs_live_region {
 
 /* Open addressing with the blocks in the slots: a lookup is one or two cache lines, where
  * a chained table of separately allocated blocks missed two or three times (half of
- * `refscope report`'s time on a million live blocks). The slots are 48 bytes and the table
- * is kept at most 70 % full: with ten million live blocks the table is most of the
- * report's memory. A zeroed set is empty. */
+ * `refscope report`'s time on a million live blocks). With ten million live blocks the
+ * table is most of the report's memory, so a slot is 32 bytes (a block's size and time are
+ * not kept: an mmap region's size is on the region list, and the replay needs of the time
+ * only whether it was after the program-end mark), the table is at most 3/4 full and grows
+ * by half in place (live_set.c grow), never holding an old and a new table at once.
+ * A zeroed set is empty. */
 struct rs_live_set {
-    struct rs_live_block *slots;
-    uint64_t mask;
+    struct rs_live_block *slots;  /* an anonymous mapping of map_bytes */
+    uint64_t cap;
     uint64_t used;
+    size_t map_bytes;
+    bool gen;                     /* of the blocks placed since the last growth */
     struct rs_live_region *mmaps; /* the RS_ALLOC_MMAP blocks' ranges, in no order */
     size_t nmmaps, mmaps_cap;
     uint64_t bytes;     /* sum of `bytes` (modulo 2^64: absurd sizes wrap, they do not trap) */
@@ -47,13 +52,10 @@ struct rs_live_set {
 static inline struct rs_live_block rs_live_block_of(const struct rs_trace_event *ev,
                                                     const struct rs_trace_thread *th)
 {
-    uint64_t size = rs_ev_size(th, ev);
     return (struct rs_live_block){
         .addr = ev->addr,
-        .size = size,
-        .bytes = size,
+        .bytes = rs_ev_size(th, ev),
         .count = 1,
-        .time = ev->time,
         .stack_id = ev->stack_id,
         .tid = th->tid,
         .kind = rs_ev_kind(ev),
@@ -63,8 +65,10 @@ static inline struct rs_live_block rs_live_block_of(const struct rs_trace_event 
 /* The block at addr, or NULL. The pointer is valid until the set next changes. */
 struct rs_live_block *rs_live_find(const struct rs_live_set *s, uint64_t addr);
 /* Adds a copy of `b`; a block already at that address is dropped first (and *replaced,
- * when not NULL, says so). False when out of memory. */
-bool rs_live_add(struct rs_live_set *s, const struct rs_live_block *b, bool *replaced);
+ * when not NULL, says so). `size` is the block's real size, kept only for an mmap region.
+ * False when out of memory. */
+bool rs_live_add(struct rs_live_set *s, const struct rs_live_block *b, uint64_t size,
+                 bool *replaced);
 void rs_live_remove(struct rs_live_set *s, struct rs_live_block *b);
 /* The blocks in no particular order: NULL starts, NULL ends. */
 struct rs_live_block *rs_live_next(const struct rs_live_set *s, const struct rs_live_block *prev);

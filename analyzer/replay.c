@@ -69,22 +69,24 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev,
     case RS_EVENT_ALLOC:
     case RS_EVENT_SAMPLED_ALLOC: {
         struct rs_live_block b = rs_live_block_of(ev, th);
+        uint64_t size = b.bytes;
+        b.after_mark = p->has_mark && ev->time > p->mark_time;
         r->alloc_records++;
         if (type == RS_EVENT_SAMPLED_ALLOC) {
             r->sampled_records++;
             uint64_t weight = rs_event_weight(th, ev);
             b.bytes = weight;
-            uint64_t count = sample_count(b.size, weight);
+            uint64_t count = sample_count(size, weight);
             b.count = count < UINT32_MAX ? (uint32_t)count : UINT32_MAX;
         }
         /* A new mapping replaces whatever was mapped in its range (MAP_FIXED). */
         if (b.kind == RS_ALLOC_MMAP) {
             uint64_t dropped = 0;
-            if (!rs_live_unmap(live, ev->addr, b.size, &dropped))
+            if (!rs_live_unmap(live, ev->addr, size, &dropped))
                 return false;
         }
         bool replaced;
-        if (!rs_live_add(live, &b, &replaced))
+        if (!rs_live_add(live, &b, size, &replaced))
             return false;
         if (replaced)
             r->replaced++;
@@ -180,7 +182,7 @@ static int take_point(const struct pass *p, uint64_t time, bool only_marked,
         memset(&key, 0, sizeof key);
         key.stack_id = b->stack_id;
         key.tid = b->tid;
-        if (b->stack_id == RS_STACK_ID_NONE && p->has_mark && b->time > p->mark_time)
+        if (b->stack_id == RS_STACK_ID_NONE && b->after_mark)
             key.flags = RS_GROUP_AFTER_PROGRAM_END;
         HASH_FIND(hh, groups, &key, sizeof key, g);
         if (!g) {

@@ -98,8 +98,24 @@ static int by_suspect(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* The site of every object of g, the last snapshot: from the growth's replay when it made
+ * them (one replay of the events fewer), else from a replay of its own. */
+static int sites_of_last(const struct rs_trace *t, const struct rs_snap_graph *g,
+                         struct rs_growth *gr, uint32_t *site)
+{
+    struct rs_site_map *m = gr->last_sites;
+    if (!m || !rs_site_map_bind(m, g))
+        return rs_snap_sites(t, g, site);
+    for (uint32_t v = 0; v < g->n; v++)
+        site[v] = rs_site_of(g, m, v);
+    rs_site_map_free(m); /* its answers are copied: 8 bytes an object less from here on */
+    gr->last_sites = NULL;
+    return 0;
+}
+
 /* Fills the details of each suspect from the last snapshot. Returns 0, -1 (note set). */
-static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_snap_source *src)
+static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_snap_source *src,
+                   uint32_t *last_site, uint32_t last_n)
 {
     struct rs_snap_graph g;
     char err[512];
@@ -109,13 +125,16 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
         return -1;
     }
     size_t n = g.n ? g.n : 1;
-    uint32_t *site = S->names ? malloc(n * sizeof *site) : NULL;
+    /* The same snapshot loaded again numbers its objects the same way. */
+    bool reuse = last_site && last_n == g.n;
+    uint32_t *site = S->names ? (reuse ? last_site : malloc(n * sizeof *site)) : NULL;
     uint32_t *in_all = malloc(n * sizeof *in_all);
     uint8_t *kind = malloc(n);
     uint32_t *targets = malloc(n * sizeof *targets);
     struct rs_snap_domtree d = {0};
     int rc = -1;
-    if ((S->names && (!site || rs_snap_sites(t, &g, site))) || !in_all || !kind || !targets ||
+    if ((S->names && (!site || (!reuse && rs_snap_sites(t, &g, site)))) || !in_all || !kind ||
+        !targets ||
         rs_snap_build_reverse(&g))
         goto nomem;
     rs_snap_in_degrees(&g, in_all, NULL);
@@ -251,7 +270,8 @@ nomem:
              (unsigned)S->last->id);
 out:
     rs_snap_domtree_free(&d);
-    free(site);
+    if (site != last_site)
+        free(site);
     free(in_all);
     free(kind);
     free(targets);
@@ -296,10 +316,13 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
     }
     /* Leaked objects of the last snapshot. */
     struct rs_snap_graph g;
+    uint32_t *site = NULL;
+    uint32_t site_n = 0;
     if (rs_snap_load(&g, S->last, &src, RS_SNAP_LOAD_EDGES, err, sizeof err) == 0) {
-        uint32_t *site = S->names ? malloc((g.n ? g.n : 1) * sizeof *site) : NULL;
+        site = S->names ? malloc((g.n ? g.n : 1) * sizeof *site) : NULL;
+        site_n = g.n;
         struct rs_cycles cy;
-        if ((!S->names || (site && rs_snap_sites(t, &g, site) == 0)) &&
+        if ((!S->names || (site && sites_of_last(t, &g, &gr, site) == 0)) &&
             rs_snap_cycles(&g, site, S->names, false, &cy) == 0) {
             for (size_t i = 0; i < cy.ngroups; i++) {
                 if (cy.groups[i].cls != RS_CYCLE_LEAKED)
@@ -316,8 +339,10 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
                     s->leaked = true;
             }
             rs_cycles_free(&cy);
+        } else {
+            free(site);
+            site = NULL;
         }
-        free(site);
         /* Series for leaked types that are not growing. */
         for (size_t k = 0; k < S->n; k++) {
             for (size_t i = 0; !S->v[k].growing && i < gr.ntypes; i++) {
@@ -330,7 +355,8 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
         snprintf(S->note, sizeof S->note, "%s", err);
     }
     if (S->n)
-        details(S, t, &src);
+        details(S, t, &src, site, site_n);
+    free(site);
     rs_qsort(S->v, S->n, sizeof *S->v, by_suspect);
     while (S->n > RS_SUSPECTS_MAX)
         free_suspect(&S->v[--S->n]);

@@ -507,6 +507,12 @@ int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *sr
         rc = growth_checkpoint(&C, k, maps[k]);
     if (rc == -2 && !err[0])
         snprintf(err, errcap, "out of memory");
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        if (C.order[k] == n - 1) {
+            gr->last_sites = maps[k];
+            maps[k] = NULL;
+        }
+    }
     for (size_t i = 0; rc == 0 && i < gr->ntypes; i++)
         gr->types[i].suspect = rs_growth_is_suspect(gr->types[i].count, gr->nsnaps);
     for (size_t i = 0; rc == 0 && i < gr->nsites; i++)
@@ -551,6 +557,7 @@ void rs_growth_free(struct rs_growth *gr)
     free_rows(gr->types, gr->ntypes);
     free_rows(gr->sites, gr->nsites);
     free(gr->snaps);
+    rs_site_map_free(gr->last_sites);
     memset(gr, 0, sizeof *gr);
 }
 

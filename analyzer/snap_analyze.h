@@ -54,6 +54,10 @@ struct rs_growth {
     struct rs_growth_row *sites;
     size_t nsites;
     bool have_sites;         /* the trace has allocation events */
+    /* The sites of the objects of the last snapshot in the file (snaps[nsnaps - 1]), NULL
+     * without sites: a caller analysing that snapshot further binds it to its own load of
+     * the graph instead of replaying the events again. rs_growth_free frees it. */
+    struct rs_site_map *last_sites;
 };
 
 /* Loads every complete snapshot in turn (objects only). Returns 0, -1 corrupt, -2 out of

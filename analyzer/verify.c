@@ -207,7 +207,7 @@ static int check_replay(struct rs_verify *v, const struct rs_trace *t)
             }
             struct rs_live_block b = rs_live_block_of(ev, th);
             bool replaced;
-            if (!rs_live_add(&live, &b, &replaced)) {
+            if (!rs_live_add(&live, &b, size, &replaced)) {
                 rc = -1;
                 goto done;
             }

@@ -240,6 +240,53 @@ static void peak(void)
     }
 }
 
+/* Enough blocks for the live set to grow many times, laid out as an allocator lays them
+ * out (pages full of neighbours, whose slots form long runs in the table) and scattered;
+ * then most of them freed in an order unrelated to either. A block lost or misplaced by a
+ * growth shows up as an unknown free and as wrong totals. */
+static void many_blocks_through_growth(void)
+{
+    enum { N = 150001 };
+    struct ev *evs = calloc(2 * (size_t)N, sizeof *evs);
+    CHECK(evs != NULL);
+    if (!evs)
+        return;
+    uint64_t want_bytes = 0, want_blocks = 0, stack_bytes[6] = {0};
+    size_t n = 0;
+    uint64_t time = 1;
+    for (uint64_t i = 0; i < N; i++) {
+        uint64_t addr = i % 5 == 4 ? UINT64_C(0x7f0000000000) + (i * UINT64_C(2654435761) % N) * 4096
+                                   : UINT64_C(0x10000000) + i / 256 * 3 * 4096 + i % 256 * 16;
+        uint64_t size = 16 + i % 7 * 8;
+        uint32_t stack = 1 + (uint32_t)(i % 5);
+        evs[n++] = (struct ev){1 + (uint32_t)(i / 1000 % 2), A, time++, addr, size, stack, 0, 0};
+        if (i % 3 == 0) {
+            want_blocks++;
+            want_bytes += size;
+            stack_bytes[stack] += size;
+        }
+    }
+    for (uint64_t k = 0; k < N; k++) {
+        uint64_t i = k * 7919 % N; /* N is prime: every block once */
+        if (i % 3 == 0)
+            continue;
+        evs[n++] = (struct ev){1 + (uint32_t)(k / 1000 % 2), F, time++, evs[i].addr, 0, 0, 0, 0};
+    }
+    struct rs_replay r;
+    if (replay(evs, n, &r)) {
+        CHECK_EQ_U64(r.frees_unknown, 0);
+        CHECK_EQ_U64(r.peak_blocks, N);
+        CHECK_EQ_U64(r.live_blocks, want_blocks);
+        CHECK_EQ_U64(r.live_bytes, want_bytes);
+        CHECK_EQ_U64(r.nleaks, 5);
+        for (size_t k = 0; k < r.nleaks; k++)
+            CHECK_EQ_U64(r.leaks[k].bytes, stack_bytes[r.leaks[k].stack_id % 6]);
+        CHECK_EQ_U64(r.nat_peak, 5);
+        rs_replay_free(&r);
+    }
+    free(evs);
+}
+
 static void sampling_and_replacement(void)
 {
     struct rs_replay r;
@@ -319,6 +366,7 @@ int main(void)
     munmap_splits();
     unknown_frees();
     peak();
+    many_blocks_through_growth();
     sampling_and_replacement();
     sites_of_blocks();
     return test_result("replay");
