@@ -137,6 +137,8 @@ static void region_remove(struct rs_live_set *s, uint64_t addr)
 
 static void count_in(struct rs_live_set *s, const struct rs_live_block *b)
 {
+    if (s->account)
+        s->account(s->account_arg, b, true);
     s->bytes += b->bytes;
     s->blocks += b->count;
     if (b->kind == RS_ALLOC_PY_OBJ || b->kind == RS_ALLOC_PY_MEM)
@@ -145,6 +147,8 @@ static void count_in(struct rs_live_set *s, const struct rs_live_block *b)
 
 static void count_out(struct rs_live_set *s, const struct rs_live_block *b)
 {
+    if (s->account)
+        s->account(s->account_arg, b, false);
     s->bytes -= b->bytes;
     s->blocks -= b->count;
     if (b->kind == RS_ALLOC_PY_OBJ || b->kind == RS_ALLOC_PY_MEM)
@@ -267,15 +271,6 @@ bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t 
     }
     free(hits);
     return ok;
-}
-
-void rs_live_reset(struct rs_live_set *s)
-{
-    if (s->slots)
-        memset(s->slots, 0, s->map_bytes);
-    s->used = 0;
-    s->nmmaps = 0;
-    s->bytes = s->blocks = s->py_bytes = 0;
 }
 
 void rs_live_clear(struct rs_live_set *s)

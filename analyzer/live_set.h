@@ -13,14 +13,15 @@ struct rs_live_block {
     uint64_t addr;
     uint64_t bytes;       /* bytes it stands for: its size, or a sample's weight */
     uint32_t count;       /* blocks it stands for: 1, or a sample's estimate (saturated) */
-    uint32_t stack_id;
-    uint32_t tid;         /* the thread that allocated it */
+    uint32_t group;       /* the caller's (the replay's: stack, thread, flags) */
     uint8_t kind;         /* rs_alloc_kind */
-    bool at_mark : 1;     /* replay: live at the program-end mark */
-    bool after_mark : 1;  /* replay: allocated after the program-end mark */
     bool in_use : 1;      /* the table's: the slot holds a block (any address, 0 included) */
     bool gen : 1;         /* the table's: which growth placed it (see live_set.c grow) */
 };
+
+/* Told of every block the set counts in (in) or out (replaced, freed, unmapped, or a piece
+ * of a mapping put back). */
+typedef void rs_live_account_fn(void *arg, const struct rs_live_block *b, bool in);
 
 struct rs_live_region {
     uint64_t addr, size;
@@ -29,9 +30,9 @@ struct rs_live_region {
 /* Open addressing with the blocks in the slots: a lookup is one or two cache lines, where
  * a chained table of separately allocated blocks missed two or three times (half of
  * `refscope report`'s time on a million live blocks). With ten million live blocks the
- * table is most of the report's memory, so a slot is 32 bytes (a block's size and time are
- * not kept: an mmap region's size is on the region list, and the replay needs of the time
- * only whether it was after the program-end mark), the table is at most 3/4 full and grows
+ * table is most of the report's memory, so a slot is 32 bytes (a block's size, time, stack
+ * and thread are not kept: an mmap region's size is on the region list, and the replay
+ * counts blocks by group as they come and go), the table is at most 3/4 full and grows
  * by half in place (live_set.c grow), never holding an old and a new table at once.
  * A zeroed set is empty. */
 struct rs_live_set {
@@ -40,6 +41,8 @@ struct rs_live_set {
     uint64_t used;
     size_t map_bytes;
     bool gen;                     /* of the blocks placed since the last growth */
+    rs_live_account_fn *account;  /* may be NULL */
+    void *account_arg;
     struct rs_live_region *mmaps; /* the RS_ALLOC_MMAP blocks' ranges, in no order */
     size_t nmmaps, mmaps_cap;
     uint64_t bytes;     /* sum of `bytes` (modulo 2^64: absurd sizes wrap, they do not trap) */
@@ -56,8 +59,6 @@ static inline struct rs_live_block rs_live_block_of(const struct rs_trace_event 
         .addr = ev->addr,
         .bytes = rs_ev_size(th, ev),
         .count = 1,
-        .stack_id = ev->stack_id,
-        .tid = th->tid,
         .kind = rs_ev_kind(ev),
     };
 }
@@ -77,8 +78,6 @@ struct rs_live_block *rs_live_next(const struct rs_live_set *s, const struct rs_
 bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t *released);
 bool rs_live_overlaps_mmap(const struct rs_live_set *s, uint64_t addr, uint64_t len);
 void rs_live_clear(struct rs_live_set *s);
-/* Empties the set but keeps its table for the next replay. */
-void rs_live_reset(struct rs_live_set *s);
 /* The merge's tie-break (rs_merge_prefer_fn, arg: the live set) for replays of the live set:
  * of events at the same instant, the one that fits the state goes first (a free of a live
  * block, an allocation at a free address). */

@@ -1,6 +1,7 @@
 #include "replay.h"
 
 #include "event_merge.h"
+#include "live_groups.h"
 #include "live_set.h"
 #include "rs_uthash.h"
 #include "timeline.h"
@@ -32,13 +33,18 @@ struct activity {
 /* Replay state beyond the live set. */
 struct pass {
     struct rs_live_set live;
-    struct activity *threads;     /* first pass only */
-    bool track_threads;
+    struct rs_live_groups *groups;
+    struct activity *threads;
     bool has_mark;                /* a program-end mark to stop at */
     uint64_t mark_time;
     bool mark_taken;
-    struct rs_timeline *timeline; /* first pass only; may be NULL */
+    struct rs_timeline *timeline; /* may be NULL */
 };
+
+static void account(void *arg, const struct rs_live_block *b, bool in)
+{
+    rs_live_groups_count(arg, b->group, b->count, b->bytes, in);
+}
 
 static struct rs_thread_activity *activity_of(struct pass *p, uint32_t tid)
 {
@@ -60,8 +66,8 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev,
 {
     uint32_t tid = th->tid;
     struct rs_live_set *live = &p->live;
-    struct rs_thread_activity *act = NULL;
-    if (p->track_threads && !(act = activity_of(p, tid)))
+    struct rs_thread_activity *act = activity_of(p, tid);
+    if (!act)
         return false;
     r->events++;
     enum rs_event_type type = rs_ev_type(ev);
@@ -70,7 +76,12 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev,
     case RS_EVENT_SAMPLED_ALLOC: {
         struct rs_live_block b = rs_live_block_of(ev, th);
         uint64_t size = b.bytes;
-        b.after_mark = p->has_mark && ev->time > p->mark_time;
+        struct rs_group_key key = {.stack_id = ev->stack_id, .tid = tid};
+        key.after_mark = p->has_mark && ev->time > p->mark_time;
+        if (key.stack_id == RS_STACK_ID_NONE && key.after_mark)
+            key.flags = RS_GROUP_AFTER_PROGRAM_END;
+        if ((b.group = rs_live_groups_index(p->groups, &key)) == UINT32_MAX)
+            return false;
         r->alloc_records++;
         if (type == RS_EVENT_SAMPLED_ALLOC) {
             r->sampled_records++;
@@ -92,10 +103,8 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev,
             r->replaced++;
         r->allocs = sat_add(r->allocs, b.count);
         r->alloc_bytes = sat_add(r->alloc_bytes, b.bytes);
-        if (act) {
-            act->allocs = sat_add(act->allocs, b.count);
-            act->alloc_bytes = sat_add(act->alloc_bytes, b.bytes);
-        }
+        act->allocs = sat_add(act->allocs, b.count);
+        act->alloc_bytes = sat_add(act->alloc_bytes, b.bytes);
         break;
     }
     case RS_EVENT_FREE: {
@@ -113,10 +122,8 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev,
             r->frees_unknown++;
         }
         r->frees = sat_add(r->frees, count);
-        if (act) {
-            act->frees = sat_add(act->frees, count);
-            act->freed_bytes = sat_add(act->freed_bytes, bytes);
-        }
+        act->frees = sat_add(act->frees, count);
+        act->freed_bytes = sat_add(act->freed_bytes, bytes);
         break;
     }
     case RS_EVENT_MUNMAP: {
@@ -131,16 +138,6 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev,
     return true;
 }
 
-struct group {
-    struct group_key {
-        uint32_t stack_id;
-        uint32_t tid;
-        uint32_t flags;
-    } key;
-    struct rs_live_group g;
-    UT_hash_handle hh;
-};
-
 static int by_size_desc(const void *a, const void *b)
 {
     const struct rs_stack_total *x = a, *y = b;
@@ -151,75 +148,6 @@ static int by_size_desc(const void *a, const void *b)
     if (x->stack_id != y->stack_id)
         return x->stack_id < y->stack_id ? -1 : 1;
     return x->flags < y->flags ? -1 : x->flags > y->flags;
-}
-
-static int by_key(const void *a, const void *b)
-{
-    const struct rs_live_group *x = a, *y = b;
-    if (x->stack_id != y->stack_id)
-        return x->stack_id < y->stack_id ? -1 : 1;
-    if (x->tid != y->tid)
-        return x->tid < y->tid ? -1 : 1;
-    return x->flags < y->flags ? -1 : x->flags > y->flags;
-}
-
-/* The live set as groups by (stack, thread, flags). Stackless blocks allocated after the
- * program-end mark are told apart from the others. */
-static int take_point(const struct pass *p, uint64_t time, bool only_marked,
-                      struct rs_live_point *out)
-{
-    struct group *groups = NULL, *g, *tmp;
-    size_t count = 0;
-    int rc = 0;
-    memset(out, 0, sizeof *out);
-    uint64_t blocks = 0, bytes = 0;
-    for (const struct rs_live_block *b = rs_live_next(&p->live, NULL); b; b = rs_live_next(&p->live, b)) {
-        if (only_marked && !b->at_mark)
-            continue;
-        blocks = sat_add(blocks, b->count);
-        bytes = sat_add(bytes, b->bytes);
-        struct group_key key;
-        memset(&key, 0, sizeof key);
-        key.stack_id = b->stack_id;
-        key.tid = b->tid;
-        if (b->stack_id == RS_STACK_ID_NONE && b->after_mark)
-            key.flags = RS_GROUP_AFTER_PROGRAM_END;
-        HASH_FIND(hh, groups, &key, sizeof key, g);
-        if (!g) {
-            g = calloc(1, sizeof *g);
-            if (!g) {
-                rc = -1;
-                goto done;
-            }
-            g->key = key;
-            g->g.stack_id = key.stack_id;
-            g->g.tid = key.tid;
-            g->g.flags = key.flags;
-            HASH_ADD(hh, groups, key, sizeof g->key, g);
-            count++;
-        }
-        g->g.blocks = sat_add(g->g.blocks, b->count);
-        g->g.bytes = sat_add(g->g.bytes, b->bytes);
-    }
-    out->groups = calloc(count ? count : 1, sizeof *out->groups);
-    if (!out->groups) {
-        rc = -1;
-        goto done;
-    }
-    size_t i = 0;
-    HASH_ITER(hh, groups, g, tmp) out->groups[i++] = g->g;
-    qsort(out->groups, count, sizeof *out->groups, by_key);
-    out->ngroups = count;
-    out->valid = true;
-    out->time = time;
-    out->blocks = blocks;
-    out->bytes = bytes;
-done:
-    HASH_ITER(hh, groups, g, tmp) {
-        HASH_DEL(groups, g);
-        free(g);
-    }
-    return rc;
 }
 
 /* A point's groups merged over threads: by stack, largest first. */
@@ -255,15 +183,7 @@ static int totals_by_stack(const struct rs_live_point *pt, struct rs_stack_total
     return 0;
 }
 
-static void mark_live(struct rs_live_set *live)
-{
-    for (struct rs_live_block *b = rs_live_next(live, NULL); b; b = rs_live_next(live, b))
-        b->at_mark = true;
-}
-
-/* Replays the first `limit` events (all when limit is UINT64_MAX). */
-static int replay_pass(const struct rs_trace *t, struct pass *p, struct rs_replay *r,
-                       uint64_t limit)
+static int replay_pass(const struct rs_trace *t, struct pass *p, struct rs_replay *r)
 {
     struct rs_merge *m = rs_merge_new(t, rs_live_prefer, &p->live);
     if (!m)
@@ -271,14 +191,13 @@ static int replay_pass(const struct rs_trace *t, struct pass *p, struct rs_repla
     const struct rs_trace_event *ev;
     const struct rs_trace_thread *th = NULL;
     int rc = 0;
-    while (r->events < limit && (ev = rs_merge_next(m, &th))) {
+    while ((ev = rs_merge_next(m, &th))) {
         if (p->has_mark && !p->mark_taken && ev->time > p->mark_time) {
             p->mark_taken = true;
-            if (take_point(p, p->mark_time, false, &r->program_end)) {
+            if (rs_live_groups_point(p->groups, false, false, p->mark_time, &r->program_end)) {
                 rc = -1;
                 break;
             }
-            mark_live(&p->live);
         }
         if (r->events == 0)
             r->first_time = ev->time;
@@ -295,6 +214,7 @@ static int replay_pass(const struct rs_trace *t, struct pass *p, struct rs_repla
             r->peak_blocks = p->live.blocks;
             r->peak_time = ev->time;
             r->peak_event = r->events;
+            rs_live_groups_peak(p->groups);
         }
     }
     rs_merge_free(m);
@@ -351,52 +271,45 @@ int rs_replay_run_timeline(const struct rs_trace *t, struct rs_replay *out,
                            struct rs_timeline *timeline)
 {
     memset(out, 0, sizeof *out);
-    struct pass p = {.track_threads = true, .timeline = timeline};
+    struct pass p = {.timeline = timeline};
+    if (!(p.groups = rs_live_groups_new()))
+        return -1;
+    p.live.account = account;
+    p.live.account_arg = p.groups;
     out->has_program_end = find_program_end(t, &out->program_end_mark);
     if (out->has_program_end) {
         p.has_mark = true;
         p.mark_time = t->marks[out->program_end_mark].time;
     }
-    int rc = replay_pass(t, &p, out, UINT64_MAX);
+    int rc = replay_pass(t, &p, out);
     if (rc == 0 && p.has_mark && !p.mark_taken) { /* no event after the mark */
         p.mark_taken = true;
-        rc = take_point(&p, p.mark_time, false, &out->program_end);
-        mark_live(&p.live);
+        rc = rs_live_groups_point(p.groups, false, false, p.mark_time, &out->program_end);
     }
     if (rc == 0) {
         out->live_blocks = p.live.blocks;
         out->live_bytes = p.live.bytes;
-        rc = take_point(&p, out->last_time, false, &out->end);
+        rc = rs_live_groups_point(p.groups, false, false, out->last_time, &out->end);
     }
     if (rc == 0)
         rc = totals_by_stack(&out->end, &out->leaks, &out->nleaks);
     if (rc == 0)
         rc = collect_activity(&p, out);
+    /* Of the blocks live at the mark, those still live: allocated before it, live now. */
     if (rc == 0 && out->has_program_end)
-        rc = take_point(&p, out->last_time, true, &out->survivors);
+        rc = rs_live_groups_point(p.groups, false, true, out->last_time, &out->survivors);
     if (rc == 0 && out->has_program_end) {
         const struct rs_live_point *pe = &out->program_end, *sv = &out->survivors;
         out->teardown_freed_blocks = pe->blocks > sv->blocks ? pe->blocks - sv->blocks : 0;
         out->teardown_freed_bytes = pe->bytes > sv->bytes ? pe->bytes - sv->bytes : 0;
     }
+    if (rc == 0)
+        rc = rs_live_groups_point(p.groups, true, false, out->peak_time, &out->peak);
+    if (rc == 0)
+        rc = totals_by_stack(&out->peak, &out->at_peak, &out->nat_peak);
     free_activity(&p);
-    if (rc == 0) {
-        /* Again up to the peak: the merge order is deterministic, so the same events lead
-         * to the same live set, which is cheaper than copying it at every new peak. The
-         * table is emptied and kept: its pages are already the process's. */
-        struct rs_replay again = {0};
-        struct pass q = {.has_mark = p.has_mark, .mark_time = p.mark_time, .mark_taken = true};
-        rs_live_reset(&p.live);
-        q.live = p.live;
-        p.live = (struct rs_live_set){0};
-        rc = replay_pass(t, &q, &again, out->peak_event);
-        if (rc == 0)
-            rc = take_point(&q, out->peak_time, false, &out->peak);
-        if (rc == 0)
-            rc = totals_by_stack(&out->peak, &out->at_peak, &out->nat_peak);
-        rs_live_clear(&q.live);
-    }
     rs_live_clear(&p.live);
+    rs_live_groups_free(p.groups);
     if (rc != 0)
         rs_replay_free(out);
     return rc;
