@@ -184,16 +184,6 @@ void rs_live_remove(struct rs_live_set *s, struct rs_live_block *b)
     take_out(s, (uint64_t)(b - s->slots));
 }
 
-struct rs_live_block *rs_live_next(const struct rs_live_set *s, const struct rs_live_block *prev)
-{
-    if (!s->slots)
-        return NULL;
-    for (uint64_t i = prev ? (uint64_t)(prev - s->slots) + 1 : 0; i < s->cap; i++)
-        if (s->slots[i].in_use)
-            return &s->slots[i];
-    return NULL;
-}
-
 /* A piece of a sampled region stands for the same share of the sample's bytes. */
 static uint64_t scaled(uint64_t bytes, uint64_t part, uint64_t whole)
 {

@@ -71,8 +71,6 @@ struct rs_live_block *rs_live_find(const struct rs_live_set *s, uint64_t addr);
 bool rs_live_add(struct rs_live_set *s, const struct rs_live_block *b, uint64_t size,
                  bool *replaced);
 void rs_live_remove(struct rs_live_set *s, struct rs_live_block *b);
-/* The blocks in no particular order: NULL starts, NULL ends. */
-struct rs_live_block *rs_live_next(const struct rs_live_set *s, const struct rs_live_block *prev);
 /* Releases [addr, addr + len) from the live mmap regions, shrinking, splitting or removing
  * the ones it overlaps. Adds the bytes released to *released. False when out of memory. */
 bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t *released);
