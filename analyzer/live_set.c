@@ -127,12 +127,15 @@ static const struct rs_live_region *region_of(const struct rs_live_set *s, uint6
 
 static void region_remove(struct rs_live_set *s, uint64_t addr)
 {
-    for (size_t i = 0; i < s->nmmaps; i++) {
-        if (s->mmaps[i].addr == addr) {
-            s->mmaps[i] = s->mmaps[--s->nmmaps];
-            return;
-        }
-    }
+    const struct rs_live_region *r = region_of(s, addr);
+    if (r)
+        s->mmaps[r - s->mmaps] = s->mmaps[--s->nmmaps];
+}
+
+/* Does region r overlap [lo, hi)? */
+static bool region_overlaps(const struct rs_live_region *r, uint64_t lo, uint64_t hi)
+{
+    return r->addr < hi && lo < end_of(r->addr, r->size);
 }
 
 static void count_in(struct rs_live_set *s, const struct rs_live_block *b)
@@ -196,7 +199,7 @@ bool rs_live_overlaps_mmap(const struct rs_live_set *s, uint64_t addr, uint64_t 
 {
     uint64_t lo = addr, hi = end_of(addr, len);
     for (size_t i = 0; i < s->nmmaps; i++)
-        if (s->mmaps[i].addr < hi && lo < end_of(s->mmaps[i].addr, s->mmaps[i].size))
+        if (region_overlaps(&s->mmaps[i], lo, hi))
             return true;
     return false;
 }
@@ -238,7 +241,7 @@ bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t 
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < s->nmmaps; i++) {
         const struct rs_live_region *r = &s->mmaps[i];
-        if (r->addr < hi && lo < end_of(r->addr, r->size)) {
+        if (region_overlaps(r, lo, hi)) {
             if (n == cap) {
                 size_t ncap = cap ? cap * 2 : 8;
                 uint64_t *nh = realloc(hits, ncap * sizeof *hits);
@@ -256,7 +259,7 @@ bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t 
     for (size_t i = 0; i < n && ok; i++) {
         struct rs_live_block *b = rs_live_find(s, hits[i]);
         const struct rs_live_region *r = b && b->kind == RS_ALLOC_MMAP ? region_of(s, hits[i]) : NULL;
-        if (r && r->addr < hi && lo < end_of(r->addr, r->size))
+        if (r && region_overlaps(r, lo, hi))
             ok = unmap_one(s, b, r->size, lo, hi, released);
     }
     free(hits);
