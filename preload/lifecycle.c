@@ -115,6 +115,7 @@ __attribute__((constructor(101))) static void rs_init(void)
     atomic_store(&rs_state, RS_STATE_ACTIVE);
     rs_debug("tracing pid %d into %s", (int)rs_pid, rs_writer_path());
     rs_writer_start_thread();
+    rs_fatal_signals_install();
     rs_py_init();
     if (rs_attach_mode)
         rs_attach_start();

@@ -148,4 +148,8 @@ RS_HIDDEN void rs_record_munmap(const void *addr, uint64_t length, uint64_t time
 RS_HIDDEN void rs_finish(int end_reason);
 RS_HIDDEN bool rs_in_foreign_process(void);
 
+/* fatal_signals.c: crash signals whose action is the default get a handler that has the
+ * rings written out before the signal kills the process. */
+RS_HIDDEN void rs_fatal_signals_install(void);
+
 #endif

@@ -43,6 +43,9 @@ static _Atomic bool writer_thread_live;
 static _Atomic int writer_stop;
 static _Atomic uint32_t writer_wake;
 RS_HIDDEN _Atomic uint64_t rs_writer_restart_at_ns;
+/* Rounds asked for by a thread in a fatal signal's handler, and the last one the writer
+ * thread has done (see rs_writer_flush_before_death). */
+static _Atomic uint32_t death_rounds_asked, death_rounds_done;
 
 /* writer-owned totals, for the END record */
 static uint64_t events_written;
@@ -58,6 +61,8 @@ struct pending_meta {
 };
 static struct pending_meta pending[MAX_PENDING_META];
 static unsigned pending_count;
+
+static void add_pending(int kind, unsigned level_or_mark, const char *text, uint64_t timeout_ns);
 
 static struct rs_buf meta_log;
 static size_t meta_log_written;
@@ -398,10 +403,15 @@ static void *writer_main(void *unused)
         }
         if (!lock_acquire(0))
             break;
+        uint32_t death_asked = atomic_load(&death_rounds_asked);
         bool busy = false;
         if (atomic_load(&rs_state) == RS_STATE_ACTIVE)
             busy = round_locked(false, 0);
         lock_release();
+        if (death_asked != atomic_load(&death_rounds_done)) {
+            atomic_store(&death_rounds_done, death_asked);
+            syscall(SYS_futex, &death_rounds_done, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+        }
         if (busy)
             sleep_ns = BUSY_SLEEP_NS / 4;
         else if (sleep_ns < IDLE_SLEEP_MAX_NS)
@@ -485,6 +495,40 @@ void rs_writer_sync(void)
         rs_writer_drain_here();
 }
 
+void rs_writer_flush_before_death(const char *note, uint64_t timeout_ns)
+{
+    if (atomic_load(&rs_state) != RS_STATE_ACTIVE)
+        return;
+    uint64_t deadline = rs_now_ns() + timeout_ns;
+    rs_tl_busy++;
+    add_pending(0, 1, note, timeout_ns);
+    if (!atomic_load(&writer_thread_live) || rs_tl_shim_thread) {
+        /* no writer thread to ask (a fork child before its first event): this thread
+         * drains, unless it is in the middle of a round itself */
+        if (lock_acquire(timeout_ns)) {
+            if (atomic_load(&rs_state) == RS_STATE_ACTIVE)
+                round_locked(false, 0);
+            lock_release();
+        }
+        rs_tl_busy--;
+        return;
+    }
+    /* The writer thread does the round: this thread may have died holding a lock that the
+     * round needs (the loader's, the heap's); the wait is bounded, the process dies anyway. */
+    uint32_t want = atomic_fetch_add(&death_rounds_asked, 1) + 1;
+    writer_wakeup();
+    for (;;) {
+        uint32_t done = atomic_load(&death_rounds_done);
+        uint64_t now = rs_now_ns();
+        if ((int32_t)(done - want) >= 0 || now >= deadline)
+            break;
+        uint64_t left = deadline - now < 10000000u ? deadline - now : 10000000u;
+        struct timespec ts = {0, (long)left};
+        syscall(SYS_futex, &death_rounds_done, FUTEX_WAIT_PRIVATE, done, &ts, NULL, 0);
+    }
+    rs_tl_busy--;
+}
+
 void rs_writer_finish(int end_reason)
 {
     if (atomic_load(&rs_state) != RS_STATE_ACTIVE)
@@ -528,12 +572,12 @@ bool rs_writer_reopen(void)
     return rs_writer_open(false);
 }
 
-static void add_pending(int kind, unsigned level_or_mark, const char *text)
+static void add_pending(int kind, unsigned level_or_mark, const char *text, uint64_t timeout_ns)
 {
     if (atomic_load(&rs_state) != RS_STATE_ACTIVE)
         return;
     rs_tl_busy++;
-    if (lock_acquire(FINISH_LOCK_TIMEOUT_NS)) {
+    if (lock_acquire(timeout_ns)) {
         if (pending_count < MAX_PENDING_META) {
             struct pending_meta *p = &pending[pending_count++];
             p->kind = kind;
@@ -593,12 +637,12 @@ void rs_writer_meta_chunk_end(void)
 
 void rs_writer_note(unsigned level, const char *text)
 {
-    add_pending(0, level, text);
+    add_pending(0, level, text, FINISH_LOCK_TIMEOUT_NS);
 }
 
 void rs_writer_mark(int kind, const char *label)
 {
-    add_pending(1, (unsigned)kind, label);
+    add_pending(1, (unsigned)kind, label, FINISH_LOCK_TIMEOUT_NS);
 }
 
 /* ---- opening ------------------------------------------------------------------------- */
