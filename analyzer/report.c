@@ -29,8 +29,17 @@ const char *rs_mark_kind_name(uint64_t kind)
     case RS_MARK_EXEC: return "exec";
     case RS_MARK_SNAPSHOT_REQUEST: return "snapshot";
     case RS_MARK_PROGRAM_END: return "program_end";
+    case RS_MARK_FATAL_SIGNAL: return "fatal_signal";
     }
     return "mark";
+}
+
+const struct rs_trace_mark *rs_fatal_signal_mark(const struct rs_trace *t)
+{
+    for (size_t i = t->nmarks; i-- > 0;)
+        if (t->marks[i].kind == RS_MARK_FATAL_SIGNAL)
+            return &t->marks[i];
+    return NULL;
 }
 
 const struct rs_text *rs_thread_name(const struct rs_trace_thread *th)

@@ -140,6 +140,8 @@ void rs_report_write_json(const struct rs_report *r, FILE *out);
 
 const char *rs_end_reason_name(uint64_t reason);
 const char *rs_mark_kind_name(uint64_t kind);
+/* The crash signal the shim saw coming (the last such mark), or NULL. */
+const struct rs_trace_mark *rs_fatal_signal_mark(const struct rs_trace *t);
 /* The name to show for a thread: Python's when known, else the OS's; NULL when none. */
 const struct rs_text *rs_thread_name(const struct rs_trace_thread *th);
 /* "Python atexit", "os._exit", or the mark's label. */

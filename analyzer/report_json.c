@@ -315,6 +315,12 @@ static void put_trace(struct rs_json *j, const struct rs_report *r)
     key_opt_u64(j, "partial_at_byte", t->partial, t->partial_at);
     rs_json_key(j, "end_reason");
     rs_json_cstring(j, t->end.present ? rs_end_reason_name(t->end.reason) : NULL);
+    const struct rs_trace_mark *fatal = rs_fatal_signal_mark(t);
+    rs_json_key(j, "fatal_signal");
+    if (fatal)
+        rs_json_string(j, fatal->label.s, fatal->label.len);
+    else
+        rs_json_null(j);
     rs_json_object_end(j);
 }
 

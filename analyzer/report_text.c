@@ -205,6 +205,7 @@ static void put_header(FILE *out, const struct rs_report *r)
         put_text(out, &t->py.version);
         fputc('\n', out);
     }
+    const struct rs_trace_mark *fatal = rs_fatal_signal_mark(t);
     switch (r->status) {
     case RS_TRACE_COMPLETE:
         fputs("trace: complete\n", out);
@@ -216,9 +217,17 @@ static void put_header(FILE *out, const struct rs_report *r)
                 rs_fmt_count(a, t->partial_at));
         break;
     case RS_TRACE_INCOMPLETE:
-        fputs("trace: INCOMPLETE — no end record; the program did not finish writing its "
-              "trace (killed, or still running)\n",
-              out);
+        if (fatal) {
+            fputs("trace: INCOMPLETE — the program was killed by ", out);
+            put_text(out, &fatal->label);
+            fprintf(out, " at %s; what it had recorded up to then was written, but it could "
+                         "not finish its trace (no end record)\n",
+                    rs_fmt_duration(a, fatal->time));
+        } else {
+            fputs("trace: INCOMPLETE — no end record; the program did not finish writing its "
+                  "trace (killed, or still running)\n",
+                  out);
+        }
         break;
     }
 }

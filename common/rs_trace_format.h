@@ -208,6 +208,9 @@ enum rs_mark_kind {
     RS_MARK_PROGRAM_END = 4,
     /* A full (generation 2) collection ended; label "collected N, uncollectable M". */
     RS_MARK_GC = 5,
+    /* A crash signal is about to kill the process (label "SIGSEGV", "SIGABRT"...): the
+     * events recorded before it were written; no END record follows. */
+    RS_MARK_FATAL_SIGNAL = 6,
 };
 
 /* ---- snapshots ----------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 /* A program that dies of a crash signal (SIGSEGV, SIGABRT...) takes the rings' unwritten
  * events with it: up to a writer round's worth, and far more when the writer lags behind
  * busy threads. Where such a signal would kill the process anyway (its action is the
- * default one), refscope's handler first has the rings written out, with a note naming the
+ * default one), refscope's handler first has the rings written out, with a mark naming the
  * signal, then lets the signal kill the process as it would have: same signal, same core
  * dump.
  *
@@ -38,12 +38,13 @@ static __typeof__(&sigaction) real_sigaction;
 static bool installed; /* the handler has been installed for the signals left at default */
 static struct sigaction crash_action;
 
-static bool is_crash_signal(int sig)
+/* NULL: not one of the crash signals */
+static const char *crash_signal_name(int sig)
 {
     for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
         if (crash_signals[i].sig == sig)
-            return true;
-    return false;
+            return crash_signals[i].name;
+    return NULL;
 }
 
 /* info and context are not used: signal() callers may install it as a one-argument handler. */
@@ -52,18 +53,9 @@ static void on_crash_signal(int sig, siginfo_t *info, void *context)
     (void)info;
     (void)context;
     int saved_errno = errno;
-    if (atomic_load(&rs_state) == RS_STATE_ACTIVE && !rs_in_foreign_process()) {
-        const char *name = "?";
-        for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
-            if (crash_signals[i].sig == sig)
-                name = crash_signals[i].name;
-        char note[160];
-        rs_format(note, sizeof note,
-                  "the program was killed by signal %d (%s); the events recorded before it "
-                  "were written out",
-                  sig, name);
-        rs_writer_flush_before_death(note, DEATH_FLUSH_TIMEOUT_NS);
-    }
+    const char *name = crash_signal_name(sig);
+    if (atomic_load(&rs_state) == RS_STATE_ACTIVE && !rs_in_foreign_process() && name)
+        rs_writer_flush_before_death(name, DEATH_FLUSH_TIMEOUT_NS);
     /* The default action again (SA_RESETHAND did it, unless signal() installed this
      * handler); the signal is blocked until this handler returns, and then kills the
      * process (a fault would also come back when the instruction runs again). */
@@ -106,7 +98,7 @@ RS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *
         *(void **)&real_sigaction = dlsym(RTLD_NEXT, "sigaction");
         rs_tl_busy--;
     }
-    if (!installed || !is_crash_signal(sig))
+    if (!installed || !crash_signal_name(sig))
         return real_sigaction(sig, act, old);
     if (act && act->sa_handler == SIG_DFL)
         act = &crash_action;

@@ -495,17 +495,18 @@ void rs_writer_sync(void)
         rs_writer_drain_here();
 }
 
-void rs_writer_flush_before_death(const char *note, uint64_t timeout_ns)
+void rs_writer_flush_before_death(const char *signal_name, uint64_t timeout_ns)
 {
     if (atomic_load(&rs_state) != RS_STATE_ACTIVE)
         return;
     uint64_t deadline = rs_now_ns() + timeout_ns;
     rs_tl_busy++;
-    add_pending(0, 1, note, timeout_ns);
+    add_pending(1, RS_MARK_FATAL_SIGNAL, signal_name, timeout_ns);
     if (!atomic_load(&writer_thread_live) || rs_tl_shim_thread) {
         /* no writer thread to ask (a fork child before its first event): this thread
          * drains, unless it is in the middle of a round itself */
-        if (lock_acquire(timeout_ns)) {
+        uint64_t now = rs_now_ns();
+        if (now < deadline && lock_acquire(deadline - now)) {
             if (atomic_load(&rs_state) == RS_STATE_ACTIVE)
                 round_locked(false, 0);
             lock_release();

@@ -29,10 +29,11 @@ static inline void rs_writer_maybe_restart(uint64_t now)
 RS_HIDDEN bool rs_writer_drain_here(void);
 /* A round right now, from the calling thread (before dlclose, for instance). */
 RS_HIDDEN void rs_writer_sync(void);
-/* From a fatal signal's handler: records NOTE and has every ring drained (by the writer
- * thread when there is one), waiting at most TIMEOUT_NS. No END record: the process has
- * not finished. Only system calls and the writer's own code: async-signal-safe in practice. */
-RS_HIDDEN void rs_writer_flush_before_death(const char *note, uint64_t timeout_ns);
+/* From a crash signal's handler: records a fatal-signal mark (SIGNAL_NAME) and has every
+ * ring drained (by the writer thread when there is one), waiting at most TIMEOUT_NS. No END
+ * record: the process has not finished. Only system calls and the writer's own code:
+ * async-signal-safe in practice. */
+RS_HIDDEN void rs_writer_flush_before_death(const char *signal_name, uint64_t timeout_ns);
 /* Final round, then the END record. Safe to call from any thread, once. */
 RS_HIDDEN void rs_writer_finish(int end_reason);
 /* Attach mode, after rs_writer_finish: joins the writer thread and closes the trace file,
