@@ -20,4 +20,18 @@ const struct rs_trace_event *rs_merge_next(struct rs_merge *m,
                                            const struct rs_trace_thread **thread);
 void rs_merge_free(struct rs_merge *m);
 
+/* How far ahead a replay prefetches the table slot of its thread's coming events. */
+#define RS_MERGE_AHEAD 16
+
+/* The event RS_MERGE_AHEAD places after ev in its thread's own stream, or NULL. A replay's
+ * table is far larger than the caches and each event's lookup would wait for memory; the
+ * thread's next events are the ones the merge yields soon, so their slots are prefetched
+ * now. Only a hint: it changes no order and no state. */
+static inline const struct rs_trace_event *rs_merge_ahead(const struct rs_trace_thread *thread,
+                                                          const struct rs_trace_event *ev)
+{
+    size_t next = (size_t)(ev - thread->events) + RS_MERGE_AHEAD;
+    return next < thread->nevents ? &thread->events[next] : NULL;
+}
+
 #endif

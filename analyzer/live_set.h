@@ -3,6 +3,7 @@
 #ifndef REFSCOPE_LIVE_SET_H
 #define REFSCOPE_LIVE_SET_H
 
+#include "addr_home.h"
 #include "trace_model.h"
 
 #include <stdbool.h>
@@ -61,6 +62,15 @@ static inline struct rs_live_block rs_live_block_of(const struct rs_trace_event 
         .count = 1,
         .kind = rs_ev_kind(ev),
     };
+}
+
+/* A hint that addr will be looked up soon (see rs_merge_ahead). Always inlined: GCC finds
+ * a function that only prefetches free of side effects and drops its calls. */
+__attribute__((always_inline)) static inline void rs_live_prefetch(const struct rs_live_set *s,
+                                                                   uint64_t addr)
+{
+    if (s->slots)
+        __builtin_prefetch(&s->slots[rs_addr_home(addr, s->cap)]);
 }
 
 /* The block at addr, or NULL. The pointer is valid until the set next changes. */

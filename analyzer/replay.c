@@ -192,6 +192,9 @@ static int replay_pass(const struct rs_trace *t, struct pass *p, struct rs_repla
     const struct rs_trace_thread *th = NULL;
     int rc = 0;
     while ((ev = rs_merge_next(m, &th))) {
+        const struct rs_trace_event *ahead = rs_merge_ahead(th, ev);
+        if (ahead)
+            rs_live_prefetch(&p->live, ahead->addr);
         if (p->has_mark && !p->mark_taken && ev->time > p->mark_time) {
             p->mark_taken = true;
             if (rs_live_groups_point(p->groups, false, false, p->mark_time, &r->program_end)) {
