@@ -20,6 +20,11 @@ const struct rs_trace_event *rs_merge_next(struct rs_merge *m,
                                            const struct rs_trace_thread **thread);
 void rs_merge_free(struct rs_merge *m);
 
+/* About the most blocks live at once, counted without a table: allocations less frees, in
+ * time order. A free of a block allocated before tracing counts too, so it can fall
+ * short; 0 when out of memory. For sizing a replay's table once (rs_live_reserve). */
+uint64_t rs_merge_peak_blocks(const struct rs_trace *t);
+
 /* How far ahead a replay prefetches the table slot of its thread's coming events. */
 #define RS_MERGE_AHEAD 16
 

@@ -103,6 +103,24 @@ static bool grow(struct rs_live_set *s)
     return true;
 }
 
+bool rs_live_reserve(struct rs_live_set *s, uint64_t blocks)
+{
+    if (s->slots || blocks == 0)
+        return true;
+    uint64_t cap = blocks + blocks / 3 + 4096;
+    if (cap > SIZE_MAX / sizeof *s->slots)
+        return false;
+    size_t bytes = (size_t)cap * sizeof *s->slots;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    populate(p, bytes);
+    s->slots = p;
+    s->cap = cap;
+    s->map_bytes = bytes;
+    return true;
+}
+
 static bool region_add(struct rs_live_set *s, uint64_t addr, uint64_t size)
 {
     if (s->nmmaps == s->mmaps_cap) {

@@ -73,6 +73,12 @@ __attribute__((always_inline)) static inline void rs_live_prefetch(const struct 
         __builtin_prefetch(&s->slots[rs_addr_home(addr, s->cap)]);
 }
 
+/* Room for `blocks` blocks before the first growth, in an empty set (a set already in use
+ * is left as it is). Growing rehashes every block, again at each step: a replay that
+ * knows about how many blocks it will hold at most sizes the table once. False when out
+ * of memory. */
+bool rs_live_reserve(struct rs_live_set *s, uint64_t blocks);
+
 /* The block at addr, or NULL. The pointer is valid until the set next changes. */
 struct rs_live_block *rs_live_find(const struct rs_live_set *s, uint64_t addr);
 /* Adds a copy of `b`; a block already at that address is dropped first (and *replaced,

@@ -185,6 +185,8 @@ static int totals_by_stack(const struct rs_live_point *pt, struct rs_stack_total
 
 static int replay_pass(const struct rs_trace *t, struct pass *p, struct rs_replay *r)
 {
+    if (!rs_live_reserve(&p->live, rs_merge_peak_blocks(t)))
+        return -1;
     struct rs_merge *m = rs_merge_new(t, rs_live_prefer, &p->live);
     if (!m)
         return -1;

@@ -184,10 +184,14 @@ static int check_replay(struct rs_verify *v, const struct rs_trace *t)
 {
     struct rs_live_set live = {0};
     struct addr_set freed = {0};   /* addresses allocated, then freed, not allocated since */
+    if (!rs_live_reserve(&live, rs_merge_peak_blocks(t)))
+        return -1;
     struct rs_merge *m = rs_merge_new(t, rs_live_prefer, &live);
     int rc = 0;
-    if (!m)
+    if (!m) {
+        rs_live_clear(&live);
         return -1;
+    }
     struct first_seen first_double = {0}, first_replaced = {0};
     const struct rs_trace_event *ev;
     const struct rs_trace_thread *th = NULL;
