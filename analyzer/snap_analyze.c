@@ -139,7 +139,7 @@ int rs_snap_type_stats(const struct rs_snap_graph *g, const struct rs_snap_domtr
 {
     *out = NULL;
     *n = 0;
-    uint32_t ngroups;
+    uint32_t ngroups = 0;
     uint32_t *grp = type_groups(g, &ngroups);
     struct rs_type_stat *st = calloc(ngroups ? ngroups : 1, sizeof *st);
     uint64_t *ret = d ? calloc(ngroups ? ngroups : 1, sizeof *ret) : NULL;
@@ -328,22 +328,155 @@ static long find_row(struct row_ref **by, struct rs_growth_row **rows, size_t *n
     return (long)index;
 }
 
+/* The growth's row of each of g's types (every type gets one, counted or not), or NULL
+ * when out of memory. */
+static long *type_rows(struct growth_ctx *C, const struct rs_snap_graph *g)
+{
+    long *rowof = calloc(g->ntypes ? g->ntypes : 1, sizeof *rowof);
+    for (uint32_t i = 0; rowof && i < g->ntypes; i++) {
+        rowof[i] = find_row(&C->types_by_name, &C->gr->types, &C->gr->ntypes, &C->types_cap,
+                            C->gr->nsnaps, g->strings + g->types[i].name);
+        if (rowof[i] < 0) {
+            free(rowof);
+            return NULL;
+        }
+    }
+    return rowof;
+}
+
+/* Counts an object of `size` bytes allocated at `stack` in snapshot s. 0, or -2 when out
+ * of memory. */
+static int count_site(struct growth_ctx *C, size_t s, uint32_t stack, uint64_t size)
+{
+    struct rs_growth *gr = C->gr;
+    struct stack_ref *sr = NULL;
+    HASH_FIND(hh, C->sites_by_stack, &stack, sizeof stack, sr);
+    if (!sr) {
+        const struct rs_site_name *nm = rs_site_name(C->names, stack);
+        sr = calloc(1, sizeof *sr);
+        long row = nm && sr ? find_row(&C->sites_by_name, &gr->sites, &gr->nsites,
+                                       &C->sites_cap, gr->nsnaps, nm->text)
+                            : -1;
+        if (row < 0) {
+            free(sr);
+            return -2;
+        }
+        gr->sites[row].site = nm;
+        gr->sites[row].stack_id = stack;
+        sr->stack = stack;
+        sr->row = (size_t)row;
+        HASH_ADD(hh, C->sites_by_stack, stack, sizeof sr->stack, sr);
+    }
+    gr->sites[sr->row].count[s]++;
+    gr->sites[sr->row].size[s] += size;
+    return 0;
+}
+
+/* What a checkpoint needs of its snapshot once its types are counted, when nothing else
+ * looks at the graph: the collector's objects (a bit each) and their sizes, in object
+ * order. Kept from the load that finds the blocks, so the snapshot is read once. */
+struct gc_sizes {
+    uint32_t n;              /* objects in the snapshot */
+    uint64_t *is_gc;         /* bit v: object v is counted */
+    uint32_t *size;          /* of the counted objects, in order; UINT32_MAX: in big */
+    struct gc_big { uint64_t at, size; } *big; /* sizes >= 4 GB, by place in size[] */
+    size_t nbig, big_cap;
+};
+
+static void gc_sizes_free(struct gc_sizes *z)
+{
+    free(z->is_gc);
+    free(z->size);
+    free(z->big);
+    memset(z, 0, sizeof *z);
+}
+
+static bool gc_sizes_put(struct gc_sizes *z, uint32_t v, uint64_t at, uint64_t size)
+{
+    z->is_gc[v / 64] |= UINT64_C(1) << (v % 64);
+    z->size[at] = size < UINT32_MAX ? (uint32_t)size : UINT32_MAX;
+    if (size < UINT32_MAX)
+        return true;
+    if (!rs_grow((void **)&z->big, &z->big_cap, z->nbig, sizeof *z->big))
+        return false;
+    z->big[z->nbig++] = (struct gc_big){at, size};
+    return true;
+}
+
+/* Counts the types of g's collector objects in snapshot s and keeps their sizes in z. 0,
+ * or -2 when out of memory. */
+static int count_types(struct growth_ctx *C, size_t s, const struct rs_snap_graph *g,
+                       struct gc_sizes *z)
+{
+    long *rowof = type_rows(C, g);
+    if (!rowof)
+        return -2;
+    uint64_t ngc = 0;
+    for (uint32_t v = 0; v < g->n; v++)
+        ngc += is_gc(g, v);
+    z->n = g->n;
+    z->is_gc = calloc((size_t)g->n / 64 + 1, sizeof *z->is_gc);
+    z->size = malloc((ngc ? ngc : 1) * sizeof *z->size);
+    if (!z->is_gc || !z->size) {
+        gc_sizes_free(z);
+        free(rowof);
+        return -2;
+    }
+    int rc = 0;
+    for (uint64_t v = 0, at = 0; rc == 0 && v < g->n; v++) {
+        if (!is_gc(g, (uint32_t)v))
+            continue;
+        uint64_t size = rs_snap_size(g, (uint32_t)v);
+        struct rs_growth_row *r = &C->gr->types[rowof[g->type[v]]];
+        r->count[s]++;
+        r->size[s] += size;
+        if (!gc_sizes_put(z, (uint32_t)v, at++, size))
+            rc = -2;
+    }
+    free(rowof);
+    if (rc)
+        gc_sizes_free(z);
+    return rc;
+}
+
+/* A checkpoint of the snapshot whose types count_types counted, from what it kept. */
+static int checkpoint_kept(struct growth_ctx *C, size_t k, const struct rs_site_map *live,
+                           struct gc_sizes *z)
+{
+    size_t s = C->order[k];
+    int rc = 0;
+    size_t b = 0;
+    for (uint64_t v = 0, at = 0; live && C->names && rc == 0 && v < z->n; v++) {
+        if (!(z->is_gc[v / 64] & UINT64_C(1) << (v % 64)))
+            continue;
+        uint64_t size = z->size[at];
+        if (size == UINT32_MAX && b < z->nbig && z->big[b].at == at)
+            size = z->big[b++].size;
+        at++;
+        rc = count_site(C, s, rs_site_map_site(live, (uint32_t)v), size);
+    }
+    gc_sizes_free(z);
+    if (rc == -2)
+        snprintf(C->err, C->errcap, "out of memory");
+    return rc;
+}
+
 /* live: the sites of the snapshot's objects (NULL: no sites), bound here to its graph. */
 static int growth_checkpoint(struct growth_ctx *C, size_t k, struct rs_site_map *live)
 {
-    struct rs_growth *gr = C->gr;
     size_t s = C->order[k];
     const struct rs_growth_filter *F = C->filter;
     if (F && F->load && !F->load[s])
         return 0;
     struct rs_snap_graph g;
-    int rc = rs_snap_load(&g, gr->snaps[s], C->src, F ? F->load_flags : 0, C->err, C->errcap);
+    int rc = rs_snap_load(&g, C->gr->snaps[s], C->src, F ? F->load_flags : 0, C->err,
+                          C->errcap);
     if (rc)
         return rc;
     rs_snap_add_notes(&g, C->notes);
     if (live && !rs_site_map_bind(live, &g)) {
         snprintf(C->err, C->errcap, "snapshot %u read twice differently",
-                 (unsigned)gr->snaps[s]->id);
+                 (unsigned)C->gr->snaps[s]->id);
         rs_snap_graph_free(&g);
         return -1;
     }
@@ -351,72 +484,38 @@ static int growth_checkpoint(struct growth_ctx *C, size_t k, struct rs_site_map 
         rs_snap_graph_free(&g);
         return rc;
     }
-    uint32_t ngroups;
-    uint32_t *grp = type_groups(&g, &ngroups);
-    long *rowof = calloc(g.ntypes ? g.ntypes : 1, sizeof *rowof);
-    if (!grp || !rowof)
-        goto nomem;
-    for (uint32_t i = 0; i < g.ntypes; i++) {
-        rowof[i] = find_row(&C->types_by_name, &gr->types, &gr->ntypes, &C->types_cap,
-                            gr->nsnaps, g.strings + g.types[i].name);
-        if (rowof[i] < 0)
-            goto nomem;
-    }
-    for (uint32_t v = 0; v < g.n; v++) {
+    long *rowof = type_rows(C, &g);
+    rc = rowof ? 0 : -2;
+    for (uint32_t v = 0; rc == 0 && v < g.n; v++) {
         if (!is_gc(&g, v))
             continue;
         uint32_t stack = live ? rs_site_of(&g, live, v) : RS_SITE_UNKNOWN;
-        if (F && F->keep && !F->keep(F->arg, s, &g, v, live ? stack : RS_SITE_UNKNOWN))
+        if (F && F->keep && !F->keep(F->arg, s, &g, v, stack))
             continue;
         uint64_t size = rs_snap_size(&g, v);
-        struct rs_growth_row *r = &gr->types[rowof[g.type[v]]];
+        struct rs_growth_row *r = &C->gr->types[rowof[g.type[v]]];
         r->count[s]++;
         r->size[s] += size;
-        if (!live || !C->names)
-            continue;
-        struct stack_ref *sr = NULL;
-        HASH_FIND(hh, C->sites_by_stack, &stack, sizeof stack, sr);
-        if (!sr) {
-            const struct rs_site_name *nm = rs_site_name(C->names, stack);
-            sr = calloc(1, sizeof *sr);
-            if (!nm || !sr) {
-                free(sr);
-                goto nomem;
-            }
-            long row = find_row(&C->sites_by_name, &gr->sites, &gr->nsites, &C->sites_cap,
-                                gr->nsnaps, nm->text);
-            if (row < 0) {
-                free(sr);
-                goto nomem;
-            }
-            gr->sites[row].site = nm;
-            gr->sites[row].stack_id = stack;
-            sr->stack = stack;
-            sr->row = (size_t)row;
-            HASH_ADD(hh, C->sites_by_stack, stack, sizeof sr->stack, sr);
-        }
-        gr->sites[sr->row].count[s]++;
-        gr->sites[sr->row].size[s] += size;
+        if (live && C->names)
+            rc = count_site(C, s, stack, size);
     }
-    free(grp);
     free(rowof);
-    rc = F && F->end ? F->end(F->arg, s, &g, live) : 0;
+    if (rc == 0 && F && F->end)
+        rc = F->end(F->arg, s, &g, live);
     rs_snap_graph_free(&g);
+    if (rc == -2 && !C->err[0])
+        snprintf(C->err, C->errcap, "out of memory");
     return rc;
-nomem:
-    free(grp);
-    free(rowof);
-    rs_snap_graph_free(&g);
-    snprintf(C->err, C->errcap, "out of memory");
-    return -2;
 }
 
 /* The sites of the objects of every snapshot loaded (maps[k], by checkpoint), from their
  * objects alone (each snapshot read without its edges) and one replay of the events, before
  * any graph is loaded whole: the events can then be freed (filter->drop_events_of) before
- * the graphs are. Snapshots not loaded still count as checkpoints (for the epochs). */
+ * the graphs are. Snapshots not loaded still count as checkpoints (for the epochs). With
+ * `kept` (no filter callbacks: the checkpoints need the objects alone), the types are
+ * counted from these loads and kept[k] has what the checkpoint needs besides. */
 static int series_sites(struct growth_ctx *C, const uint64_t *times, size_t n,
-                        struct rs_site_map **maps)
+                        struct rs_site_map **maps, struct gc_sizes *kept)
 {
     const struct rs_growth_filter *F = C->filter;
     struct rs_site_query *q = calloc(n ? n : 1, sizeof *q);
@@ -430,6 +529,10 @@ static int series_sites(struct growth_ctx *C, const uint64_t *times, size_t n,
         rc = rs_snap_load(&g, C->gr->snaps[s], C->src, 0, C->err, C->errcap);
         if (rc)
             break;
+        if (kept) {
+            rs_snap_add_notes(&g, C->notes);
+            rc = count_types(C, s, &g, &kept[k]);
+        }
         q[k].n = g.n;
         q[k].block = rs_snap_blocks(&g);
         rs_snap_graph_free(&g);
@@ -477,6 +580,7 @@ int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *sr
                            filter};
     uint64_t *times = NULL;
     struct rs_site_map **maps = NULL;
+    struct gc_sizes *kept = NULL;
     int rc = -2;
     gr->snaps = calloc(n ? n : 1, sizeof *gr->snaps);
     C.order = calloc(n ? n : 1, sizeof *C.order);
@@ -497,14 +601,24 @@ int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *sr
     for (size_t i = 0; i < n; i++)
         times[i] = gr->snaps[C.order[i]]->time;
     gr->have_sites = names && t->nevents > 0 && !t->events_dropped;
+    /* Checkpoints that need the objects alone are counted from the loads that find the
+     * sites: each snapshot is read once. */
+    bool objects_only = !filter || (!filter->begin && !filter->keep && !filter->end &&
+                                    filter->load_flags == 0);
     maps = calloc(n ? n : 1, sizeof *maps);
-    rc = maps ? 0 : -2;
+    if (gr->have_sites && objects_only)
+        kept = calloc(n ? n : 1, sizeof *kept);
+    rc = maps && (kept || !(gr->have_sites && objects_only)) ? 0 : -2;
     if (rc == 0 && gr->have_sites)
-        rc = series_sites(&C, times, n, maps);
+        rc = series_sites(&C, times, n, maps, kept);
     if (rc == 0 && filter && filter->drop_events_of == t)
         rs_trace_drop_events(filter->drop_events_of);
-    for (size_t k = 0; k < n && rc == 0; k++)
-        rc = growth_checkpoint(&C, k, maps[k]);
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        if (!kept)
+            rc = growth_checkpoint(&C, k, maps[k]);
+        else if (maps[k])
+            rc = checkpoint_kept(&C, k, maps[k], &kept[k]);
+    }
     if (rc == -2 && !err[0])
         snprintf(err, errcap, "out of memory");
     for (size_t k = 0; rc == 0 && k < n; k++) {
@@ -535,6 +649,9 @@ out:;
     for (size_t k = 0; maps && k < n; k++)
         rs_site_map_free(maps[k]);
     free(maps);
+    for (size_t k = 0; kept && k < n; k++)
+        gc_sizes_free(&kept[k]);
+    free(kept);
     free(C.order);
     free(times);
     if (rc)

@@ -235,6 +235,11 @@ uint32_t rs_site_of(const struct rs_snap_graph *g, const struct rs_site_map *liv
     return live && live->g == g ? rs_answer_site(live->answer[v]) : RS_SITE_UNKNOWN;
 }
 
+uint32_t rs_site_map_site(const struct rs_site_map *m, uint32_t v)
+{
+    return v < m->n ? rs_answer_site(m->answer[v]) : RS_SITE_UNKNOWN;
+}
+
 uint32_t rs_epoch_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v)
 {
     return live && live->g == g ? rs_answer_epoch(live->answer[v]) : RS_EPOCH_UNKNOWN;

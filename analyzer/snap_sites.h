@@ -59,6 +59,8 @@ void rs_site_map_free(struct rs_site_map *m);
 /* Object v of the bound graph g: its site (RS_SITE_UNKNOWN or a stack id), its epoch. */
 uint32_t rs_site_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v);
 uint32_t rs_epoch_of(const struct rs_snap_graph *g, const struct rs_site_map *live, uint32_t v);
+/* Object v, by its number in the snapshot the map was made for, without a graph. */
+uint32_t rs_site_map_site(const struct rs_site_map *m, uint32_t v);
 
 /* Sites for people: the innermost Python frame of the stack, else its innermost frame
  * shown, as "file.py:21 handle". Cached per stack id. */

@@ -247,10 +247,13 @@ static void test_backrefs(void)
     tb_free(&b);
 }
 
+#define GIB (UINT64_C(1) << 30)
+
 static void test_growth(void)
 {
     /* Three snapshots: Connections 0 -> 2 -> 4 (steady growth, allocated at
-     * cache_leak.py:21 in handle), lists 3 -> 2 -> 1, one dict throughout. */
+     * cache_leak.py:21 in handle; the fourth one 5 GiB, to count a size past 32 bits),
+     * lists 3 -> 2 -> 1, one dict throughout. */
     struct tb b;
     tb_init(&b);
     tb_default_header(&b);
@@ -274,7 +277,8 @@ static void test_growth(void)
         for (int i = 0; i < 3 - s; i++)
             nodes[nn++] = (struct sc_node){0x3000 + 0x100 * (uint64_t)i, T_LIST, 50, 0, GC, 16, NULL};
         for (int i = 0; i < 2 * s; i++)
-            nodes[nn++] = (struct sc_node){0x4000 + 0x100 * (uint64_t)i, T_CONN, 48, 0, GC, 16, NULL};
+            nodes[nn++] = (struct sc_node){0x4000 + 0x100 * (uint64_t)i, T_CONN,
+                                           i == 3 ? 5 * GIB : 48, 0, GC, 16, NULL};
         struct scene sc = {SC_ARRAY(types), nodes, nn, NULL, 0, NULL, 0, NULL, 0};
         sc_write(&b, (uint32_t)s + 1, 1000 + 1000 * (uint64_t)s, s == 0 ? "start" : "later",
                  &sc, 0, 1, true);
@@ -300,7 +304,8 @@ static void test_growth(void)
             CHECK_EQ_U64(r->count[0], 0);
             CHECK_EQ_U64(r->count[1], 2);
             CHECK_EQ_U64(r->count[2], 4);
-            CHECK_EQ_U64(r->size[2], 192);
+            CHECK_EQ_U64(r->size[1], 96);
+            CHECK_EQ_U64(r->size[2], 144 + 5 * GIB);
             CHECK(r->suspect);
         } else if (strcmp(r->key, "builtins.list") == 0) {
             seen_list = true;
@@ -319,6 +324,7 @@ static void test_growth(void)
             CHECK_STR(r->key, "cache_leak.py:21 handle");
             CHECK_EQ_U64(r->count[1], 2);
             CHECK_EQ_U64(r->count[2], 4);
+            CHECK_EQ_U64(r->size[2], 144 + 5 * GIB);
             CHECK(r->suspect);
             CHECK(r->site && !r->site->internal);
             CHECK(rs_site_matches(r->site, "cache_leak.py:21"));
