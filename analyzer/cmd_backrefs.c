@@ -140,18 +140,29 @@ int rs_cmd_backrefs(int argc, char **argv)
         if (*end || !*o.addr)
             return rs_usage_error(s.cmd, "--addr takes a hexadecimal address, not '%s'", o.addr);
     }
-    if ((rc = snap_open(&s, s.cmd, o.file)))
+    /* Objects chosen by site need every object's site; otherwise only the few shown need
+     * theirs, found once the graph is searched (snap_sites_of), without every event. */
+    if ((rc = o.site ? snap_open(&s, s.cmd, o.file) : snap_open_no_events(&s, s.cmd, o.file)))
         return snap_finish(&s, rc);
     const struct rs_snap_info *si = snap_pick(&s, o.snapshot);
     if (!si)
         return snap_finish(&s, RS_EXIT_FAILURE);
     if ((rc = snap_open_sites(&s)))
         return snap_finish(&s, rc);
-    uint32_t *site;
+    uint32_t *site = NULL;
     struct rs_snap_graph g;
-    if ((rc = snap_load_with_sites(&s, si, RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, &g,
-                                   &site)))
+    const unsigned load = RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS;
+    if ((rc = o.site ? snap_load_with_sites(&s, si, load, &g, &site) : snap_load(&s, si, load, &g)))
         return snap_finish(&s, rc);
+    if (!o.site && s.names) {
+        site = malloc((g.n ? g.n : 1) * sizeof *site);
+        for (uint32_t v = 0; site && v < g.n; v++)
+            site[v] = RS_SITE_UNKNOWN;
+        if (!site) {
+            rs_snap_graph_free(&g);
+            return snap_finish(&s, snap_fail(&s, "out of memory"));
+        }
+    }
 
     size_t n = g.n ? g.n : 1;
     uint32_t *targets = malloc(n * sizeof *targets);
@@ -209,6 +220,18 @@ int rs_cmd_backrefs(int argc, char **argv)
     }
     uint32_t target = chain.n ? chain.target : nt ? targets[0] : RS_SNAP_NONE;
     uint64_t freed = target != RS_SNAP_NONE ? rs_snap_retained(&d, target) : 0;
+    if (!o.site && target != RS_SNAP_NONE) { /* the objects shown: the chain, the target */
+        uint32_t *shown = malloc((chain.n + 1) * sizeof *shown);
+        if (!shown)
+            goto nomem;
+        if (chain.n)
+            memcpy(shown, chain.nodes, chain.n * sizeof *shown);
+        shown[chain.n] = target;
+        rc = snap_sites_of(&s, &g, shown, chain.n + 1, site);
+        free(shown);
+        if (rc)
+            goto out;
+    }
 
     if (o.out && chain.n) {
         const char **sites = calloc(chain.n, sizeof *sites);

@@ -174,14 +174,18 @@ int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t
     return 0;
 }
 
+uint64_t rs_snap_block_of(const struct rs_snap_graph *g, uint32_t v)
+{
+    bool known = g->preheader[v] != UINT16_MAX && !(g->flags[v] & RS_NODE_SYNTHETIC) &&
+                 g->addr[v] >= g->preheader[v];
+    return known ? g->addr[v] - g->preheader[v] : 0;
+}
+
 uint64_t *rs_snap_blocks(const struct rs_snap_graph *g)
 {
     uint64_t *block = malloc((g->n ? g->n : 1) * sizeof *block);
-    for (uint32_t v = 0; block && v < g->n; v++) {
-        bool known = g->preheader[v] != UINT16_MAX && !(g->flags[v] & RS_NODE_SYNTHETIC) &&
-                     g->addr[v] >= g->preheader[v];
-        block[v] = known ? g->addr[v] - g->preheader[v] : 0;
-    }
+    for (uint32_t v = 0; block && v < g->n; v++)
+        block[v] = rs_snap_block_of(g, v);
     return block;
 }
 

@@ -221,6 +221,11 @@ struct rs_trace {
     /* The threads' event arrays are empty: the trace was read without them (a command
      * that only needs snapshots) or they were dropped once used (rs_trace_drop_events). */
     bool events_dropped;
+    /* The events kept are those at some addresses only (rs_trace_read_file_events_at):
+     * the history of a few blocks without every event in memory. */
+    bool events_filtered;
+    const uint64_t *only_addrs; /* those addresses (sorted, distinct), while it is read */
+    size_t n_only_addrs;
     bool partial;               /* the file ends inside a chunk */
     uint64_t partial_at;        /* byte offset of that incomplete chunk */
 

@@ -377,14 +377,24 @@ partial:
     return RS_READ_OK;
 }
 
-static enum rs_read_status read_trace(struct trace_bytes *b, const char *name, bool keep_events,
-                                      struct rs_trace **out, struct rs_read_error *err)
+/* Which events a read keeps: none, all, or those at the addresses given. */
+struct keep_events {
+    bool any;
+    const uint64_t *only_addrs; /* sorted, distinct */
+    size_t n_only_addrs;
+};
+
+static enum rs_read_status read_trace(struct trace_bytes *b, const char *name,
+                                      struct keep_events keep, struct rs_trace **out,
+                                      struct rs_read_error *err)
 {
     *out = NULL;
     struct rs_trace *t = rs_trace_new(name);
     if (!t)
         return fail(err, name, RS_READ_ERR_NOMEM, 0, "out of memory");
-    t->events_dropped = !keep_events;
+    t->events_dropped = !keep.any;
+    t->only_addrs = keep.only_addrs;
+    t->n_only_addrs = keep.n_only_addrs;
     size_t len;
     const uint8_t *head = bytes_at(b, 0, RS_FILE_HEADER_SIZE + RS_FILE_HEADER_MAX_BODY, &len,
                                    name, err);
@@ -392,6 +402,9 @@ static enum rs_read_status read_trace(struct trace_bytes *b, const char *name, b
     enum rs_read_status s = head ? read_file_header(head, len, t, err, &at) : err->status;
     if (s == RS_READ_OK)
         s = read_chunks(b, at, t, err);
+    t->events_filtered = t->n_only_addrs > 0;
+    t->only_addrs = NULL;
+    t->n_only_addrs = 0;
     if (s != RS_READ_OK) {
         rs_trace_free(t);
         return s;
@@ -408,11 +421,11 @@ enum rs_read_status rs_trace_read_buffer(const uint8_t *data, size_t len, const 
     /* A non-NULL pointer even for an empty buffer: it marks the memory source. */
     static const uint8_t empty[1];
     struct trace_bytes b = {.mem = len ? data : empty, .mem_len = len, .fd = -1};
-    return read_trace(&b, name, true, out, err);
+    return read_trace(&b, name, (struct keep_events){.any = true}, out, err);
 }
 
-static enum rs_read_status read_file(const char *path, bool keep_events, struct rs_trace **out,
-                                     struct rs_read_error *err)
+static enum rs_read_status read_file(const char *path, struct keep_events keep,
+                                     struct rs_trace **out, struct rs_read_error *err)
 {
     *out = NULL;
     memset(err, 0, sizeof *err);
@@ -420,7 +433,7 @@ static enum rs_read_status read_file(const char *path, bool keep_events, struct 
     if (fd < 0)
         return fail(err, path, RS_READ_ERR_IO, 0, "%s", strerror(errno));
     struct trace_bytes b = {.fd = fd};
-    enum rs_read_status s = read_trace(&b, path, keep_events, out, err);
+    enum rs_read_status s = read_trace(&b, path, keep, out, err);
     free(b.buf);
     close(fd);
     return s;
@@ -429,11 +442,18 @@ static enum rs_read_status read_file(const char *path, bool keep_events, struct 
 enum rs_read_status rs_trace_read_file(const char *path, struct rs_trace **out,
                                        struct rs_read_error *err)
 {
-    return read_file(path, true, out, err);
+    return read_file(path, (struct keep_events){.any = true}, out, err);
 }
 
 enum rs_read_status rs_trace_read_file_no_events(const char *path, struct rs_trace **out,
                                                  struct rs_read_error *err)
 {
-    return read_file(path, false, out, err);
+    return read_file(path, (struct keep_events){.any = false}, out, err);
+}
+
+enum rs_read_status rs_trace_read_file_events_at(const char *path, const uint64_t *addrs,
+                                                 size_t n, struct rs_trace **out,
+                                                 struct rs_read_error *err)
+{
+    return read_file(path, (struct keep_events){n > 0, addrs, n}, out, err);
 }

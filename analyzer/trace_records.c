@@ -14,6 +14,21 @@
 
 /* ---- events -------------------------------------------------------------------------- */
 
+static bool address_kept(const struct rs_trace *t, uint64_t addr)
+{
+    if (t->n_only_addrs == 0)
+        return true;
+    size_t lo = 0, hi = t->n_only_addrs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->only_addrs[mid] < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < t->n_only_addrs && t->only_addrs[lo] == addr;
+}
+
 static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
                         const char **why, struct rs_trace_event **out)
 {
@@ -27,7 +42,8 @@ static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
 
     struct rs_trace_thread *th = ctx->thread;
     struct rs_trace_event *ev = &ctx->scratch;
-    if (!ctx->trace->events_dropped) {
+    ctx->keep = !ctx->trace->events_dropped && address_kept(ctx->trace, ctx->addr);
+    if (ctx->keep) {
         if (!rs_grow((void **)&th->events, &th->cap, th->nevents, sizeof *th->events))
             return RS_REC_NOMEM;
         ev = &th->events[th->nevents];
@@ -43,7 +59,7 @@ static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
 /* The event is only counted once fully decoded, so a failure leaves no half event. */
 static void event_commit(struct rs_chunk_ctx *ctx)
 {
-    if (!ctx->trace->events_dropped)
+    if (ctx->keep)
         ctx->thread->nevents++;
     ctx->trace->nevents++;
 }
@@ -59,7 +75,7 @@ static bool set_size(struct rs_chunk_ctx *ctx, struct rs_trace_event *ev, uint64
     }
     ev->size32 = size < RS_EV_SIZE_BEYOND ? (uint32_t)size : RS_EV_SIZE_BEYOND;
     struct rs_trace_thread *th = ctx->thread;
-    if (ctx->trace->events_dropped)
+    if (!ctx->keep)
         return true;
     if (!rs_grow((void **)&th->extras, &th->extras_cap, th->nextras, sizeof *th->extras))
         return false;
