@@ -39,7 +39,7 @@ void rs_encode_file_header(struct rs_buf *out, const struct rs_buf *fields)
     rs_put_u16le(h + 8, RS_VERSION_MAJOR);
     rs_put_u16le(h + 10, RS_VERSION_MINOR);
     rs_put_u32le(h + 12, (uint32_t)fields->len);
-    rs_put_u32le(h + 16, (uint32_t)crc32(0L, fields->data, (uInt)fields->len));
+    rs_put_u32le(h + 16, rs_crc32(fields->data, fields->len));
     rs_put_u32le(h + 20, 0);
     out->len += RS_FILE_HEADER_SIZE;
     rs_buf_bytes(out, fields->data, fields->len);
@@ -79,8 +79,7 @@ bool rs_chunk_close(struct rs_chunk_writer *w, uint32_t seq)
         .flags = 0,
     };
     rs_encode_chunk_header(h, &ch);
-    uint32_t crc = (uint32_t)crc32(0L, h + RS_CHUNK_CRC_FROM,
-                                   (uInt)(RS_CHUNK_HEADER_SIZE - RS_CHUNK_CRC_FROM + payload));
+    uint32_t crc = rs_crc32(h + RS_CHUNK_CRC_FROM, RS_CHUNK_HEADER_SIZE - RS_CHUNK_CRC_FROM + payload);
     rs_put_u32le(h + 8, crc);
     return true;
 }

@@ -14,6 +14,7 @@
 #ifndef REFSCOPE_TRACE_FORMAT_H
 #define REFSCOPE_TRACE_FORMAT_H
 
+#include <libdeflate.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -60,10 +61,19 @@ enum rs_trace_flags {
     RS_TRACE_FLAG_ATTACHED = 1 << 2,
 };
 
+/* The checksum of the file header's body and of each chunk: the CRC-32 of zlib and gzip,
+ * computed by libdeflate, which uses the processor's carry-less multiply (4x zlib's
+ * speed here: the writer checksums every byte it writes, the analyzer every byte it
+ * reads). */
+static inline uint32_t rs_crc32(const void *p, size_t n)
+{
+    return (uint32_t)libdeflate_crc32(0, p, n);
+}
+
 /* ---- chunks ----------------------------------------------------------------------- */
 
 /* u32 magic | u32 payload_len | u32 crc32 | u32 tid | u64 base_time | u32 seq | u32 flags
- * crc32 (zlib's) covers bytes 12..end of payload: tid, base_time, seq, flags, payload. */
+ * crc32 (rs_crc32) covers bytes 12..end of payload: tid, base_time, seq, flags, payload. */
 #define RS_CHUNK_MAGIC 0x4b435352u /* "RSCK" */
 #define RS_CHUNK_HEADER_SIZE 32
 #define RS_CHUNK_MAX_PAYLOAD (64u << 20)

@@ -16,7 +16,6 @@
 #include "verify.h"
 
 #include <fcntl.h>
-#include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +72,7 @@ static uint8_t *fixed_copy(const uint8_t *data, size_t size)
     uint32_t body = rs_get_u32le(d + 12);
     if (body > size - RS_FILE_HEADER_SIZE)
         return d;
-    rs_put_u32le(d + 16, (uint32_t)crc32(0, d + RS_FILE_HEADER_SIZE, body));
+    rs_put_u32le(d + 16, rs_crc32(d + RS_FILE_HEADER_SIZE, body));
     size_t at = RS_FILE_HEADER_SIZE + body;
     uint32_t seq = 0;
     while (size - at >= RS_CHUNK_HEADER_SIZE && rs_get_u32le(d + at) == RS_CHUNK_MAGIC) {
@@ -81,8 +80,8 @@ static uint8_t *fixed_copy(const uint8_t *data, size_t size)
         if (len > RS_CHUNK_MAX_PAYLOAD || len > size - at - RS_CHUNK_HEADER_SIZE)
             break;
         rs_put_u32le(d + at + 24, seq++);
-        rs_put_u32le(d + at + 8, (uint32_t)crc32(0, d + at + RS_CHUNK_CRC_FROM,
-                                                 RS_CHUNK_HEADER_SIZE - RS_CHUNK_CRC_FROM + len));
+        rs_put_u32le(d + at + 8, rs_crc32(d + at + RS_CHUNK_CRC_FROM,
+                                         RS_CHUNK_HEADER_SIZE - RS_CHUNK_CRC_FROM + len));
         at += RS_CHUNK_HEADER_SIZE + len;
     }
     return d;
