@@ -144,7 +144,9 @@ int rs_cmd_cycles(int argc, char **argv)
     }
     if (!file)
         return rs_usage_error(cmd, "missing the trace file");
-    int rc = snap_open(&s, cmd, file);
+    /* Only the objects no root reaches are looked at by site: theirs are found once the
+     * graph is loaded (snap_sites_of), without holding every event. */
+    int rc = snap_open_no_events(&s, cmd, file);
     if (rc)
         return snap_finish(&s, rc);
     const struct rs_snap_info *si = snap_pick(&s, snapshot);
@@ -152,11 +154,27 @@ int rs_cmd_cycles(int argc, char **argv)
         return snap_finish(&s, RS_EXIT_FAILURE);
     if ((rc = snap_open_sites(&s)))
         return snap_finish(&s, rc);
-    uint32_t *site;
+    uint32_t *site = NULL;
     struct rs_snap_graph g;
-    if ((rc = snap_load_with_sites(&s, si, RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, &g,
-                                   &site)))
+    if ((rc = snap_load(&s, si, RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, &g)))
         return snap_finish(&s, rc);
+    if (s.names) {
+        uint32_t *unreachable = NULL;
+        size_t nu = 0;
+        site = malloc((g.n ? g.n : 1) * sizeof *site);
+        for (uint32_t v = 0; site && v < g.n; v++)
+            site[v] = RS_SITE_UNKNOWN;
+        if (!site || rs_snap_unreachable(&g, &unreachable, &nu))
+            rc = snap_fail(&s, "out of memory");
+        else
+            rc = snap_sites_of(&s, &g, unreachable, nu, site);
+        free(unreachable);
+        if (rc) {
+            free(site);
+            rs_snap_graph_free(&g);
+            return snap_finish(&s, rc);
+        }
+    }
     struct rs_cycles cy;
     if (rs_snap_cycles(&g, site, s.names, all, &cy)) {
         free(site);

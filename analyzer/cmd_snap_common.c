@@ -110,40 +110,21 @@ int snap_load(struct snap_session *s, const struct rs_snap_info *si, unsigned fl
     return 0;
 }
 
-static int by_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 int snap_sites_of(struct snap_session *s, const struct rs_snap_graph *g, const uint32_t *nodes,
                   size_t n, uint32_t *site)
 {
     if (!s->names || n == 0)
         return 0;
     uint64_t *block = malloc(n * sizeof *block);
-    uint64_t *addrs = malloc(n * sizeof *addrs);
-    if (!block || !addrs) {
-        free(block);
-        free(addrs);
+    if (!block)
         return snap_fail(s, "out of memory");
-    }
-    size_t na = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         block[i] = rs_snap_block_of(g, nodes[i]);
-        if (block[i])
-            addrs[na++] = block[i];
-    }
-    qsort(addrs, na, sizeof *addrs, by_u64);
-    size_t distinct = 0;
-    for (size_t i = 0; i < na; i++) {
-        if (!distinct || addrs[distinct - 1] != addrs[i])
-            addrs[distinct++] = addrs[i];
-    }
     struct rs_trace *t = NULL;
     struct rs_read_error err;
     int rc = 0;
-    if (rs_trace_read_file_events_at(s->path, addrs, distinct, &t, &err) != RS_READ_OK) {
+    /* rs_sites_of_blocks replaces the blocks by its answers: the read takes them first */
+    if (rs_trace_read_file_events_at(s->path, block, n, &t, &err) != RS_READ_OK) {
         fprintf(stderr, "refscope: %s\n", err.message);
         rc = RS_EXIT_FAILURE;
     } else {
@@ -154,7 +135,6 @@ int snap_sites_of(struct snap_session *s, const struct rs_snap_graph *g, const u
             site[nodes[i]] = rs_answer_site(block[i]);
     }
     rs_trace_free(t);
-    free(addrs);
     free(block);
     return rc;
 }

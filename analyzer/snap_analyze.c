@@ -913,8 +913,9 @@ enum { REACH = 1, SKIP = 2, INSET = 4, HELD = 8, INTERP = 16, OWNEXT = 32, GARB 
  * references no recorded GC-tracked object accounts for (the collector's gc_refs > 0: held
  * from outside), HELD for what those reach in the set and for everything outside it.
  * starts and in_gc are scratch arrays of g->n. Returns 0, -1 when out of memory. */
-static int unreachable_marks(const struct rs_snap_graph *g, uint8_t *mark, uint8_t *set,
-                             uint32_t *starts, uint32_t *in_gc, uint64_t *nset)
+/* The first part of unreachable_marks: REACH and SKIP in mark, the set. */
+static int unreachable_set(const struct rs_snap_graph *g, uint8_t *mark, uint8_t *set,
+                           uint32_t *starts, uint64_t *nset)
 {
     mark_garbage_lists(g, mark, SKIP);
     size_t ns = 0;
@@ -924,7 +925,6 @@ static int unreachable_marks(const struct rs_snap_graph *g, uint8_t *mark, uint8
     }
     if (rs_snap_reach(g, starts, ns, mark, REACH, SKIP))
         return -1;
-    rs_snap_in_degrees(g, NULL, in_gc);
     *nset = 0;
     for (uint32_t v = 0; v < g->n; v++) {
         if (!(mark[v] & REACH) && is_gc(g, v) && !(g->flags[v] & RS_NODE_IMMORTAL)) {
@@ -932,7 +932,16 @@ static int unreachable_marks(const struct rs_snap_graph *g, uint8_t *mark, uint8
             ++*nset;
         }
     }
-    ns = 0;
+    return 0;
+}
+
+static int unreachable_marks(const struct rs_snap_graph *g, uint8_t *mark, uint8_t *set,
+                             uint32_t *starts, uint32_t *in_gc, uint64_t *nset)
+{
+    if (unreachable_set(g, mark, set, starts, nset))
+        return -1;
+    rs_snap_in_degrees(g, NULL, in_gc);
+    size_t ns = 0;
     for (uint32_t v = 0; v < g->n; v++) {
         if (set[v] && g->refcnt[v] > in_gc[v]) {
             mark[v] |= OWNEXT;
@@ -942,6 +951,30 @@ static int unreachable_marks(const struct rs_snap_graph *g, uint8_t *mark, uint8
             mark[v] |= HELD; /* outside the set: not walked */
     }
     return rs_snap_reach(g, starts, ns, mark, HELD, 0);
+}
+
+int rs_snap_unreachable(const struct rs_snap_graph *g, uint32_t **nodes, size_t *n)
+{
+    *nodes = NULL;
+    *n = 0;
+    size_t cap = g->n ? g->n : 1;
+    uint8_t *mark = calloc(cap, 1);
+    uint8_t *set = calloc(cap, 1);
+    uint32_t *starts = malloc(cap * sizeof *starts);
+    uint64_t nset = 0;
+    int rc = -1;
+    if (mark && set && starts && g->has_edges && unreachable_set(g, mark, set, starts, &nset) == 0 &&
+        (*nodes = malloc((nset ? nset : 1) * sizeof **nodes))) {
+        for (uint32_t v = 0; v < g->n; v++) {
+            if (set[v])
+                (*nodes)[(*n)++] = v;
+        }
+        rc = 0;
+    }
+    free(mark);
+    free(set);
+    free(starts);
+    return rc;
 }
 
 int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable)

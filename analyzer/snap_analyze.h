@@ -167,6 +167,11 @@ struct rs_cycles {
  * Needs the edges. Returns 0, -1 when out of memory. */
 int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable);
 
+/* The GC-tracked objects no module or thread reaches (*nodes, malloc'd, *n of them): the
+ * only ones rs_snap_cycles looks up the site of. Needs the edges. Returns 0, -1 when out
+ * of memory. */
+int rs_snap_unreachable(const struct rs_snap_graph *g, uint32_t **nodes, size_t *n);
+
 /* `site` (per object, may be NULL) and `names` (may be NULL) decide which leaked-looking
  * objects are the interpreter's own; show_all reports those too. */
 int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,

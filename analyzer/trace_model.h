@@ -224,8 +224,8 @@ struct rs_trace {
     /* The events kept are those at some addresses only (rs_trace_read_file_events_at):
      * the history of a few blocks without every event in memory. */
     bool events_filtered;
-    const uint64_t *only_addrs; /* those addresses (sorted, distinct), while it is read */
-    size_t n_only_addrs;
+    uint64_t *only_addrs;       /* those addresses, while it is read: an open-addressing */
+    uint64_t only_mask;         /* table (0: empty slot) of only_mask + 1 slots */
     bool partial;               /* the file ends inside a chunk */
     uint64_t partial_at;        /* byte offset of that incomplete chunk */
 

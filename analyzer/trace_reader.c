@@ -2,6 +2,7 @@
 
 #include "decode_cursor.h"
 #include "escape.h"
+#include "addr_home.h"
 #include "trace_records.h"
 
 #include <errno.h>
@@ -415,9 +416,26 @@ partial:
 /* Which events a read keeps: none, all, or those at the addresses given. */
 struct keep_events {
     bool any;
-    const uint64_t *only_addrs; /* sorted, distinct */
+    const uint64_t *only_addrs;
     size_t n_only_addrs;
 };
+
+/* The table of the addresses whose events are kept (rs_trace.only_addrs). */
+static bool keep_table(struct rs_trace *t, const uint64_t *addrs, size_t n)
+{
+    uint64_t slots = 64;
+    while (slots < 2 * (uint64_t)n)
+        slots *= 2;
+    t->only_addrs = calloc(slots, sizeof *t->only_addrs);
+    t->only_mask = slots - 1;
+    for (size_t k = 0; t->only_addrs && k < n; k++) {
+        uint64_t i = rs_addr_home_pow2(addrs[k], t->only_mask);
+        while (t->only_addrs[i] && t->only_addrs[i] != addrs[k])
+            i = (i + 1) & t->only_mask;
+        t->only_addrs[i] = addrs[k];
+    }
+    return t->only_addrs != NULL;
+}
 
 static enum rs_read_status read_trace(struct trace_bytes *b, const char *name,
                                       struct keep_events keep, struct rs_trace **out,
@@ -428,8 +446,11 @@ static enum rs_read_status read_trace(struct trace_bytes *b, const char *name,
     if (!t)
         return fail(err, name, RS_READ_ERR_NOMEM, 0, "out of memory");
     t->events_dropped = !keep.any;
-    t->only_addrs = keep.only_addrs;
-    t->n_only_addrs = keep.n_only_addrs;
+    t->events_filtered = keep.n_only_addrs > 0;
+    if (t->events_filtered && !keep_table(t, keep.only_addrs, keep.n_only_addrs)) {
+        rs_trace_free(t);
+        return fail(err, name, RS_READ_ERR_NOMEM, 0, "out of memory");
+    }
     size_t len;
     const uint8_t *head = bytes_at(b, 0, RS_FILE_HEADER_SIZE + RS_FILE_HEADER_MAX_BODY, &len,
                                    name, err);
@@ -437,9 +458,8 @@ static enum rs_read_status read_trace(struct trace_bytes *b, const char *name,
     enum rs_read_status s = head ? read_file_header(head, len, t, err, &at) : err->status;
     if (s == RS_READ_OK)
         s = read_chunks(b, at, t, err);
-    t->events_filtered = t->n_only_addrs > 0;
+    free(t->only_addrs);
     t->only_addrs = NULL;
-    t->n_only_addrs = 0;
     if (s != RS_READ_OK) {
         rs_trace_free(t);
         return s;

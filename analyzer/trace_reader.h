@@ -36,8 +36,8 @@ enum rs_read_status rs_trace_read_file(const char *path, struct rs_trace **out,
  * for commands that only need what else the trace says (events_dropped is set). */
 enum rs_read_status rs_trace_read_file_no_events(const char *path, struct rs_trace **out,
                                                  struct rs_read_error *err);
-/* The same, keeping only the events at `addrs` (sorted, distinct; n of them; none when
- * n is 0): the history of a few blocks without every event in memory.
+/* The same, keeping only the events at `addrs` (n of them, in any order; none when n is
+ * 0): the history of a few blocks without every event in memory.
  * Every event is still decoded, checked and counted. */
 enum rs_read_status rs_trace_read_file_events_at(const char *path, const uint64_t *addrs,
                                                  size_t n, struct rs_trace **out,

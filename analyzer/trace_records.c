@@ -1,5 +1,7 @@
 #include "trace_records.h"
 
+#include "addr_home.h"
+
 #include "trace_records_py.h"
 #include "snap_records.h"
 
@@ -16,17 +18,14 @@
 
 static bool address_kept(const struct rs_trace *t, uint64_t addr)
 {
-    if (t->n_only_addrs == 0)
+    if (!t->only_addrs)
         return true;
-    size_t lo = 0, hi = t->n_only_addrs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->only_addrs[mid] < addr)
-            lo = mid + 1;
-        else
-            hi = mid;
+    for (uint64_t i = rs_addr_home_pow2(addr, t->only_mask);; i = (i + 1) & t->only_mask) {
+        if (t->only_addrs[i] == addr)
+            return addr != 0;
+        if (t->only_addrs[i] == 0)
+            return false;
     }
-    return lo < t->n_only_addrs && t->only_addrs[lo] == addr;
 }
 
 static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
