@@ -185,7 +185,9 @@ struct trace_bytes {
     uint64_t seen;              /* bytes of the file known to exist */
     /* A regular file is mapped a window at a time instead (buf is the window): read()
      * copied every byte out of the page cache, a fifth of an analysis of a large trace,
-     * and a window keeps the mapped pages (counted in the resident size) few. */
+     * and a window keeps the mapped pages (counted in the resident size) few. Only the
+     * size the file had when opened is mapped; refscope's writer only ever appends (a
+     * file cut shorter while it is read would fault). */
     bool mapped;
     uint64_t file_size;         /* when it was opened: bytes appended since are not read */
 };
