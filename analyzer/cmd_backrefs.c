@@ -169,7 +169,6 @@ int rs_cmd_backrefs(int argc, char **argv)
     uint32_t *in_all = malloc(n * sizeof *in_all);
     uint8_t *kind = malloc(n);
     struct rs_chain chain = {0};
-    struct rs_snap_domtree d = {0};
     struct rs_snap_edge_ref *edges = NULL;
     size_t nt = 0;
     rc = RS_EXIT_OK;
@@ -200,11 +199,9 @@ int rs_cmd_backrefs(int argc, char **argv)
     rs_snap_root_kinds(&g, in_all, kind);
     if (rs_snap_backref_chain(&g, kind, targets, nt, o.max_depth, &chain))
         goto nomem;
-    free(g.in_off); /* the chain is found: the reverse edges make room for the dominators */
+    free(g.in_off); /* the chain is found: the reverse edges make room for the retained size */
     free(g.src);
     g.in_off = g.src = NULL;
-    if (chain.n && rs_snap_full_domtree(&g, &d))
-        goto nomem;
     if (chain.n > 1) {
         edges = calloc(chain.n - 1, sizeof *edges);
         if (!edges)
@@ -219,7 +216,9 @@ int rs_cmd_backrefs(int argc, char **argv)
         }
     }
     uint32_t target = chain.n ? chain.target : nt ? targets[0] : RS_SNAP_NONE;
-    uint64_t freed = target != RS_SNAP_NONE ? rs_snap_retained(&d, target) : 0;
+    uint64_t freed = 0;
+    if (chain.n && rs_snap_retained_one(&g, target, &freed))
+        goto nomem;
     if (!o.site && target != RS_SNAP_NONE) { /* the objects shown: the chain, the target */
         uint32_t *shown = malloc((chain.n + 1) * sizeof *shown);
         if (!shown)
@@ -378,7 +377,6 @@ out:
     rs_snap_edge_refs_free(edges, chain.n ? chain.n - 1 : 0);
     free(edges);
     rs_chain_free(&chain);
-    rs_snap_domtree_free(&d);
     free(site);
     free(targets);
     free(in_all);

@@ -61,14 +61,11 @@ size_t rs_snap_root_record(const struct rs_snap_graph *g, uint32_t v)
     return SIZE_MAX;
 }
 
-int rs_snap_reach(const struct rs_snap_graph *g, const uint32_t *starts, size_t nstarts,
-                  uint8_t *mark, uint8_t bit, uint8_t skip_bit)
+/* Marks with `bit` what starts reach, walking through nothing marked skip_bit, with
+ * queue (room for g->n) as scratch. */
+static void reach(const struct rs_snap_graph *g, uint32_t *queue, const uint32_t *starts,
+                  size_t nstarts, uint8_t *mark, uint8_t bit, uint8_t skip_bit)
 {
-    if (g->n == 0)
-        return 0;
-    uint32_t *queue = malloc((size_t)g->n * sizeof *queue);
-    if (!queue)
-        return -1;
     size_t head = 0, tail = 0;
     for (size_t i = 0; i < nstarts; i++) {
         uint32_t v = starts[i];
@@ -89,6 +86,39 @@ int rs_snap_reach(const struct rs_snap_graph *g, const uint32_t *starts, size_t 
             }
         }
     }
+}
+
+int rs_snap_reach(const struct rs_snap_graph *g, const uint32_t *starts, size_t nstarts,
+                  uint8_t *mark, uint8_t bit, uint8_t skip_bit)
+{
+    if (g->n == 0)
+        return 0;
+    uint32_t *queue = malloc((size_t)g->n * sizeof *queue);
+    if (!queue)
+        return -1;
+    reach(g, queue, starts, nstarts, mark, bit, skip_bit);
+    free(queue);
+    return 0;
+}
+
+int rs_snap_first_reachers(const struct rs_snap_graph *g, uint32_t *starts, size_t *nstarts,
+                           uint8_t *mark, uint8_t bit)
+{
+    if (g->n == 0) {
+        *nstarts = 0;
+        return 0;
+    }
+    uint32_t *queue = malloc((size_t)g->n * sizeof *queue);
+    if (!queue)
+        return -1;
+    size_t kept = 0;
+    for (size_t i = 0; i < *nstarts; i++) {
+        if (starts[i] < g->n && !(mark[starts[i]] & bit)) {
+            reach(g, queue, &starts[i], 1, mark, bit, 0);
+            starts[kept++] = starts[i];
+        }
+    }
+    *nstarts = kept;
     free(queue);
     return 0;
 }

@@ -33,6 +33,10 @@ size_t rs_snap_root_record(const struct rs_snap_graph *g, uint32_t v);
  * when out of memory. */
 int rs_snap_reach(const struct rs_snap_graph *g, const uint32_t *starts, size_t nstarts,
                   uint8_t *mark, uint8_t bit, uint8_t skip_bit);
+/* The same from each start in turn, keeping in starts[] (*nstarts of them) only those no
+ * earlier one reached: the super-root's children in rs_snap_dominators. */
+int rs_snap_first_reachers(const struct rs_snap_graph *g, uint32_t *starts, size_t *nstarts,
+                           uint8_t *mark, uint8_t bit);
 
 /* The dominator tree. Objects are numbered in DFS postorder from the super-root; the
  * super-root's number is `count`. */

@@ -181,9 +181,12 @@ nomem:
     return -1;
 }
 
-int rs_snap_full_domtree(struct rs_snap_graph *g, struct rs_snap_domtree *d)
+/* The starts of the full dominator tree (*starts, malloc'd, *ns of them): modules and
+ * threads, objects held from C, then one object of each component nothing of those
+ * reaches (sources first), so that every object is reached. Returns 0, -1 when out of
+ * memory. */
+static int full_starts(struct rs_snap_graph *g, uint32_t **starts_out, size_t *ns_out)
 {
-    memset(d, 0, sizeof *d);
     size_t n = g->n ? g->n : 1;
     uint32_t *in_all = malloc(n * sizeof *in_all);
     uint8_t *kind = malloc(n);
@@ -228,11 +231,10 @@ int rs_snap_full_domtree(struct rs_snap_graph *g, struct rs_snap_domtree *d)
     }
     for (uint32_t c = ncomp; c > 0; c--)
         starts[ns++] = rep[c - 1];
-    free(comp);
-    comp = NULL;
-    free(mark);
-    mark = NULL;
-    rc = rs_snap_dominators(g, starts, ns, d);
+    *starts_out = starts;
+    *ns_out = ns;
+    starts = NULL;
+    rc = 0;
 out:
     free(in_all);
     free(kind);
@@ -240,6 +242,50 @@ out:
     free(mark);
     free(comp);
     free(rep);
+    return rc;
+}
+
+int rs_snap_full_domtree(struct rs_snap_graph *g, struct rs_snap_domtree *d)
+{
+    memset(d, 0, sizeof *d);
+    uint32_t *starts;
+    size_t ns;
+    if (full_starts(g, &starts, &ns))
+        return -1;
+    int rc = rs_snap_dominators(g, starts, ns, d);
+    free(starts);
+    return rc;
+}
+
+int rs_snap_retained_one(struct rs_snap_graph *g, uint32_t target, uint64_t *retained)
+{
+    *retained = 0;
+    uint32_t *starts;
+    size_t ns;
+    if (target >= g->n || full_starts(g, &starts, &ns))
+        return target >= g->n ? 0 : -1;
+    /* The tree's super-root refers to the starts no earlier start reaches (see
+     * rs_snap_dominators): those are kept. What the target dominates is then what they no
+     * longer reach once it is cut: it is marked (a start or reached) but not walked
+     * through. */
+    enum { SEEN = 1, REACHED = 2, CUT = 4 };
+    uint8_t *mark = calloc(g->n, 1);
+    int rc = mark ? rs_snap_first_reachers(g, starts, &ns, mark, SEEN) : -1;
+    if (rc == 0) {
+        mark[target] |= CUT;
+        rc = rs_snap_reach(g, starts, ns, mark, REACHED, CUT);
+    }
+    uint64_t sum = rs_snap_size(g, target);
+    for (uint32_t v = 0; rc == 0 && v < g->n; v++) {
+        if (v != target && !(mark[v] & REACHED)) {
+            uint64_t r = sum + rs_snap_size(g, v);
+            sum = r < sum ? UINT64_MAX : r;
+        }
+    }
+    if (rc == 0)
+        *retained = sum;
+    free(mark);
+    free(starts);
     return rc;
 }
 

@@ -34,6 +34,10 @@ int rs_snap_type_stats(const struct rs_snap_graph *g, const struct rs_snap_domtr
  * thread frame and C-held object, then to what none of them reaches (in topological
  * order), so every object has a retained size. */
 int rs_snap_full_domtree(struct rs_snap_graph *g, struct rs_snap_domtree *d);
+/* The retained size of one object (what rs_snap_full_domtree's tree says, without building
+ * it): itself and what the starts of that tree reach only through it, found with a walk
+ * that does not go through it. Needs the edges. Returns 0, -1 when out of memory. */
+int rs_snap_retained_one(struct rs_snap_graph *g, uint32_t target, uint64_t *retained);
 
 /* ---- growth ------------------------------------------------------------------------ */
 
