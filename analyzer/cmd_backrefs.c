@@ -154,15 +154,6 @@ int rs_cmd_backrefs(int argc, char **argv)
     const unsigned load = RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS;
     if ((rc = o.site ? snap_load_with_sites(&s, si, load, &g, &site) : snap_load(&s, si, load, &g)))
         return snap_finish(&s, rc);
-    if (!o.site && s.names) {
-        site = malloc((g.n ? g.n : 1) * sizeof *site);
-        for (uint32_t v = 0; site && v < g.n; v++)
-            site[v] = RS_SITE_UNKNOWN;
-        if (!site) {
-            rs_snap_graph_free(&g);
-            return snap_finish(&s, snap_fail(&s, "out of memory"));
-        }
-    }
 
     size_t n = g.n ? g.n : 1;
     uint32_t *targets = malloc(n * sizeof *targets);
@@ -219,14 +210,14 @@ int rs_cmd_backrefs(int argc, char **argv)
     uint64_t freed = 0;
     if (chain.n && rs_snap_retained_one(&g, target, &freed))
         goto nomem;
-    if (!o.site && target != RS_SNAP_NONE) { /* the objects shown: the chain, the target */
+    if (!o.site) { /* the objects shown: the chain, the target */
         uint32_t *shown = malloc((chain.n + 1) * sizeof *shown);
         if (!shown)
             goto nomem;
         if (chain.n)
             memcpy(shown, chain.nodes, chain.n * sizeof *shown);
         shown[chain.n] = target;
-        rc = snap_sites_of(&s, &g, shown, chain.n + 1, site);
+        rc = snap_sites_of(&s, &g, shown, chain.n + (target != RS_SNAP_NONE), &site);
         free(shown);
         if (rc)
             goto out;

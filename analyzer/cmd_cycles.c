@@ -161,16 +161,11 @@ int rs_cmd_cycles(int argc, char **argv)
     if (s.names) {
         uint32_t *unreachable = NULL;
         size_t nu = 0;
-        site = malloc((g.n ? g.n : 1) * sizeof *site);
-        for (uint32_t v = 0; site && v < g.n; v++)
-            site[v] = RS_SITE_UNKNOWN;
-        if (!site || rs_snap_unreachable(&g, &unreachable, &nu))
-            rc = snap_fail(&s, "out of memory");
-        else
-            rc = snap_sites_of(&s, &g, unreachable, nu, site);
+        rc = rs_snap_unreachable(&g, &unreachable, &nu) ? snap_fail(&s, "out of memory")
+                                                        : snap_sites_of(&s, &g, unreachable, nu,
+                                                                        &site);
         free(unreachable);
         if (rc) {
-            free(site);
             rs_snap_graph_free(&g);
             return snap_finish(&s, rc);
         }

@@ -40,13 +40,13 @@ int snap_load(struct snap_session *s, const struct rs_snap_info *si, unsigned fl
  * whole graph, never both. Returns 0 or an exit status after printing the error. */
 int snap_load_with_sites(struct snap_session *s, const struct rs_snap_info *si, unsigned flags,
                          struct rs_snap_graph *g, uint32_t **site);
-/* The sites of a few objects of g (nodes, n of them) into site[node], from the events at
- * their blocks alone, read again from the file: a command that shows a few objects after
- * loading the whole graph never holds every event (open it with snap_open_no_events).
- * Does nothing when the trace has no sites. Returns 0 or an exit status after printing
- * the error. */
+/* The site of every object of g (*site, by object number; NULL when the trace has no
+ * sites), known for `nodes` (n of them) and RS_SITE_UNKNOWN for the others: from the events
+ * at their blocks alone, read again from the file, so a command that shows a few objects
+ * after loading the whole graph never holds every event (open it with
+ * snap_open_no_events). Returns 0 or an exit status after printing the error. */
 int snap_sites_of(struct snap_session *s, const struct rs_snap_graph *g, const uint32_t *nodes,
-                  size_t n, uint32_t *site);
+                  size_t n, uint32_t **site);
 void snap_close(struct snap_session *s);
 /* "refscope: CMD: message" on stderr; returns RS_EXIT_FAILURE. */
 int snap_fail(struct snap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -111,20 +111,29 @@ int snap_load(struct snap_session *s, const struct rs_snap_info *si, unsigned fl
 }
 
 int snap_sites_of(struct snap_session *s, const struct rs_snap_graph *g, const uint32_t *nodes,
-                  size_t n, uint32_t *site)
+                  size_t n, uint32_t **site_out)
 {
-    if (!s->names || n == 0)
+    *site_out = NULL;
+    if (!s->names)
         return 0;
-    uint64_t *block = malloc(n * sizeof *block);
-    if (!block)
+    uint32_t *site = malloc((g->n ? g->n : 1) * sizeof *site);
+    uint64_t *block = malloc((n ? n : 1) * sizeof *block);
+    if (!site || !block) {
+        free(site);
+        free(block);
         return snap_fail(s, "out of memory");
+    }
+    for (uint32_t v = 0; v < g->n; v++)
+        site[v] = RS_SITE_UNKNOWN;
     for (size_t i = 0; i < n; i++)
         block[i] = rs_snap_block_of(g, nodes[i]);
     struct rs_trace *t = NULL;
     struct rs_read_error err;
     int rc = 0;
     /* rs_sites_of_blocks replaces the blocks by its answers: the read takes them first */
-    if (rs_trace_read_file_events_at(s->path, block, n, &t, &err) != RS_READ_OK) {
+    if (n == 0) {
+        /* no object to look up: no need to read the file again */
+    } else if (rs_trace_read_file_events_at(s->path, block, n, &t, &err) != RS_READ_OK) {
         fprintf(stderr, "refscope: %s\n", err.message);
         rc = RS_EXIT_FAILURE;
     } else {
@@ -136,6 +145,10 @@ int snap_sites_of(struct snap_session *s, const struct rs_snap_graph *g, const u
     }
     rs_trace_free(t);
     free(block);
+    if (rc)
+        free(site);
+    else
+        *site_out = site;
     return rc;
 }
 

@@ -69,6 +69,25 @@ static void populate(void *p, size_t len)
 #endif
 }
 
+/* The table's mapping made cap slots long (mremap moves pages, it copies nothing); the new
+ * slots are empty. */
+static bool map_slots(struct rs_live_set *s, uint64_t cap)
+{
+    if (cap > SIZE_MAX / sizeof *s->slots)
+        return false;
+    size_t bytes = (size_t)cap * sizeof *s->slots;
+    void *p = s->slots ? mremap(s->slots, s->map_bytes, bytes, MREMAP_MAYMOVE)
+                       : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                              -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    populate((char *)p + s->map_bytes, bytes - s->map_bytes);
+    s->slots = p;
+    s->cap = cap;
+    s->map_bytes = bytes;
+    return true;
+}
+
 /* Grows the table by half in place: mremap extends the mapping (moving pages, not copying
  * them), then every block of the old generation is taken out and put back at its place in
  * the larger table. Blocks not yet rehashed keep their slots (take_out leaves them), so the
@@ -76,18 +95,8 @@ static void populate(void *p, size_t len)
 static bool grow(struct rs_live_set *s)
 {
     uint64_t old = s->cap;
-    uint64_t cap = old ? old + old / 2 : 4096;
-    if (cap > SIZE_MAX / sizeof *s->slots)
+    if (!map_slots(s, old ? old + old / 2 : 4096))
         return false;
-    size_t bytes = (size_t)cap * sizeof *s->slots;
-    void *p = old ? mremap(s->slots, s->map_bytes, bytes, MREMAP_MAYMOVE)
-                  : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return false;
-    populate((char *)p + s->map_bytes, bytes - s->map_bytes);
-    s->slots = p;
-    s->cap = cap;
-    s->map_bytes = bytes;
     s->gen = !s->gen;
     /* From the top down: a block's place in the larger table is about half as far again
      * from the start, above its old slot, so going up would pack the slots not yet visited
@@ -107,18 +116,7 @@ bool rs_live_reserve(struct rs_live_set *s, uint64_t blocks)
 {
     if (s->slots || blocks == 0)
         return true;
-    uint64_t cap = blocks + blocks / 3 + 4096;
-    if (cap > SIZE_MAX / sizeof *s->slots)
-        return false;
-    size_t bytes = (size_t)cap * sizeof *s->slots;
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return false;
-    populate(p, bytes);
-    s->slots = p;
-    s->cap = cap;
-    s->map_bytes = bytes;
-    return true;
+    return map_slots(s, blocks + blocks / 3 + 4096);
 }
 
 static bool region_add(struct rs_live_set *s, uint64_t addr, uint64_t size)

@@ -260,10 +260,12 @@ int rs_snap_full_domtree(struct rs_snap_graph *g, struct rs_snap_domtree *d)
 int rs_snap_retained_one(struct rs_snap_graph *g, uint32_t target, uint64_t *retained)
 {
     *retained = 0;
+    if (target >= g->n)
+        return 0;
     uint32_t *starts;
     size_t ns;
-    if (target >= g->n || full_starts(g, &starts, &ns))
-        return target >= g->n ? 0 : -1;
+    if (full_starts(g, &starts, &ns))
+        return -1;
     /* The tree's super-root refers to the starts no earlier start reaches (see
      * rs_snap_dominators): those are kept. What the target dominates is then what they no
      * longer reach once it is cut: it is marked (a start or reached) but not walked
@@ -419,89 +421,60 @@ static int count_site(struct growth_ctx *C, size_t s, uint32_t stack, uint64_t s
 }
 
 /* What a checkpoint needs of its snapshot once its types are counted, when nothing else
- * looks at the graph: the collector's objects (a bit each) and their sizes, in object
- * order. Kept from the load that finds the blocks, so the snapshot is read once. */
-struct gc_sizes {
-    uint32_t n;              /* objects in the snapshot */
-    uint64_t *is_gc;         /* bit v: object v is counted */
-    uint32_t *size;          /* of the counted objects, in order; UINT32_MAX: in big */
-    struct gc_big { uint64_t at, size; } *big; /* sizes >= 4 GB, by place in size[] */
-    size_t nbig, big_cap;
+ * looks at the graph: which objects the collector tracks (a bit each) and the objects'
+ * sizes, the graph's own arrays (size, big: read with rs_snap_size), taken from the load
+ * that finds the blocks, so the snapshot is read once. */
+struct kept_objects {
+    uint64_t *is_gc;             /* bit v: object v is counted */
+    struct rs_snap_graph sizes;  /* n, size, big and nbig alone */
 };
 
-static void gc_sizes_free(struct gc_sizes *z)
+static void kept_objects_free(struct kept_objects *z)
 {
     free(z->is_gc);
-    free(z->size);
-    free(z->big);
-    memset(z, 0, sizeof *z);
+    z->is_gc = NULL;
+    rs_snap_graph_free(&z->sizes);
 }
 
-static bool gc_sizes_put(struct gc_sizes *z, uint32_t v, uint64_t at, uint64_t size)
-{
-    z->is_gc[v / 64] |= UINT64_C(1) << (v % 64);
-    z->size[at] = size < UINT32_MAX ? (uint32_t)size : UINT32_MAX;
-    if (size < UINT32_MAX)
-        return true;
-    if (!rs_grow((void **)&z->big, &z->big_cap, z->nbig, sizeof *z->big))
-        return false;
-    z->big[z->nbig++] = (struct gc_big){at, size};
-    return true;
-}
-
-/* Counts the types of g's collector objects in snapshot s and keeps their sizes in z. 0,
- * or -2 when out of memory. */
-static int count_types(struct growth_ctx *C, size_t s, const struct rs_snap_graph *g,
-                       struct gc_sizes *z)
+/* Counts the types of g's collector objects in snapshot s, and moves into z what the
+ * checkpoint needs of g. 0, or -2 when out of memory. */
+static int count_types(struct growth_ctx *C, size_t s, struct rs_snap_graph *g,
+                       struct kept_objects *z)
 {
     long *rowof = type_rows(C, g);
-    if (!rowof)
-        return -2;
-    uint64_t ngc = 0;
-    for (uint32_t v = 0; v < g->n; v++)
-        ngc += is_gc(g, v);
-    z->n = g->n;
     z->is_gc = calloc((size_t)g->n / 64 + 1, sizeof *z->is_gc);
-    z->size = malloc((ngc ? ngc : 1) * sizeof *z->size);
-    if (!z->is_gc || !z->size) {
-        gc_sizes_free(z);
+    if (!rowof || !z->is_gc) {
         free(rowof);
+        kept_objects_free(z);
         return -2;
     }
-    int rc = 0;
-    for (uint64_t v = 0, at = 0; rc == 0 && v < g->n; v++) {
-        if (!is_gc(g, (uint32_t)v))
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (!is_gc(g, v))
             continue;
-        uint64_t size = rs_snap_size(g, (uint32_t)v);
         struct rs_growth_row *r = &C->gr->types[rowof[g->type[v]]];
         r->count[s]++;
-        r->size[s] += size;
-        if (!gc_sizes_put(z, (uint32_t)v, at++, size))
-            rc = -2;
+        r->size[s] += rs_snap_size(g, v);
+        z->is_gc[v / 64] |= UINT64_C(1) << (v % 64);
     }
     free(rowof);
-    if (rc)
-        gc_sizes_free(z);
-    return rc;
+    z->sizes = (struct rs_snap_graph){.n = g->n, .size = g->size, .big = g->big, .nbig = g->nbig};
+    g->size = NULL;
+    g->big = NULL;
+    g->nbig = 0;
+    return 0;
 }
 
 /* A checkpoint of the snapshot whose types count_types counted, from what it kept. */
 static int checkpoint_kept(struct growth_ctx *C, size_t k, const struct rs_site_map *live,
-                           struct gc_sizes *z)
+                           struct kept_objects *z)
 {
     size_t s = C->order[k];
     int rc = 0;
-    size_t b = 0;
-    for (uint64_t v = 0, at = 0; live && C->names && rc == 0 && v < z->n; v++) {
-        if (!(z->is_gc[v / 64] & UINT64_C(1) << (v % 64)))
-            continue;
-        uint64_t size = z->size[at];
-        if (size == UINT32_MAX && b < z->nbig && z->big[b].at == at)
-            size = z->big[b++].size;
-        at++;
-        rc = count_site(C, s, rs_site_map_site(live, (uint32_t)v), size);
+    for (uint32_t v = 0; live && C->names && rc == 0 && v < z->sizes.n; v++) {
+        if (z->is_gc[v / 64] & UINT64_C(1) << (v % 64))
+            rc = count_site(C, s, rs_site_map_site(live, v), rs_snap_size(&z->sizes, v));
     }
-    gc_sizes_free(z);
+    kept_objects_free(z);
     if (rc == -2)
         snprintf(C->err, C->errcap, "out of memory");
     return rc;
@@ -561,7 +534,7 @@ static int growth_checkpoint(struct growth_ctx *C, size_t k, struct rs_site_map 
  * `kept` (no filter callbacks: the checkpoints need the objects alone), the types are
  * counted from these loads and kept[k] has what the checkpoint needs besides. */
 static int series_sites(struct growth_ctx *C, const uint64_t *times, size_t n,
-                        struct rs_site_map **maps, struct gc_sizes *kept)
+                        struct rs_site_map **maps, struct kept_objects *kept)
 {
     const struct rs_growth_filter *F = C->filter;
     struct rs_site_query *q = calloc(n ? n : 1, sizeof *q);
@@ -626,7 +599,7 @@ int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *sr
                            filter};
     uint64_t *times = NULL;
     struct rs_site_map **maps = NULL;
-    struct gc_sizes *kept = NULL;
+    struct kept_objects *kept = NULL;
     int rc = -2;
     gr->snaps = calloc(n ? n : 1, sizeof *gr->snaps);
     C.order = calloc(n ? n : 1, sizeof *C.order);
@@ -696,7 +669,7 @@ out:;
         rs_site_map_free(maps[k]);
     free(maps);
     for (size_t k = 0; kept && k < n; k++)
-        gc_sizes_free(&kept[k]);
+        kept_objects_free(&kept[k]);
     free(kept);
     free(C.order);
     free(times);
@@ -953,12 +926,6 @@ static uint32_t site_key(const uint32_t *site, struct rs_site_names *names, uint
 
 enum { REACH = 1, SKIP = 2, INSET = 4, HELD = 8, INTERP = 16, OWNEXT = 32, GARB = 64 };
 
-/* The objects no module and no thread's frame reaches (gc.garbage's own references not
- * followed): GC-tracked, not immortal (set[v] = 1, *nset of them). In mark: REACH for what
- * the roots reach, SKIP for the gc.garbage lists, OWNEXT for those of the set with
- * references no recorded GC-tracked object accounts for (the collector's gc_refs > 0: held
- * from outside), HELD for what those reach in the set and for everything outside it.
- * starts and in_gc are scratch arrays of g->n. Returns 0, -1 when out of memory. */
 /* The first part of unreachable_marks: REACH and SKIP in mark, the set. */
 static int unreachable_set(const struct rs_snap_graph *g, uint8_t *mark, uint8_t *set,
                            uint32_t *starts, uint64_t *nset)
@@ -981,6 +948,12 @@ static int unreachable_set(const struct rs_snap_graph *g, uint8_t *mark, uint8_t
     return 0;
 }
 
+/* The objects no module and no thread's frame reaches (gc.garbage's own references not
+ * followed): GC-tracked, not immortal (set[v] = 1, *nset of them). In mark: REACH for what
+ * the roots reach, SKIP for the gc.garbage lists, OWNEXT for those of the set with
+ * references no recorded GC-tracked object accounts for (the collector's gc_refs > 0: held
+ * from outside), HELD for what those reach in the set and for everything outside it.
+ * starts and in_gc are scratch arrays of g->n. Returns 0, -1 when out of memory. */
 static int unreachable_marks(const struct rs_snap_graph *g, uint8_t *mark, uint8_t *set,
                              uint32_t *starts, uint32_t *in_gc, uint64_t *nset)
 {

@@ -51,8 +51,15 @@ __attribute__((always_inline)) static inline void blocks_prefetch(const struct b
     __builtin_prefetch(&b->slots[rs_addr_home(addr, b->cap)]);
 }
 
-/* The blocks of a query, PREFETCH_AHEAD apart from the one being looked up. */
+/* Prefetches the slot of the block PREFETCH_AHEAD places after block v of the query. */
 #define PREFETCH_AHEAD 16
+
+__attribute__((always_inline)) static inline void prefetch_query_ahead(
+    const struct blocks *b, const struct rs_site_query *q, uint32_t v)
+{
+    if (v + PREFETCH_AHEAD < q->n)
+        blocks_prefetch(b, q->block[v + PREFETCH_AHEAD]);
+}
 
 static void blocks_put(struct slot *slots, uint64_t cap, const struct slot *from)
 {
@@ -136,8 +143,7 @@ int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t
         return -2;
     for (size_t k = 0; k < nq; k++) {
         for (uint32_t v = 0; v < q[k].n; v++) {
-            if (v + PREFETCH_AHEAD < q[k].n)
-                blocks_prefetch(&b, q[k].block[v + PREFETCH_AHEAD]);
+            prefetch_query_ahead(&b, &q[k], v);
             if (!blocks_add(&b, q[k].block[v])) {
                 free(b.slots);
                 return -2;
@@ -161,8 +167,7 @@ int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t
                 apply(s, ev, k);
         }
         for (uint32_t v = 0; v < q[k].n; v++) {
-            if (v + PREFETCH_AHEAD < q[k].n)
-                blocks_prefetch(&b, q[k].block[v + PREFETCH_AHEAD]);
+            prefetch_query_ahead(&b, &q[k], v);
             const struct slot *s = blocks_find(&b, q[k].block[v]);
             bool live = s && s->live;
             q[k].block[v] = live ? (uint64_t)s->stack << 32 | s->epoch

@@ -221,11 +221,10 @@ struct rs_trace {
     /* The threads' event arrays are empty: the trace was read without them (a command
      * that only needs snapshots) or they were dropped once used (rs_trace_drop_events). */
     bool events_dropped;
-    /* The events kept are those at some addresses only (rs_trace_read_file_events_at):
-     * the history of a few blocks without every event in memory. */
-    bool events_filtered;
-    uint64_t *only_addrs;       /* those addresses, while it is read: an open-addressing */
-    uint64_t only_mask;         /* table (0: empty slot) of only_mask + 1 slots */
+    /* While it is read by rs_trace_read_file_events_at: the only addresses whose events are
+     * kept, an open-addressing table (0: empty slot) of only_mask + 1 slots. */
+    uint64_t *only_addrs;
+    uint64_t only_mask;
     bool partial;               /* the file ends inside a chunk */
     uint64_t partial_at;        /* byte offset of that incomplete chunk */
 

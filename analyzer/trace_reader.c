@@ -448,8 +448,7 @@ static enum rs_read_status read_trace(struct trace_bytes *b, const char *name,
     if (!t)
         return fail(err, name, RS_READ_ERR_NOMEM, 0, "out of memory");
     t->events_dropped = !keep.any;
-    t->events_filtered = keep.n_only_addrs > 0;
-    if (t->events_filtered && !keep_table(t, keep.only_addrs, keep.n_only_addrs)) {
+    if (keep.n_only_addrs && !keep_table(t, keep.only_addrs, keep.n_only_addrs)) {
         rs_trace_free(t);
         return fail(err, name, RS_READ_ERR_NOMEM, 0, "out of memory");
     }

@@ -47,6 +47,17 @@ static const char *crash_signal_name(int sig)
     return NULL;
 }
 
+/* The C library's sigaction, looked up once (the program may call sigaction before
+ * refscope starts). */
+static void resolve_real_sigaction(void)
+{
+    if (real_sigaction)
+        return;
+    rs_tl_busy++;
+    *(void **)&real_sigaction = dlsym(RTLD_NEXT, "sigaction");
+    rs_tl_busy--;
+}
+
 /* info and context are not used: signal() callers may install it as a one-argument handler. */
 static void on_crash_signal(int sig, siginfo_t *info, void *context)
 {
@@ -71,9 +82,7 @@ void rs_fatal_signals_install(void)
 {
     if (rs_attach_mode) /* a running program's dispositions are its own business */
         return;
-    rs_tl_busy++;
-    *(void **)&real_sigaction = dlsym(RTLD_NEXT, "sigaction");
-    rs_tl_busy--;
+    resolve_real_sigaction();
     if (!real_sigaction)
         return;
     memset(&crash_action, 0, sizeof crash_action);
@@ -93,11 +102,7 @@ void rs_fatal_signals_install(void)
 
 RS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-    if (!real_sigaction) {
-        rs_tl_busy++;
-        *(void **)&real_sigaction = dlsym(RTLD_NEXT, "sigaction");
-        rs_tl_busy--;
-    }
+    resolve_real_sigaction();
     if (!installed || !crash_signal_name(sig))
         return real_sigaction(sig, act, old);
     if (act && act->sa_handler == SIG_DFL)

@@ -477,9 +477,10 @@ void rs_writer_restart_due(uint64_t at)
         rs_writer_start_thread();
 }
 
-bool rs_writer_drain_here(void)
+/* A round from the calling thread, if the writer lock comes within timeout_ns. */
+static bool drain_within(uint64_t timeout_ns)
 {
-    if (!lock_acquire(FINISH_LOCK_TIMEOUT_NS))
+    if (!lock_acquire(timeout_ns))
         return false;
     rs_tl_busy++;
     if (atomic_load(&rs_state) == RS_STATE_ACTIVE)
@@ -487,6 +488,11 @@ bool rs_writer_drain_here(void)
     rs_tl_busy--;
     lock_release();
     return atomic_load(&rs_state) == RS_STATE_ACTIVE;
+}
+
+bool rs_writer_drain_here(void)
+{
+    return drain_within(FINISH_LOCK_TIMEOUT_NS);
 }
 
 void rs_writer_sync(void)
@@ -506,11 +512,8 @@ void rs_writer_flush_before_death(const char *signal_name, uint64_t timeout_ns)
         /* no writer thread to ask (a fork child before its first event): this thread
          * drains, unless it is in the middle of a round itself */
         uint64_t now = rs_now_ns();
-        if (now < deadline && lock_acquire(deadline - now)) {
-            if (atomic_load(&rs_state) == RS_STATE_ACTIVE)
-                round_locked(false, 0);
-            lock_release();
-        }
+        if (now < deadline)
+            drain_within(deadline - now);
         rs_tl_busy--;
         return;
     }
