@@ -97,6 +97,7 @@ __attribute__((constructor(101))) static void rs_init(void)
     rs_pid = getpid();
     rs_clock_init();
     rs_start_ns = rs_now_ns();
+    rs_ring_parking_init();
     rs_modules_init();
     if (rs_cfg.native_stacks)
         rs_native_stack_init();

@@ -164,7 +164,7 @@ static void *realloc_impl(void *p, size_t size)
     }
     /* The old block is stamped before the real call: once realloc frees it, another thread
      * may get the same address, and its allocation must sort after this free. */
-    uint64_t before = rs_now_ns();
+    uint64_t before = rs_event_time(rs_tl_ring);
     void *q = real.realloc(p, size);
     if (q) {
         rs_note_free(RS_FREE_REALLOC, p, before);

@@ -31,7 +31,7 @@ static void *mmap_impl(void *addr, size_t len, int prot, int flags, int fd, off_
             rs_owned_add(p);
         return p;
     }
-    uint64_t before = rs_now_ns();
+    uint64_t before = rs_event_time(rs_tl_ring);
     void *p = raw_mmap(addr, len, prot, flags, fd, off);
     if (p == MAP_FAILED)
         return p;
@@ -55,7 +55,7 @@ RS_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_
 RS_EXPORT int munmap(void *addr, size_t len)
 {
     if (!rs_owned_remove(addr) && rs_recording_frees())
-        rs_record_munmap(addr, len, rs_now_ns());
+        rs_record_munmap(addr, len, rs_event_time(rs_tl_ring));
     return (int)syscall(SYS_munmap, addr, len);
 }
 
@@ -68,7 +68,7 @@ RS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
         new_addr = va_arg(ap, void *);
         va_end(ap);
     }
-    uint64_t before = rs_now_ns();
+    uint64_t before = rs_event_time(rs_tl_ring);
     long p = syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
     if (p == -1)
         return MAP_FAILED;

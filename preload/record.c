@@ -18,6 +18,7 @@ static inline void push(struct rs_ring *r, uint8_t tag, uint64_t time, const voi
     }
     rs_writer_maybe_restart(time);
     rs_ring_push(r, tag, time, (uint64_t)(uintptr_t)addr, size, stack);
+    rs_event_pushed(r);
 }
 
 void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t time)
@@ -52,7 +53,7 @@ void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t 
     if (python_domain && ring && ring->python_allocs < 1000 && (++ring->python_allocs == 1 || ring->python_allocs == 200))
         rs_py_request_resolve();
     uint32_t stack = rs_stack_intern(ring, words, n);
-    push(ring, (uint8_t)(tag | kind), time ? time : rs_now_ns(), addr, size, stack);
+    push(ring, (uint8_t)(tag | kind), time ? time : rs_event_time(ring), addr, size, stack);
     rs_tl_busy--;
     errno = saved_errno;
 }
@@ -66,11 +67,12 @@ void rs_record_free(uint8_t kind, const void *addr, uint64_t time)
 {
     if (rs_cfg.sample_bytes && !rs_sample_free(addr))
         return; /* a block that was not sampled */
-    if (!time)
-        time = rs_now_ns(); /* only now: most frees are not recorded when sampling */
     int saved_errno = errno;
     rs_tl_busy++;
-    push(rs_ring_current(), (uint8_t)(RS_TAG_FREE | kind), time, addr, 0, RS_STACK_ID_NONE);
+    struct rs_ring *ring = rs_ring_current();
+    if (!time)
+        time = rs_event_time(ring); /* only now: most frees are not recorded when sampling */
+    push(ring, (uint8_t)(RS_TAG_FREE | kind), time, addr, 0, RS_STACK_ID_NONE);
     rs_tl_busy--;
     errno = saved_errno;
 }

@@ -3,12 +3,17 @@
 #include "rs_trace_format.h"
 #include "writer.h"
 
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 RS_HIDDEN RS_TLS struct rs_ring *rs_tl_ring;
 static _Atomic(struct rs_ring *) ring_list;
+RS_HIDDEN struct rs_stamp_state rs_stamp;
+static bool parking_works; /* membarrier(2) private expedited is registered */
 
 struct rs_ring *rs_ring_list(void)
 {
@@ -24,6 +29,10 @@ static void ring_reset_identity(struct rs_ring *r)
     r->sample_countdown = 0;
     r->sample_rng = 0;
     r->sample_started = false;
+    r->stamp_reuses = 0;
+    atomic_store_explicit(&r->in_event, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->parking, RS_RING_AWAKE, memory_order_relaxed);
+    r->idle_rounds = 0;
     r->libunwind_ready = false;
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     r->head_at_claim = head;
@@ -78,9 +87,78 @@ struct rs_ring *rs_ring_claim(void)
     if (!r)
         return NULL;
     ring_reset_identity(r);
+    if (!(r->thread_flags & RS_THREAD_REFSCOPE))
+        atomic_fetch_add(&rs_stamp.program_rings, 1);
+    atomic_fetch_add(&rs_stamp.epoch, 1);
     atomic_store_explicit(&r->state, RS_RING_ACTIVE, memory_order_release);
     rs_tl_ring = r;
     return r;
+}
+
+static bool counted(const struct rs_ring *r)
+{
+    return !(r->thread_flags & RS_THREAD_REFSCOPE) &&
+           atomic_load_explicit(&r->parking, memory_order_acquire) != RS_RING_PARKED;
+}
+
+void rs_ring_retire(struct rs_ring *r)
+{
+    /* the epoch first: a thread that sees the count fall must see the new epoch too */
+    atomic_fetch_add(&rs_stamp.epoch, 1);
+    if (counted(r))
+        atomic_fetch_sub(&rs_stamp.program_rings, 1);
+}
+
+void rs_ring_parking_init(void)
+{
+    parking_works = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+void rs_ring_unpark(struct rs_ring *r)
+{
+    for (;;) {
+        uint8_t state = atomic_load(&r->parking);
+        if (state == RS_RING_AWAKE)
+            return;
+        if (state == RS_RING_PARKING) {
+            /* the writer has not uncounted it yet, and now will not */
+            if (atomic_compare_exchange_strong(&r->parking, &state, RS_RING_AWAKE))
+                return;
+        } else if (atomic_compare_exchange_strong(&r->parking, &state, RS_RING_AWAKE)) {
+            atomic_fetch_add(&rs_stamp.program_rings, 1);
+            atomic_fetch_add(&rs_stamp.epoch, 1);
+            return;
+        }
+    }
+}
+
+/* Rounds without an event before a ring is parked: a thread that records every other
+ * round is not worth the membarrier and the epochs. */
+#define PARK_AFTER_IDLE_ROUNDS 2
+
+void rs_ring_try_park(struct rs_ring *r)
+{
+    if (++r->idle_rounds < PARK_AFTER_IDLE_ROUNDS || !parking_works || (r->thread_flags & RS_THREAD_REFSCOPE) ||
+        atomic_load(&rs_stamp.program_rings) < 2 || atomic_load(&r->in_event))
+        return;
+    uint8_t state = RS_RING_AWAKE;
+    if (!atomic_compare_exchange_strong(&r->parking, &state, RS_RING_PARKING))
+        return;
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+        parking_works = false;
+        state = RS_RING_PARKING;
+        atomic_compare_exchange_strong(&r->parking, &state, RS_RING_AWAKE);
+        return;
+    }
+    state = RS_RING_PARKING;
+    if (atomic_load(&r->in_event)) { /* caught between an event's time and its push */
+        atomic_compare_exchange_strong(&r->parking, &state, RS_RING_AWAKE);
+        return;
+    }
+    if (!atomic_compare_exchange_strong(&r->parking, &state, RS_RING_PARKED))
+        return; /* its thread took it back */
+    atomic_fetch_add(&rs_stamp.epoch, 1);
+    atomic_fetch_sub(&rs_stamp.program_rings, 1);
 }
 
 void rs_ring_set_name(struct rs_ring *r, const char *name)
@@ -146,4 +224,7 @@ void rs_ring_after_fork_child(void)
         ring_reset_identity(mine);
         atomic_store_explicit(&mine->state, RS_RING_ACTIVE, memory_order_release);
     }
+    atomic_store(&rs_stamp.program_rings, mine && !(mine->thread_flags & RS_THREAD_REFSCOPE) ? 1 : 0);
+    atomic_fetch_add(&rs_stamp.epoch, 1);
+    rs_ring_parking_init(); /* the registration is the parent's address space's */
 }

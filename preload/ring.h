@@ -81,6 +81,11 @@ struct rs_ring {
     uint32_t thread_flags;
     uint32_t python_allocs; /* Python-domain allocations seen on this thread (saturates) */
     int64_t sample_countdown; /* bytes to the next sample (sampling.h) */
+    uint64_t stamp;           /* the clock reading this thread's events reuse (rs_event_time) */
+    uint64_t stamp_epoch;     /* rs_stamp.epoch when it was read */
+    uint32_t stamp_reuses;    /* events left before the clock is read again regardless */
+    _Atomic uint8_t in_event; /* between an event's time and its push (the writer reads it) */
+    _Atomic uint8_t parking;  /* enum rs_ring_parking */
     uint64_t sample_rng;
     bool sample_started;
     char name[RS_THREAD_NAME_MAX];
@@ -93,11 +98,89 @@ struct rs_ring {
     uint64_t counters_written; /* events+waits+drops last reported, to skip unchanged */
     uint64_t last_head_seen;   /* head at the last round, to notice idle rings */
     uint64_t liveness_checked_ns;
+    uint32_t idle_rounds;      /* rounds in a row that found no event in it */
 
     struct rs_ring *next; /* registry list; rings are never removed from it */
     uint64_t capacity;    /* slots, a power of two */
     struct rs_event slots[];
 };
+
+/* Event times without a clock read per event (the read costs as much as the rest of a
+ * free's recording). Events of different threads are ordered offline by their times, a
+ * thread's own by its ring; so a time must only be later than the time of every event of
+ * another thread that came before it. While one program thread alone records, an event of
+ * that thread can follow another thread's event only through something that changes
+ * `epoch` first: a thread claiming, giving up or resuming its ring (program_rings changes
+ * too), refscope's own threads recording an event or a timed record (a snapshot, a mark),
+ * or the writer's round (which keeps reused times at most a round stale). The thread then
+ * reuses its last reading until it sees a new epoch, or RS_STAMP_REUSES events went by.
+ * With more than one program thread recording, every event reads the clock.
+ *
+ * A thread that stopped recording (blocked in a join, a wait, a read) is not counted: the
+ * writer parks its ring once the ring was idle for a while, and the thread's next event
+ * counts it again before it takes its time. Parking must not happen while the thread is
+ * between the time of an event and its push (`in_event`): the writer sets PARKING, then
+ * issues membarrier(2), which puts a full fence in every running thread of the process, so
+ * that either the writer sees in_event set (and gives up) or the thread sees PARKING (and
+ * takes its ring back). The producer's side costs two plain stores and a load. */
+enum rs_ring_parking {
+    RS_RING_AWAKE = 0,
+    RS_RING_PARKING, /* the writer is checking that the thread is between events */
+    RS_RING_PARKED,  /* not counted in program_rings */
+};
+struct rs_stamp_state {
+    _Alignas(64) _Atomic uint32_t program_rings; /* rings of the program's threads, not parked */
+    _Atomic uint64_t epoch;
+};
+extern RS_HIDDEN struct rs_stamp_state rs_stamp;
+#define RS_STAMP_REUSES 64
+
+/* A time that every event recorded after it, by any thread, sorts after: for records that
+ * are not events of a program thread (refscope's threads' events, snapshots, marks). */
+static inline uint64_t rs_now_ns_ordered(void)
+{
+    uint64_t t = rs_now_ns();
+    atomic_fetch_add_explicit(&rs_stamp.epoch, 1, memory_order_release);
+    return t;
+}
+
+/* The ring's thread records again: counted once more (ring.c). */
+RS_HIDDEN void rs_ring_unpark(struct rs_ring *r);
+
+/* The time of an event the calling thread (whose ring is r, or NULL) records now; the
+ * event must be pushed next (rs_event_pushed). */
+static inline __attribute__((always_inline)) uint64_t rs_event_time(struct rs_ring *r)
+{
+    if (RS_UNLIKELY(!r || rs_tl_shim_thread))
+        return rs_tl_shim_thread ? rs_now_ns_ordered() : rs_now_ns();
+    atomic_store_explicit(&r->in_event, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst); /* the CPU's fence comes from the writer's membarrier */
+    if (RS_UNLIKELY(atomic_load_explicit(&r->parking, memory_order_acquire) != RS_RING_AWAKE))
+        rs_ring_unpark(r);
+    if (atomic_load_explicit(&rs_stamp.program_rings, memory_order_acquire) > 1)
+        return rs_now_ns();
+    uint64_t epoch = atomic_load_explicit(&rs_stamp.epoch, memory_order_acquire);
+    if (RS_UNLIKELY(epoch != r->stamp_epoch || r->stamp_reuses == 0)) {
+        r->stamp_epoch = epoch;
+        r->stamp_reuses = RS_STAMP_REUSES;
+        /* not before the loads above: the reading must be later than what they saw */
+        __builtin_ia32_lfence();
+        r->stamp = rs_now_ns();
+    }
+    r->stamp_reuses--;
+    return r->stamp;
+}
+
+/* After the push of an event whose time rs_event_time gave. */
+static inline void rs_event_pushed(struct rs_ring *r)
+{
+    atomic_store_explicit(&r->in_event, 0, memory_order_release);
+}
+
+/* Writer: parks the ring of a thread that has been idle, if it still is. */
+RS_HIDDEN void rs_ring_try_park(struct rs_ring *r);
+/* Whether parking can work here (membarrier(2) registered); from start-up and fork. */
+RS_HIDDEN void rs_ring_parking_init(void);
 
 /* The calling thread's ring once it has one (read by the inline sampling test). */
 extern RS_HIDDEN RS_TLS struct rs_ring *rs_tl_ring;
@@ -110,6 +193,8 @@ static inline struct rs_ring *rs_ring_current(void)
     return RS_LIKELY(r != NULL) ? r : rs_ring_claim();
 }
 RS_HIDDEN struct rs_ring *rs_ring_list(void);
+/* The writer gives up the ring of a thread that is gone (state FREE follows). */
+RS_HIDDEN void rs_ring_retire(struct rs_ring *r);
 RS_HIDDEN void rs_ring_set_name(struct rs_ring *r, const char *name);
 RS_HIDDEN struct rs_ring *rs_ring_find_thread(pthread_t thread);
 /* Fork child: every other thread is gone; their rings become free, and pending events of

@@ -256,7 +256,9 @@ static void emit_thread_meta(struct rs_chunk_writer *w, struct rs_ring *r, bool 
 static bool round_locked(bool final, int end_reason)
 {
     bool busy = false;
-    uint64_t now = rs_now_ns();
+    /* a thread that reuses one clock reading (rs_event_time) reads the clock again after
+     * each round: its times are at most a round stale */
+    uint64_t now = rs_now_ns_ordered();
     struct rs_ring *retired[64];
     unsigned nretired = 0;
 
@@ -270,6 +272,10 @@ static bool round_locked(bool final, int end_reason)
         if (st == RS_RING_ACTIVE && n == 0 && thread_is_gone(r, now, final)) {
             drain_ring(r); /* whatever it pushed before it went */
             st = RS_RING_RETIRING;
+        } else if (n) {
+            r->idle_rounds = 0;
+        } else if (st == RS_RING_ACTIVE && !final) {
+            rs_ring_try_park(r);
         }
         if (st == RS_RING_RETIRING && nretired < 64)
             retired[nretired++] = r;
@@ -290,6 +296,7 @@ static bool round_locked(bool final, int end_reason)
         rs_rec_thread(&w, r->tid, r->thread_flags | RS_THREAD_EXITED, r->name);
         retired_drops += atomic_load_explicit(&r->drops, memory_order_relaxed);
         retired_waits += atomic_load_explicit(&r->waits, memory_order_relaxed);
+        rs_ring_retire(r);
         atomic_store_explicit(&r->state, RS_RING_FREE, memory_order_release);
     }
     for (unsigned i = 0; i < pending_count; i++) {
@@ -586,7 +593,7 @@ static void add_pending(int kind, unsigned level_or_mark, const char *text, uint
             struct pending_meta *p = &pending[pending_count++];
             p->kind = kind;
             p->level_or_mark = level_or_mark;
-            p->time = rel_time(rs_now_ns());
+            p->time = rel_time(rs_now_ns_ordered());
             size_t n = strnlen(text, sizeof p->text - 1);
             memcpy(p->text, text, n);
             p->text[n] = 0;

@@ -51,7 +51,7 @@ static void *hook_calloc(void *ctx, size_t n, size_t size)
 static void *hook_realloc(void *ctx, void *p, size_t size)
 {
     struct chain *c = ctx;
-    uint64_t before = p ? rs_now_ns() : 0;
+    uint64_t before = p ? rs_event_time(rs_tl_ring) : 0;
     rs_tl_passthrough++;
     void *q = c->below.realloc(c->below.ctx, p, size);
     rs_tl_passthrough--;

@@ -2,6 +2,7 @@
 
 #include "py_objects.h"
 #include "py_resolve.h"
+#include "ring.h"
 #include "rs_trace_encode.h"
 #include "writer.h"
 
@@ -795,7 +796,7 @@ bool rs_py_snapshot(enum rs_snap_trigger trigger, const char *label_text)
     rs_tl_busy++;
     PyObject *etype, *evalue, *etb;
     rs_py.PyErr_Fetch(&etype, &evalue, &etb);
-    uint64_t start = rs_now_ns();
+    uint64_t start = rs_now_ns_ordered(); /* the program's later events sort after it */
     static struct snap s;
     memset(&s, 0, sizeof s);
     uint32_t id = ++snapshot_count;
