@@ -31,7 +31,8 @@ static void *mmap_impl(void *addr, size_t len, int prot, int flags, int fd, off_
             rs_owned_add(p);
         return p;
     }
-    uint64_t before = rs_event_time(rs_tl_ring);
+    /* only a MAP_FIXED mapping records a time taken before the call */
+    uint64_t before = (flags & MAP_FIXED) ? rs_event_time(rs_tl_ring) : 0;
     void *p = raw_mmap(addr, len, prot, flags, fd, off);
     if (p == MAP_FAILED)
         return p;

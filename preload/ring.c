@@ -79,6 +79,17 @@ static struct rs_ring *ring_map_new(void)
     return r;
 }
 
+static bool program_ring(const struct rs_ring *r)
+{
+    return !(r->thread_flags & RS_THREAD_REFSCOPE);
+}
+
+/* Counted in rs_stamp.program_rings. */
+static bool counted(const struct rs_ring *r)
+{
+    return program_ring(r) && atomic_load_explicit(&r->parking, memory_order_acquire) != RS_RING_PARKED;
+}
+
 struct rs_ring *rs_ring_claim(void)
 {
     struct rs_ring *r = ring_claim_free();
@@ -87,18 +98,12 @@ struct rs_ring *rs_ring_claim(void)
     if (!r)
         return NULL;
     ring_reset_identity(r);
-    if (!(r->thread_flags & RS_THREAD_REFSCOPE))
+    if (program_ring(r))
         atomic_fetch_add(&rs_stamp.program_rings, 1);
     atomic_fetch_add(&rs_stamp.epoch, 1);
     atomic_store_explicit(&r->state, RS_RING_ACTIVE, memory_order_release);
     rs_tl_ring = r;
     return r;
-}
-
-static bool counted(const struct rs_ring *r)
-{
-    return !(r->thread_flags & RS_THREAD_REFSCOPE) &&
-           atomic_load_explicit(&r->parking, memory_order_acquire) != RS_RING_PARKED;
 }
 
 void rs_ring_retire(struct rs_ring *r)
@@ -138,20 +143,19 @@ void rs_ring_unpark(struct rs_ring *r)
 
 void rs_ring_try_park(struct rs_ring *r)
 {
-    if (++r->idle_rounds < PARK_AFTER_IDLE_ROUNDS || !parking_works || (r->thread_flags & RS_THREAD_REFSCOPE) ||
+    if (++r->idle_rounds < PARK_AFTER_IDLE_ROUNDS || !parking_works || !program_ring(r) ||
         atomic_load(&rs_stamp.program_rings) < 2 || atomic_load(&r->in_event))
         return;
     uint8_t state = RS_RING_AWAKE;
     if (!atomic_compare_exchange_strong(&r->parking, &state, RS_RING_PARKING))
         return;
-    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+    bool fenced = syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
+    if (!fenced)
         parking_works = false;
-        state = RS_RING_PARKING;
-        atomic_compare_exchange_strong(&r->parking, &state, RS_RING_AWAKE);
-        return;
-    }
     state = RS_RING_PARKING;
-    if (atomic_load(&r->in_event)) { /* caught between an event's time and its push */
+    /* in_event: caught between an event's time and its push. A failed CAS back: the thread
+     * took its ring back itself. */
+    if (!fenced || atomic_load(&r->in_event)) {
         atomic_compare_exchange_strong(&r->parking, &state, RS_RING_AWAKE);
         return;
     }
@@ -224,7 +228,7 @@ void rs_ring_after_fork_child(void)
         ring_reset_identity(mine);
         atomic_store_explicit(&mine->state, RS_RING_ACTIVE, memory_order_release);
     }
-    atomic_store(&rs_stamp.program_rings, mine && !(mine->thread_flags & RS_THREAD_REFSCOPE) ? 1 : 0);
+    atomic_store(&rs_stamp.program_rings, mine && program_ring(mine) ? 1 : 0);
     atomic_fetch_add(&rs_stamp.epoch, 1);
     rs_ring_parking_init(); /* the registration is the parent's address space's */
 }
