@@ -2,6 +2,7 @@
 
 #include "addr_home.h"
 #include "rs_trace_format.h"
+#include "zeroed_table.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,20 +56,6 @@ static void take_out(struct rs_live_set *s, uint64_t i)
     }
 }
 
-/* The pages written before they are read: a page read first maps the zero page, and the
- * write after faults again (with a TLB flush). Older kernels lack the advice: then the
- * pages come on first touch, as they would anyway. */
-static void populate(void *p, size_t len)
-{
-#ifdef MADV_POPULATE_WRITE
-    if (len)
-        (void)madvise(p, len, MADV_POPULATE_WRITE);
-#else
-    (void)p;
-    (void)len;
-#endif
-}
-
 /* The table's mapping made cap slots long (mremap moves pages, it copies nothing); the new
  * slots are empty. */
 static bool map_slots(struct rs_live_set *s, uint64_t cap)
@@ -81,7 +68,7 @@ static bool map_slots(struct rs_live_set *s, uint64_t cap)
                               -1, 0);
     if (p == MAP_FAILED)
         return false;
-    populate((char *)p + s->map_bytes, bytes - s->map_bytes);
+    rs_prefault_write((char *)p + s->map_bytes, bytes - s->map_bytes);
     s->slots = p;
     s->cap = cap;
     s->map_bytes = bytes;

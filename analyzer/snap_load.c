@@ -3,6 +3,7 @@
 #include "addr_home.h"
 #include "decode_cursor.h"
 #include "escape.h"
+#include "zeroed_table.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -235,7 +236,7 @@ static bool index_alloc(struct rs_snap_graph *g, uint64_t n)
     uint64_t slots = 1024;
     while (slots < n + n / 3 + 1)
         slots *= 2;
-    g->hash = calloc(slots, sizeof *g->hash);
+    g->hash = rs_calloc_table(slots, sizeof *g->hash);
     g->hmask = slots - 1;
     return g->hash != NULL;
 }
@@ -920,7 +921,7 @@ int rs_snap_build_reverse(struct rs_snap_graph *g)
 {
     if (g->in_off)
         return 0;
-    g->in_off = calloc((size_t)g->n + 1, sizeof *g->in_off);
+    g->in_off = rs_calloc_table((size_t)g->n + 1, sizeof *g->in_off);
     g->src = malloc((g->m ? g->m : 1) * sizeof *g->src);
     if (!g->in_off || !g->src) {
         free(g->in_off);

@@ -3,6 +3,7 @@
 #include "addr_home.h"
 #include "event_merge.h"
 #include "rs_uthash.h"
+#include "zeroed_table.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +77,7 @@ static bool blocks_reserve(struct blocks *b, uint64_t want)
     if (b->slots && want * 5 <= b->cap * 3)
         return true;
     uint64_t cap = want + want / 3 * 2 + 256;
-    struct slot *ns = calloc(cap, sizeof *ns);
+    struct slot *ns = rs_calloc_table(cap, sizeof *ns);
     if (!ns)
         return false;
     for (uint64_t i = 0; b->slots && i < b->cap; i++) {
