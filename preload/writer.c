@@ -64,6 +64,17 @@ static unsigned pending_count;
 
 static void add_pending(int kind, unsigned level_or_mark, const char *text, uint64_t timeout_ns);
 
+/* A meta chunk handed to the writer thread (rs_writer_meta_chunk_handoff). */
+/* EMPTY -> FULL by the giver; FULL -> WRITING by whichever thread writes it (the writer
+ * thread, or the giver itself when the writer thread is stopping); WRITING -> EMPTY once
+ * written. */
+enum { HANDOFF_EMPTY, HANDOFF_FULL, HANDOFF_WRITING };
+static _Atomic uint32_t handoff_state;
+static const uint8_t *handoff_parts[RS_WRITER_CHUNK_PARTS];
+static size_t handoff_lens[RS_WRITER_CHUNK_PARTS];
+static unsigned handoff_n;
+static void write_handoff(void);
+
 static struct rs_buf meta_log;
 static size_t meta_log_written;
 
@@ -333,7 +344,7 @@ static bool round_locked(bool final, int end_reason)
 static void writer_sleep(uint64_t ns)
 {
     uint32_t seen = atomic_load(&writer_wake);
-    if (atomic_load(&writer_stop))
+    if (atomic_load(&writer_stop) || atomic_load(&handoff_state) == HANDOFF_FULL)
         return;
     struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
     syscall(SYS_futex, &writer_wake, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
@@ -408,6 +419,7 @@ static void *writer_main(void *unused)
                 break;
             }
         }
+        write_handoff();
         if (!lock_acquire(0))
             break;
         uint32_t death_asked = atomic_load(&death_rounds_asked);
@@ -425,6 +437,7 @@ static void *writer_main(void *unused)
             sleep_ns *= 2;
         writer_sleep(sleep_ns);
     }
+    write_handoff();
     atomic_fetch_sub(&rs_shim_threads, 1);
     if (alone) {
         /* finish as exit() would have: this thread's return then ends the process */
@@ -617,33 +630,77 @@ void rs_writer_meta_log(const uint8_t *records, size_t len)
     rs_tl_busy--;
 }
 
-static bool meta_chunk_locked;
-static struct rs_chunk_writer meta_chunk;
-
-void rs_writer_meta_chunk_begin(void)
+void rs_writer_meta_chunk(const uint8_t *const *parts, const size_t *lens, unsigned n)
 {
     rs_tl_busy++;
-    meta_chunk_locked = atomic_load(&rs_state) == RS_STATE_ACTIVE && lock_acquire(FINISH_LOCK_TIMEOUT_NS);
-    if (meta_chunk_locked)
-        rs_chunk_open(&meta_chunk, &wbuf, RS_CHUNK_TID_META, 0);
-}
-
-void rs_writer_meta_chunk_append(const uint8_t *records, size_t len)
-{
-    if (meta_chunk_locked)
-        rs_buf_bytes(&wbuf, records, len);
-}
-
-void rs_writer_meta_chunk_end(void)
-{
-    if (meta_chunk_locked) {
-        if (rs_chunk_close(&meta_chunk, chunk_seq))
+    if (atomic_load(&rs_state) == RS_STATE_ACTIVE && lock_acquire(FINISH_LOCK_TIMEOUT_NS)) {
+        struct rs_chunk_writer chunk;
+        rs_chunk_open(&chunk, &wbuf, RS_CHUNK_TID_META, 0);
+        for (unsigned i = 0; i < n; i++)
+            rs_buf_bytes(&wbuf, parts[i], lens[i]);
+        if (rs_chunk_close(&chunk, chunk_seq))
             chunk_seq++;
         flush_buf();
         lock_release();
-        meta_chunk_locked = false;
     }
     rs_tl_busy--;
+}
+
+/* ---- a meta chunk handed to the writer thread ------------------------------------------ */
+
+
+static bool writer_will_take(void)
+{
+    return atomic_load(&writer_thread_live) && !atomic_load(&writer_stop) &&
+           atomic_load(&rs_state) == RS_STATE_ACTIVE;
+}
+
+/* Writes the chunk handed over, if there is one and no other thread has taken it. */
+static void write_handoff(void)
+{
+    uint32_t full = HANDOFF_FULL;
+    if (!atomic_compare_exchange_strong_explicit(&handoff_state, &full, HANDOFF_WRITING,
+                                                 memory_order_acquire, memory_order_relaxed))
+        return;
+    rs_writer_meta_chunk(handoff_parts, handoff_lens, handoff_n);
+    atomic_store_explicit(&handoff_state, HANDOFF_EMPTY, memory_order_release);
+    syscall(SYS_futex, &handoff_state, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+bool rs_writer_meta_chunk_handoff(const uint8_t *const *parts, const size_t *lens, unsigned n)
+{
+    rs_writer_handoff_wait();
+    if (n > RS_WRITER_CHUNK_PARTS || !writer_will_take()) {
+        rs_writer_meta_chunk(parts, lens, n);
+        return false;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        handoff_parts[i] = parts[i];
+        handoff_lens[i] = lens[i];
+    }
+    handoff_n = n;
+    atomic_store_explicit(&handoff_state, HANDOFF_FULL, memory_order_release);
+    writer_wakeup();
+    return true;
+}
+
+#define HANDOFF_RECHECK_NS (10 * 1000 * 1000)
+
+void rs_writer_handoff_wait(void)
+{
+    for (;;) {
+        uint32_t state = atomic_load_explicit(&handoff_state, memory_order_acquire);
+        if (state == HANDOFF_EMPTY)
+            return;
+        if (state == HANDOFF_FULL && !writer_will_take()) {
+            write_handoff(); /* the writer thread is leaving: do it here */
+            continue;
+        }
+        /* Woken when it is written; looked at again now and then in case the writer
+         * thread was stopped meanwhile. */
+        struct timespec ts = {0, HANDOFF_RECHECK_NS};
+        syscall(SYS_futex, &handoff_state, FUTEX_WAIT_PRIVATE, state, &ts, NULL, 0);
+    }
 }
 
 void rs_writer_note(unsigned level, const char *text)
@@ -716,6 +773,9 @@ void rs_writer_after_fork_child(void)
     atomic_store(&lock_owner, 0);
     atomic_store(&writer_thread_live, false);
     atomic_store(&writer_stop, 0);
+    /* A chunk handed over by a thread the child does not have: its snapshot is not the
+     * child's (the child's trace starts anew). */
+    atomic_store(&handoff_state, HANDOFF_EMPTY);
     if (out_fd >= 0)
         close(out_fd);
     out_fd = -1;

@@ -59,10 +59,17 @@ RS_HIDDEN void rs_writer_move_back(void);
  * the life of the process: every round writes what is new, and a fork child's fresh trace
  * gets the whole log again. */
 RS_HIDDEN void rs_writer_meta_log(const uint8_t *records, size_t len);
-/* A meta chunk written at once by the calling thread (object-graph snapshots stream out
- * so): begin takes the writer lock, end writes the chunk and releases it. */
-RS_HIDDEN void rs_writer_meta_chunk_begin(void);
-RS_HIDDEN void rs_writer_meta_chunk_append(const uint8_t *records, size_t len);
-RS_HIDDEN void rs_writer_meta_chunk_end(void);
+/* One meta chunk made of n parts (already-encoded records, in order), written now by the
+ * calling thread. */
+#define RS_WRITER_CHUNK_PARTS 3
+RS_HIDDEN void rs_writer_meta_chunk(const uint8_t *const *parts, const size_t *lens, unsigned n);
+/* The same chunk handed to the writer thread, which writes it while the caller goes on
+ * (object-graph snapshots stream out so: the copy into the page cache then happens on
+ * another CPU). Returns true when handed over: the parts stay the writer's until
+ * rs_writer_handoff_wait returns. Returns false when it was written here instead (no
+ * writer thread, or one stopping). One chunk at a time: wait before handing another. */
+RS_HIDDEN bool rs_writer_meta_chunk_handoff(const uint8_t *const *parts, const size_t *lens,
+                                            unsigned n);
+RS_HIDDEN void rs_writer_handoff_wait(void);
 
 #endif

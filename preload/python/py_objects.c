@@ -196,6 +196,19 @@ static size_t copy_label(char *out, size_t max, const char *s, size_t n)
     return n;
 }
 
+/* The decimal digits of v at the end of buf (20 bytes); returns where they start. Every
+ * list, tuple, dict, set and int of a snapshot is labelled with a number: snprintf was a
+ * twentieth of a snapshot's time. */
+static char *decimal(char *end, uint64_t v)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
 size_t rs_obj_label(const void *o, char *out, size_t max)
 {
     const char *type = rs_type_of(o);
@@ -237,8 +250,11 @@ size_t rs_obj_label(const void *o, char *out, size_t max)
     else if (type == (const char *)rs_py.PySet_Type || type == (const char *)rs_py.PyFrozenSet_Type)
         items = *(const ssize_t *)((const char *)o + 24); /* used */
     if (items >= 0) {
-        n = snprintf(tmp, sizeof tmp, "%zd item%s", items, items == 1 ? "" : "s");
-        return copy_label(out, max, tmp, (size_t)n);
+        char *end = tmp + 20, *p = decimal(end, (uint64_t)items);
+        const char *unit = items == 1 ? " item" : " items";
+        size_t unit_len = strlen(unit);
+        memcpy(end, unit, unit_len);
+        return copy_label(out, max, p, (size_t)(end - p) + unit_len);
     }
     if (flags & TPFLAG_LONG_SUBCLASS) {
         int overflow = 0;
@@ -246,8 +262,10 @@ size_t rs_obj_label(const void *o, char *out, size_t max)
         if (v == -1 && rs_py.PyErr_Occurred())
             rs_py.PyErr_Clear();
         else if (!overflow) {
-            n = snprintf(tmp, sizeof tmp, "%lld", v);
-            return copy_label(out, max, tmp, (size_t)n);
+            char *end = tmp + 21, *p = decimal(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+            if (v < 0)
+                *--p = '-';
+            return copy_label(out, max, p, (size_t)(end - p));
         }
     }
     return 0;

@@ -159,6 +159,9 @@ static bool map_insert(struct u64_map *m, uint64_t k, uint64_t v, bool *failed)
 
 struct out {
     struct rs_buf defs, nodes, edges;
+    /* The parts of the chunk the writer thread is writing (rs_writer_meta_chunk_handoff):
+     * a flush hands the current parts over and gathers on into these. */
+    struct rs_buf spare[RS_WRITER_CHUNK_PARTS];
     struct rs_chunk_writer wd, wn, we;
     struct rs_snap_batch bn, be;
     uint64_t node_count, edge_count;
@@ -203,18 +206,27 @@ static void out_flush(struct out *o)
 {
     rs_snap_batch_close(&o->wn, &o->bn);
     rs_snap_batch_close(&o->we, &o->be);
-    struct rs_buf *parts[] = {&o->defs, &o->nodes, &o->edges};
-    size_t total = 0;
-    for (int i = 0; i < 3; i++)
-        total += parts[i]->failed ? 0 : parts[i]->len;
-    if (total) {
-        rs_writer_meta_chunk_begin();
-        for (int i = 0; i < 3; i++)
-            if (!parts[i]->failed)
-                rs_writer_meta_chunk_append(parts[i]->data, parts[i]->len);
-        rs_writer_meta_chunk_end();
+    struct rs_buf *parts[RS_WRITER_CHUNK_PARTS] = {&o->defs, &o->nodes, &o->edges};
+    const uint8_t *data[RS_WRITER_CHUNK_PARTS];
+    size_t lens[RS_WRITER_CHUNK_PARTS], total = 0;
+    unsigned n = 0;
+    for (int i = 0; i < RS_WRITER_CHUNK_PARTS; i++) {
+        if (!parts[i]->failed && parts[i]->len) {
+            data[n] = parts[i]->data;
+            lens[n++] = parts[i]->len;
+            total += parts[i]->len;
+        }
     }
-    for (int i = 0; i < 3; i++) {
+    if (total && rs_writer_meta_chunk_handoff(data, lens, n)) {
+        /* gather on into the buffers the writer thread has finished with */
+        for (int i = 0; i < RS_WRITER_CHUNK_PARTS; i++) {
+            struct rs_buf handed = *parts[i];
+            parts[i]->data = o->spare[i].data;
+            parts[i]->cap = o->spare[i].cap;
+            o->spare[i] = handed;
+        }
+    }
+    for (int i = 0; i < RS_WRITER_CHUNK_PARTS; i++) {
         parts[i]->len = 0;
         parts[i]->failed = false;
     }
@@ -229,10 +241,14 @@ static void out_maybe_flush(struct out *o)
 
 static void out_free(struct out *o)
 {
+    rs_writer_handoff_wait();
     struct rs_buf *parts[] = {&o->defs, &o->nodes, &o->edges};
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < RS_WRITER_CHUNK_PARTS; i++) {
         if (parts[i]->data)
             rs_sys_unmap(parts[i]->data, parts[i]->cap);
+        if (o->spare[i].data)
+            rs_sys_unmap(o->spare[i].data, o->spare[i].cap);
+    }
 }
 
 /* ---- the snapshot's state ---------------------------------------------------------------- */
