@@ -34,10 +34,21 @@ struct rs_unwind_rule {
 
 #define RS_UNWIND_CACHE_SLOTS 2048
 
+/* The frames of a thread's last walk, to predict the next walk's rules (native_stack.c):
+ * slots of `rules` below, valid while the generation is. */
+#define RS_WALK_MEMO_FRAMES 80
+struct rs_walk_memo {
+    uint32_t n;
+    uint64_t sp[RS_WALK_MEMO_FRAMES];                  /* the frame's stack pointer */
+    const struct rs_unwind_rule *rule[RS_WALK_MEMO_FRAMES]; /* its slot in the cache */
+};
+
 /* One per thread (in its ring): rules are facts about the process's code, valid until a
  * module is unloaded (rs_unwind_generation changes). */
 struct rs_unwind_cache {
     uint32_t generation;
+    uint32_t memo_current;                  /* which memo holds the last walk */
+    struct rs_walk_memo memo[2];            /* read the last walk's, write this walk's */
     struct rs_unwind_rule rules[RS_UNWIND_CACHE_SLOTS];
 };
 

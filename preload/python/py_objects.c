@@ -85,6 +85,11 @@ int rs_str_utf8(const void *o, char *out, size_t max)
     const void *data = str_data(o, &kind, &len);
     if (!data)
         return -1;
+    if (STR_ASCII(STR_STATE(o))) { /* most: its bytes are already UTF-8 */
+        size_t n = (size_t)len < max ? (size_t)len : max;
+        memcpy(out, data, n);
+        return (int)n;
+    }
     size_t n = 0;
     for (ssize_t i = 0; i < len; i++) {
         uint32_t c = kind == 1 ? ((const uint8_t *)data)[i]
