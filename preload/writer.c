@@ -64,10 +64,9 @@ static unsigned pending_count;
 
 static void add_pending(int kind, unsigned level_or_mark, const char *text, uint64_t timeout_ns);
 
-/* A meta chunk handed to the writer thread (rs_writer_meta_chunk_handoff). */
-/* EMPTY -> FULL by the giver; FULL -> WRITING by whichever thread writes it (the writer
- * thread, or the giver itself when the writer thread is stopping); WRITING -> EMPTY once
- * written. */
+/* A meta chunk handed to the writer thread (rs_writer_meta_chunk_handoff): EMPTY -> FULL
+ * by the giver; FULL -> WRITING by whichever thread writes it (the writer thread, or the
+ * giver itself when the writer thread is stopping); WRITING -> EMPTY once written. */
 enum { HANDOFF_EMPTY, HANDOFF_FULL, HANDOFF_WRITING };
 static _Atomic uint32_t handoff_state;
 static const uint8_t *handoff_parts[RS_WRITER_CHUNK_PARTS];
@@ -647,7 +646,6 @@ void rs_writer_meta_chunk(const uint8_t *const *parts, const size_t *lens, unsig
 }
 
 /* ---- a meta chunk handed to the writer thread ------------------------------------------ */
-
 
 static bool writer_will_take(void)
 {
