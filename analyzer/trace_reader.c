@@ -4,6 +4,7 @@
 #include "escape.h"
 #include "addr_home.h"
 #include "trace_records.h"
+#include "zeroed_table.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -428,7 +429,7 @@ static bool keep_table(struct rs_trace *t, const uint64_t *addrs, size_t n)
     uint64_t slots = 64;
     while (slots < 2 * (uint64_t)n)
         slots *= 2;
-    t->only_addrs = calloc(slots, sizeof *t->only_addrs);
+    t->only_addrs = rs_calloc_table(slots, sizeof *t->only_addrs);
     t->only_mask = slots - 1;
     for (size_t k = 0; t->only_addrs && k < n; k++) {
         uint64_t i = rs_addr_home_pow2(addrs[k], t->only_mask);

@@ -7,6 +7,7 @@
 #include "live_set.h"
 #include "rs_uthash.h"
 #include "snap_graph.h"
+#include "zeroed_table.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ static bool set_grow(struct addr_set *s)
     size_t cap = s->mask ? (s->mask + 1) * 2 : 1024;
     if (cap > SIZE_MAX / sizeof *s->slot)
         return false;
-    uint64_t *slot = calloc(cap, sizeof *slot);
+    uint64_t *slot = rs_calloc_table(cap, sizeof *slot);
     if (!slot)
         return false;
     for (size_t i = 0; s->mask && i <= s->mask; i++) {
