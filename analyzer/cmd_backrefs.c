@@ -141,8 +141,8 @@ int rs_cmd_backrefs(int argc, char **argv)
             return rs_usage_error(s.cmd, "--addr takes a hexadecimal address, not '%s'", o.addr);
     }
     /* Objects chosen by site need every object's site; otherwise only the few shown need
-     * theirs, found once the graph is searched (snap_sites_of), without every event. */
-    if ((rc = o.site ? snap_open(&s, s.cmd, o.file) : snap_open_no_events(&s, s.cmd, o.file)))
+     * theirs, found once the graph is searched (snap_sites_of). */
+    if ((rc = snap_open(&s, s.cmd, o.file)))
         return snap_finish(&s, rc);
     const struct rs_snap_info *si = snap_pick(&s, o.snapshot);
     if (!si)

@@ -145,8 +145,8 @@ int rs_cmd_cycles(int argc, char **argv)
     if (!file)
         return rs_usage_error(cmd, "missing the trace file");
     /* Only the objects no root reaches are looked at by site: theirs are found once the
-     * graph is loaded (snap_sites_of), without holding every event. */
-    int rc = snap_open_no_events(&s, cmd, file);
+     * graph is loaded (snap_sites_of). */
+    int rc = snap_open(&s, cmd, file);
     if (rc)
         return snap_finish(&s, rc);
     const struct rs_snap_info *si = snap_pick(&s, snapshot);

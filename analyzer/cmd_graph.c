@@ -96,7 +96,7 @@ int rs_cmd_graph(int argc, char **argv)
         if (*end || !*addr)
             return rs_usage_error(cmd, "--addr takes a hexadecimal address, not '%s'", addr);
     }
-    int rc = snap_open_no_events(&s, cmd, file);
+    int rc = snap_open(&s, cmd, file);
     if (rc)
         return snap_finish(&s, rc);
     const struct rs_snap_info *si = snap_pick(&s, snapshot);

@@ -199,9 +199,7 @@ int rs_cmd_growth(int argc, char **argv)
     if ((rc = snap_open_sites(&s)))
         return snap_finish(&s, rc);
     struct rs_growth gr;
-    struct rs_growth_filter only_sites = {.drop_events_of = s.trace};
-    rc = rs_growth_build_filtered(s.trace, &s.src, s.names, &only_sites, &gr, &s.notes, s.err,
-                                  sizeof s.err);
+    rc = rs_growth_build(s.trace, &s.src, s.names, &gr, &s.notes, s.err, sizeof s.err);
     if (rc)
         return snap_finish(&s, snap_fail(&s, "%s", s.err));
     size_t a = 0, b = gr.nsnaps - 1;

@@ -22,10 +22,9 @@ struct snap_session {
     char err[512];
 };
 
-/* Reads the trace. Returns 0, or an exit status after printing the error. */
+/* Reads the trace without keeping its events (a replay for the sites reads them back from
+ * the file). Returns 0, or an exit status after printing the error. */
 int snap_open(struct snap_session *s, const char *cmd, const char *path);
-/* The same without keeping the events, for commands that never look at sites. */
-int snap_open_no_events(struct snap_session *s, const char *cmd, const char *path);
 /* Symbolizer and site names (when the trace has events). Returns 0 or an exit status. */
 int snap_open_sites(struct snap_session *s);
 /* The snapshot named by spec (id or label; NULL: the last complete one); NULL after
@@ -35,16 +34,15 @@ const struct rs_snap_info *snap_pick(struct snap_session *s, const char *spec);
 int snap_load(struct snap_session *s, const struct rs_snap_info *si, unsigned flags,
               struct rs_snap_graph *g);
 /* snap_load, and the site of every object (*site, by object number; NULL when the trace
- * has no sites). The sites are found from the objects alone, before the edges are loaded,
- * and the trace's events are freed then: the command holds either the events or the
- * whole graph, never both. Returns 0 or an exit status after printing the error. */
+ * has no sites). The sites are found from the objects alone, before the edges are loaded:
+ * the replay's table and the whole graph are never held together. Returns 0 or an exit
+ * status after printing the error. */
 int snap_load_with_sites(struct snap_session *s, const struct rs_snap_info *si, unsigned flags,
                          struct rs_snap_graph *g, uint32_t **site);
 /* The site of every object of g (*site, by object number; NULL when the trace has no
- * sites), known for `nodes` (n of them) and RS_SITE_UNKNOWN for the others: from the events
- * at their blocks alone, read again from the file, so a command that shows a few objects
- * after loading the whole graph never holds every event (open it with
- * snap_open_no_events). Returns 0 or an exit status after printing the error. */
+ * sites), known for `nodes` (n of them) and RS_SITE_UNKNOWN for the others: a replay that
+ * follows their blocks alone, for a command that shows a few objects after loading the
+ * whole graph. Returns 0 or an exit status after printing the error. */
 int snap_sites_of(struct snap_session *s, const struct rs_snap_graph *g, const uint32_t *nodes,
                   size_t n, uint32_t **site);
 void snap_close(struct snap_session *s);

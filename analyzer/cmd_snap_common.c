@@ -24,14 +24,15 @@ int snap_fail(struct snap_session *s, const char *fmt, ...)
     return RS_EXIT_FAILURE;
 }
 
-static int open_trace(struct snap_session *s, const char *cmd, const char *path, bool events)
+/* Without the events: a command that needs them (for the sites) reads them back from the
+ * file as it replays them (event_stream.h), so it never holds them all. */
+int snap_open(struct snap_session *s, const char *cmd, const char *path)
 {
     memset(s, 0, sizeof *s);
     s->cmd = cmd;
     s->path = path;
     struct rs_read_error err;
-    if ((events ? rs_trace_read_file(path, &s->trace, &err)
-                : rs_trace_read_file_no_events(path, &s->trace, &err)) != RS_READ_OK) {
+    if (rs_trace_read_file_no_events(path, &s->trace, &err) != RS_READ_OK) {
         fprintf(stderr, "refscope: %s\n", err.message);
         return RS_EXIT_FAILURE;
     }
@@ -54,16 +55,6 @@ static int open_trace(struct snap_session *s, const char *cmd, const char *path,
         return snap_fail(s, "%s", s->err);
     s->src_open = true;
     return 0;
-}
-
-int snap_open(struct snap_session *s, const char *cmd, const char *path)
-{
-    return open_trace(s, cmd, path, true);
-}
-
-int snap_open_no_events(struct snap_session *s, const char *cmd, const char *path)
-{
-    return open_trace(s, cmd, path, false);
 }
 
 int snap_open_sites(struct snap_session *s)
@@ -127,23 +118,13 @@ int snap_sites_of(struct snap_session *s, const struct rs_snap_graph *g, const u
         site[v] = RS_SITE_UNKNOWN;
     for (size_t i = 0; i < n; i++)
         block[i] = rs_snap_block_of(g, nodes[i]);
-    struct rs_trace *t = NULL;
-    struct rs_read_error err;
     int rc = 0;
-    /* rs_sites_of_blocks replaces the blocks by its answers: the read takes them first */
-    if (n == 0) {
-        /* no object to look up: no need to read the file again */
-    } else if (rs_trace_read_file_events_at(s->path, block, n, &t, &err) != RS_READ_OK) {
-        fprintf(stderr, "refscope: %s\n", err.message);
-        rc = RS_EXIT_FAILURE;
-    } else {
-        struct rs_site_query q = {g->info->time, block, (uint32_t)n};
-        if (rs_sites_of_blocks(t, &q, 1) != 0)
-            rc = snap_fail(s, "out of memory");
-        for (size_t i = 0; rc == 0 && i < n; i++)
-            site[nodes[i]] = rs_answer_site(block[i]);
-    }
-    rs_trace_free(t);
+    /* With no object to look up, the events are not read again. */
+    struct rs_site_query q = {g->info->time, block, (uint32_t)n};
+    if (n > 0 && rs_sites_of_blocks(s->trace, &q, 1, s->err, sizeof s->err) != 0)
+        rc = snap_fail(s, "%s", s->err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        site[nodes[i]] = rs_answer_site(block[i]);
     free(block);
     if (rc)
         free(site);
@@ -164,12 +145,13 @@ int snap_load_with_sites(struct snap_session *s, const struct rs_snap_info *si, 
         n = objects.n;
         uint64_t *block = rs_snap_blocks(&objects);
         rs_snap_graph_free(&objects);
-        struct rs_site_query q = {si->time, block, n};
-        if (!block || rs_sites_of_blocks(s->trace, &q, 1) != 0) {
-            free(block);
+        if (!block)
             return snap_fail(s, "out of memory");
+        struct rs_site_query q = {si->time, block, n};
+        if (rs_sites_of_blocks(s->trace, &q, 1, s->err, sizeof s->err) != 0) {
+            free(block);
+            return snap_fail(s, "%s", s->err);
         }
-        rs_trace_drop_events(s->trace);
         out = malloc((n ? n : 1) * sizeof *out);
         for (uint32_t v = 0; out && v < n; v++)
             out[v] = rs_answer_site(block[v]);

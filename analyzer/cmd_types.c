@@ -66,7 +66,7 @@ int rs_cmd_types(int argc, char **argv)
     if (!file)
         return rs_usage_error(cmd, "missing the trace file");
 
-    int rc = snap_open_no_events(&s, cmd, file);
+    int rc = snap_open(&s, cmd, file);
     if (rc)
         return snap_finish(&s, rc);
     const struct rs_snap_info *si = snap_pick(&s, snapshot);

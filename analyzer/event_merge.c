@@ -1,5 +1,7 @@
 #include "event_merge.h"
 
+#include "event_stream.h"
+
 #include <stdlib.h>
 
 struct cursor {
@@ -13,6 +15,13 @@ struct rs_merge {
     struct cursor *ties; /* scratch for heads sharing the earliest time */
     rs_merge_prefer_fn prefer;
     void *arg;
+    /* A trace without its events in memory is merged from a stream's windows: a thread
+     * whose window the last event handed out ended gets its next one at the next call
+     * (that event lives in the window until then). */
+    struct rs_event_stream *stream;
+    const struct rs_trace_thread *used_up;
+    struct rs_read_error stream_err;
+    bool failed;
 };
 
 static const struct rs_trace_event *head(const struct cursor *c)
@@ -86,6 +95,15 @@ struct rs_merge *rs_merge_new(const struct rs_trace *t, rs_merge_prefer_fn prefe
     }
     m->prefer = prefer;
     m->arg = arg;
+    if (rs_event_stream_wanted(t)) {
+        m->stream = rs_event_stream_open(t, &m->stream_err);
+        m->failed = !m->stream;
+        for (size_t i = 0; m->stream && i < rs_event_stream_nthreads(m->stream); i++) {
+            if (rs_event_stream_next(m->stream, i) && m->n < cap)
+                push(m, (struct cursor){rs_event_stream_thread(m->stream, i), 0});
+        }
+        return m;
+    }
     const struct rs_trace_thread *th, *tmp;
     HASH_ITER(hh, t->threads, th, tmp) {
         if (th->nevents && m->n < cap)
@@ -94,9 +112,25 @@ struct rs_merge *rs_merge_new(const struct rs_trace *t, rs_merge_prefer_fn prefe
     return m;
 }
 
+const char *rs_merge_error(const struct rs_merge *m)
+{
+    if (m->failed)
+        return m->stream_err.message;
+    const struct rs_read_error *e = m->stream ? rs_event_stream_error(m->stream) : NULL;
+    return e ? e->message : NULL;
+}
+
 const struct rs_trace_event *rs_merge_next(struct rs_merge *m,
                                            const struct rs_trace_thread **thread)
 {
+    if (m->used_up) {
+        size_t order = m->used_up->order;
+        m->used_up = NULL;
+        if (rs_event_stream_next(m->stream, order))
+            push(m, (struct cursor){rs_event_stream_thread(m->stream, order), 0});
+        else if (rs_event_stream_error(m->stream))
+            m->n = 0; /* the caller learns why from rs_merge_error */
+    }
     if (m->n == 0)
         return NULL;
     struct cursor pick = pop(m);
@@ -125,6 +159,8 @@ const struct rs_trace_event *rs_merge_next(struct rs_merge *m,
         *thread = pick.thread;
     if (++pick.pos < pick.thread->nevents)
         push(m, pick);
+    else if (m->stream)
+        m->used_up = pick.thread;
     return ev;
 }
 
@@ -132,6 +168,7 @@ void rs_merge_free(struct rs_merge *m)
 {
     if (!m)
         return;
+    rs_event_stream_close(m->stream);
     free(m->heap);
     free(m->ties);
     free(m);

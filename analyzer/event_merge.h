@@ -13,12 +13,17 @@ typedef bool (*rs_merge_prefer_fn)(const struct rs_trace_event *ev,
 
 struct rs_merge;
 
-/* NULL when out of memory. */
+/* NULL when out of memory. A trace whose events are not in memory (events_dropped) is
+ * merged from its file, a chunk per thread at a time (event_stream.h). */
 struct rs_merge *rs_merge_new(const struct rs_trace *t, rs_merge_prefer_fn prefer, void *arg);
-/* The next event, or NULL after the last. *thread (if not NULL) gets its thread. */
+/* The next event, or NULL after the last or on an error (rs_merge_error). *thread (if not
+ * NULL) gets its thread, which is valid, with the event, until the next call. */
 const struct rs_trace_event *rs_merge_next(struct rs_merge *m,
                                            const struct rs_trace_thread **thread);
 void rs_merge_free(struct rs_merge *m);
+/* Why the merge ended early (the trace's file could not be read back, or changed), one line;
+ * NULL when it did not. */
+const char *rs_merge_error(const struct rs_merge *m);
 
 /* About the most blocks live at once, counted without a table: allocations less frees, in
  * time order. A free of a block allocated before tracing counts too, so it can fall

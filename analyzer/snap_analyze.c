@@ -1,5 +1,6 @@
 #include "snap_analyze.h"
 
+#include "event_stream.h"
 #include "rs_uthash.h"
 
 #include <stdlib.h>
@@ -529,8 +530,7 @@ static int growth_checkpoint(struct growth_ctx *C, size_t k, struct rs_site_map 
 
 /* The sites of the objects of every snapshot loaded (maps[k], by checkpoint), from their
  * objects alone (each snapshot read without its edges) and one replay of the events, before
- * any graph is loaded whole: the events can then be freed (filter->drop_events_of) before
- * the graphs are. Snapshots not loaded still count as checkpoints (for the epochs). With
+ * any graph is loaded whole. Snapshots not loaded still count as checkpoints (for the epochs). With
  * `kept` (no filter callbacks: the checkpoints need the objects alone), the types are
  * counted from these loads and kept[k] has what the checkpoint needs besides. */
 static int series_sites(struct growth_ctx *C, const uint64_t *times, size_t n,
@@ -559,7 +559,7 @@ static int series_sites(struct growth_ctx *C, const uint64_t *times, size_t n,
             rc = -2;
     }
     if (rc == 0)
-        rc = rs_sites_of_blocks(C->t, q, n);
+        rc = rs_sites_of_blocks(C->t, q, n, C->err, C->errcap);
     for (size_t k = 0; q && k < n; k++) {
         if (rc == 0 && q[k].block && !(maps[k] = rs_site_map_new(q[k].block, q[k].n)))
             rc = -2;
@@ -619,7 +619,7 @@ int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *sr
     rs_qsort(C.order, n, sizeof *C.order, by_snap_time);
     for (size_t i = 0; i < n; i++)
         times[i] = gr->snaps[C.order[i]]->time;
-    gr->have_sites = names && t->nevents > 0 && !t->events_dropped;
+    gr->have_sites = names && rs_trace_events_readable(t);
     /* Checkpoints that need the objects alone are counted from the loads that find the
      * sites: each snapshot is read once. */
     bool objects_only = !filter || (!filter->begin && !filter->keep && !filter->end &&
@@ -630,8 +630,6 @@ int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *sr
     rc = maps && (kept || !(gr->have_sites && objects_only)) ? 0 : -2;
     if (rc == 0 && gr->have_sites)
         rc = series_sites(&C, times, n, maps, kept);
-    if (rc == 0 && filter && filter->drop_events_of == t)
-        rs_trace_drop_events(filter->drop_events_of);
     for (size_t k = 0; k < n && rc == 0; k++) {
         if (!kept)
             rc = growth_checkpoint(&C, k, maps[k]);

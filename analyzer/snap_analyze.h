@@ -83,9 +83,6 @@ struct rs_growth_filter {
     bool (*keep)(void *arg, size_t s, const struct rs_snap_graph *g, uint32_t v, uint32_t site);
     int (*end)(void *arg, size_t s, struct rs_snap_graph *g, const struct rs_site_map *live);
     void *arg;
-    /* The trace given, for a command that needs its events only for the sites: they are
-     * freed once the sites are found, before the graphs are loaded whole. */
-    struct rs_trace *drop_events_of;
 };
 int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *src,
                              struct rs_site_names *names, const struct rs_growth_filter *filter,

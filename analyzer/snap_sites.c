@@ -29,7 +29,52 @@ struct blocks {
     struct slot *slots;
     uint64_t cap;
     uint64_t used;
+    /* For a query of few blocks (a command showing some objects), a bit per hashed address
+     * in front of the table: nearly every event of the replay is at an address not asked
+     * about, and the table's runs of slots (addr_home.h) made each such lookup walk a
+     * cluster. NULL when the blocks are too many for the bits to stay in cache; then most
+     * events are at blocks asked about anyway. */
+    uint64_t *filter;
+    uint64_t filter_mask; /* bits - 1 */
 };
+
+/* The filter has 16 bits per block, at most this many. */
+#define FILTER_MAX_BITS (UINT64_C(1) << 23)
+
+static uint64_t filter_bit(uint64_t addr, uint64_t mask)
+{
+    return ((addr >> 4) * UINT64_C(0x9E3779B97F4A7C15) >> 32) & mask;
+}
+
+static bool filter_make(struct blocks *b, const struct rs_site_query *q, size_t nq)
+{
+    uint64_t n = 0;
+    for (size_t k = 0; k < nq; k++)
+        n += q[k].n;
+    uint64_t bits = 4096;
+    while (bits < 16 * n)
+        bits *= 2;
+    if (bits > FILTER_MAX_BITS)
+        return true;
+    b->filter = calloc(bits / 64, sizeof *b->filter);
+    b->filter_mask = bits - 1;
+    for (size_t k = 0; b->filter && k < nq; k++) {
+        for (uint32_t v = 0; v < q[k].n; v++) {
+            uint64_t i = filter_bit(q[k].block[v], b->filter_mask);
+            b->filter[i / 64] |= UINT64_C(1) << (i % 64);
+        }
+    }
+    return b->filter != NULL;
+}
+
+/* False when addr is surely not in the table. */
+static bool filter_may_hold(const struct blocks *b, uint64_t addr)
+{
+    if (!b->filter)
+        return true;
+    uint64_t i = filter_bit(addr, b->filter_mask);
+    return b->filter[i / 64] >> (i % 64) & 1;
+}
 
 static struct slot *blocks_find(const struct blocks *b, uint64_t addr)
 {
@@ -133,33 +178,46 @@ static void apply(struct slot *s, const struct rs_trace_event *ev, size_t k)
     }
 }
 
-int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t nq)
+static int out_of_memory(char *err, size_t errcap)
+{
+    snprintf(err, errcap, "out of memory");
+    return -2;
+}
+
+int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t nq, char *err,
+                       size_t errcap)
 {
     struct blocks b = {0};
     /* Snapshots of one program share most of their objects: room for the largest first. */
     uint64_t largest = 0;
     for (size_t k = 0; k < nq; k++)
         largest = q[k].n > largest ? q[k].n : largest;
-    if (!blocks_reserve(&b, largest))
-        return -2;
+    if (!blocks_reserve(&b, largest) || !filter_make(&b, q, nq)) {
+        free(b.slots);
+        return out_of_memory(err, errcap);
+    }
     for (size_t k = 0; k < nq; k++) {
         for (uint32_t v = 0; v < q[k].n; v++) {
             prefetch_query_ahead(&b, &q[k], v);
             if (!blocks_add(&b, q[k].block[v])) {
                 free(b.slots);
-                return -2;
+                free(b.filter);
+                return out_of_memory(err, errcap);
             }
         }
     }
     struct rs_merge *mg = rs_merge_new(t, prefer, &b);
     if (!mg) {
         free(b.slots);
-        return -2;
+        free(b.filter);
+        return out_of_memory(err, errcap);
     }
     const struct rs_trace_thread *th = NULL;
     const struct rs_trace_event *ev = rs_merge_next(mg, &th);
     for (size_t k = 0; k < nq; k++) {
         for (; ev && ev->time <= q[k].time; ev = rs_merge_next(mg, &th)) {
+            if (!filter_may_hold(&b, ev->addr))
+                continue;
             const struct rs_trace_event *ahead = rs_merge_ahead(th, ev);
             if (ahead)
                 blocks_prefetch(&b, ahead->addr);
@@ -175,9 +233,14 @@ int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t
                                  : (uint64_t)RS_SITE_UNKNOWN << 32 | RS_EPOCH_UNKNOWN;
         }
     }
+    const char *why = rs_merge_error(mg);
+    int rc = why ? -1 : 0;
+    if (why)
+        snprintf(err, errcap, "%s", why);
     rs_merge_free(mg);
     free(b.slots);
-    return 0;
+    free(b.filter);
+    return rc;
 }
 
 uint64_t rs_snap_block_of(const struct rs_snap_graph *g, uint32_t v)
@@ -201,7 +264,8 @@ int rs_snap_sites(const struct rs_trace *t, const struct rs_snap_graph *g, uint3
     if (!block)
         return -2;
     struct rs_site_query q = {g->info->time, block, g->n};
-    int rc = rs_sites_of_blocks(t, &q, 1);
+    char err[512];
+    int rc = rs_sites_of_blocks(t, &q, 1, err, sizeof err);
     for (uint32_t v = 0; rc == 0 && v < g->n; v++)
         site[v] = rs_answer_site(block[v]);
     free(block);

@@ -40,14 +40,17 @@ static inline uint32_t rs_answer_epoch(uint64_t answer)
 }
 
 /* One replay of the events for snapshots in ascending time order: events at or before
- * q[k].time are applied before q[k] is answered. Returns 0, -2 when out of memory. */
-int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t nq);
+ * q[k].time are applied before q[k] is answered. The events are t's in memory or, when it
+ * was read without them, its file's read back (event_merge.h). Returns 0, or -2 when out
+ * of memory and -1 when the file could not be read back, with `err` set. */
+int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t nq, char *err,
+                       size_t errcap);
 /* The block address of object v (0: none known). */
 uint64_t rs_snap_block_of(const struct rs_snap_graph *g, uint32_t v);
 /* The block address of each of g's objects, malloc'd; NULL when out of memory. */
 uint64_t *rs_snap_blocks(const struct rs_snap_graph *g);
 /* The site of every object of g (site: array of g->n) at the snapshot's time. Returns 0,
- * -2 when out of memory. */
+ * -2 when out of memory, -1 when the file could not be read back. */
 int rs_snap_sites(const struct rs_trace *t, const struct rs_snap_graph *g, uint32_t *site);
 
 /* The sites and epochs of one snapshot's objects, found before its graph is loaded (the

@@ -81,6 +81,9 @@ struct rs_trace_thread {
     size_t cap;
     struct rs_event_extra *extras; /* by index: sampled allocations and sizes >= 4 GiB */
     size_t nextras, extras_cap;
+    uint64_t *chunk_at;         /* file offsets of the thread's chunks, in file order: where
+                                 * an event stream (event_stream.h) finds its events again */
+    size_t nchunks, chunks_cap;
     bool has_counters;
     struct rs_trace_counters counters; /* latest COUNTERS record wins (they are cumulative) */
     UT_hash_handle hh;
@@ -221,10 +224,9 @@ struct rs_trace {
     /* The threads' event arrays are empty: the trace was read without them (a command
      * that only needs snapshots) or they were dropped once used (rs_trace_drop_events). */
     bool events_dropped;
-    /* While it is read by rs_trace_read_file_events_at: the only addresses whose events are
-     * kept, an open-addressing table (0: empty slot) of only_mask + 1 slots. */
-    uint64_t *only_addrs;
-    uint64_t only_mask;
+    /* It was read from the file `name` (not a buffer): its events can be decoded again from
+     * there, chunk by chunk, once dropped (event_stream.h). */
+    bool from_file;
     bool partial;               /* the file ends inside a chunk */
     uint64_t partial_at;        /* byte offset of that incomplete chunk */
 

@@ -2,9 +2,7 @@
 
 #include "decode_cursor.h"
 #include "escape.h"
-#include "addr_home.h"
 #include "trace_records.h"
-#include "zeroed_table.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -307,8 +305,10 @@ static enum rs_read_status read_records(const uint8_t *chunk, uint64_t at,
     if (ch->tid != RS_CHUNK_TID_META) {
         here = RS_REC_IN_THREAD;
         ctx.thread = rs_trace_thread_get(t, ch->tid);
-        if (!ctx.thread)
+        if (!ctx.thread || !rs_grow((void **)&ctx.thread->chunk_at, &ctx.thread->chunks_cap,
+                                    ctx.thread->nchunks, sizeof *ctx.thread->chunk_at))
             return fail(err, t->name, RS_READ_ERR_NOMEM, at, "out of memory");
+        ctx.thread->chunk_at[ctx.thread->nchunks++] = at;
     }
     const uint8_t *payload = chunk + RS_CHUNK_HEADER_SIZE;
     struct rs_cursor c = {payload, payload + ch->payload_len};
@@ -364,6 +364,28 @@ static bool chunk_magic_prefix_ok(const uint8_t *p, size_t left)
     return memcmp(p, magic, left < 4 ? left : 4) == 0;
 }
 
+static enum rs_read_status checksum_mismatch(const struct rs_trace *t, uint64_t at,
+                                            struct rs_read_error *err)
+{
+    return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
+                "corrupt chunk at byte %llu (checksum mismatch)", (unsigned long long)at);
+}
+
+enum rs_read_status rs_trace_read_chunk(struct rs_trace *t, const uint8_t *chunk, size_t len,
+                                        uint64_t at, struct rs_read_error *err)
+{
+    memset(err, 0, sizeof *err);
+    struct rs_chunk_header ch = {0};
+    if (len < RS_CHUNK_HEADER_SIZE || rs_decode_chunk_header(chunk, &ch) != 0 ||
+        len != RS_CHUNK_HEADER_SIZE + (size_t)ch.payload_len)
+        return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
+                    "the chunk at byte %llu is not the one read before (the file changed)",
+                    (unsigned long long)at);
+    if (rs_crc32(chunk + RS_CHUNK_CRC_FROM, len - RS_CHUNK_CRC_FROM) != ch.crc)
+        return checksum_mismatch(t, at, err);
+    return read_records(chunk, at, &ch, t, err);
+}
+
 static enum rs_read_status read_chunks(struct trace_bytes *b, uint64_t at, struct rs_trace *t,
                                        struct rs_read_error *err)
 {
@@ -392,10 +414,8 @@ static enum rs_read_status read_chunks(struct trace_bytes *b, uint64_t at, struc
             return err->status;
         if (left < whole)
             goto partial;
-        uint32_t crc = rs_crc32(p + RS_CHUNK_CRC_FROM, whole - RS_CHUNK_CRC_FROM);
-        if (crc != ch.crc)
-            return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
-                        "corrupt chunk at byte %llu (checksum mismatch)", (unsigned long long)at);
+        if (rs_crc32(p + RS_CHUNK_CRC_FROM, whole - RS_CHUNK_CRC_FROM) != ch.crc)
+            return checksum_mismatch(t, at, err);
         if (ch.seq != expected_seq)
             return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
                         "corrupt chunk at byte %llu (sequence number %u, expected %u)",
@@ -416,43 +436,16 @@ partial:
     return RS_READ_OK;
 }
 
-/* Which events a read keeps: none, all, or those at the addresses given. */
-struct keep_events {
-    bool any;
-    const uint64_t *only_addrs;
-    size_t n_only_addrs;
-};
-
-/* The table of the addresses whose events are kept (rs_trace.only_addrs). */
-static bool keep_table(struct rs_trace *t, const uint64_t *addrs, size_t n)
-{
-    uint64_t slots = 64;
-    while (slots < 2 * (uint64_t)n)
-        slots *= 2;
-    t->only_addrs = rs_calloc_table(slots, sizeof *t->only_addrs);
-    t->only_mask = slots - 1;
-    for (size_t k = 0; t->only_addrs && k < n; k++) {
-        uint64_t i = rs_addr_home_pow2(addrs[k], t->only_mask);
-        while (t->only_addrs[i] && t->only_addrs[i] != addrs[k])
-            i = (i + 1) & t->only_mask;
-        t->only_addrs[i] = addrs[k];
-    }
-    return t->only_addrs != NULL;
-}
-
 static enum rs_read_status read_trace(struct trace_bytes *b, const char *name,
-                                      struct keep_events keep, struct rs_trace **out,
+                                      bool keep_events, struct rs_trace **out,
                                       struct rs_read_error *err)
 {
     *out = NULL;
     struct rs_trace *t = rs_trace_new(name);
     if (!t)
         return fail(err, name, RS_READ_ERR_NOMEM, 0, "out of memory");
-    t->events_dropped = !keep.any;
-    if (keep.n_only_addrs && !keep_table(t, keep.only_addrs, keep.n_only_addrs)) {
-        rs_trace_free(t);
-        return fail(err, name, RS_READ_ERR_NOMEM, 0, "out of memory");
-    }
+    t->events_dropped = !keep_events;
+    t->from_file = b->mapped;
     size_t len;
     const uint8_t *head = bytes_at(b, 0, RS_FILE_HEADER_SIZE + RS_FILE_HEADER_MAX_BODY, &len,
                                    name, err);
@@ -460,8 +453,6 @@ static enum rs_read_status read_trace(struct trace_bytes *b, const char *name,
     enum rs_read_status s = head ? read_file_header(head, len, t, err, &at) : err->status;
     if (s == RS_READ_OK)
         s = read_chunks(b, at, t, err);
-    free(t->only_addrs);
-    t->only_addrs = NULL;
     if (s != RS_READ_OK) {
         rs_trace_free(t);
         return s;
@@ -478,10 +469,10 @@ enum rs_read_status rs_trace_read_buffer(const uint8_t *data, size_t len, const 
     /* A non-NULL pointer even for an empty buffer: it marks the memory source. */
     static const uint8_t empty[1];
     struct trace_bytes b = {.mem = len ? data : empty, .mem_len = len, .fd = -1};
-    return read_trace(&b, name, (struct keep_events){.any = true}, out, err);
+    return read_trace(&b, name, true, out, err);
 }
 
-static enum rs_read_status read_file(const char *path, struct keep_events keep,
+static enum rs_read_status read_file(const char *path, bool keep_events,
                                      struct rs_trace **out, struct rs_read_error *err)
 {
     *out = NULL;
@@ -495,7 +486,7 @@ static enum rs_read_status read_file(const char *path, struct keep_events keep,
         b.mapped = true;
         b.file_size = (uint64_t)st.st_size;
     }
-    enum rs_read_status s = read_trace(&b, path, keep, out, err);
+    enum rs_read_status s = read_trace(&b, path, keep_events, out, err);
     if (b.mapped)
         unmap_window(&b);
     else
@@ -507,18 +498,11 @@ static enum rs_read_status read_file(const char *path, struct keep_events keep,
 enum rs_read_status rs_trace_read_file(const char *path, struct rs_trace **out,
                                        struct rs_read_error *err)
 {
-    return read_file(path, (struct keep_events){.any = true}, out, err);
+    return read_file(path, true, out, err);
 }
 
 enum rs_read_status rs_trace_read_file_no_events(const char *path, struct rs_trace **out,
                                                  struct rs_read_error *err)
 {
-    return read_file(path, (struct keep_events){.any = false}, out, err);
-}
-
-enum rs_read_status rs_trace_read_file_events_at(const char *path, const uint64_t *addrs,
-                                                 size_t n, struct rs_trace **out,
-                                                 struct rs_read_error *err)
-{
-    return read_file(path, (struct keep_events){n > 0, addrs, n}, out, err);
+    return read_file(path, false, out, err);
 }

@@ -36,14 +36,14 @@ enum rs_read_status rs_trace_read_file(const char *path, struct rs_trace **out,
  * for commands that only need what else the trace says (events_dropped is set). */
 enum rs_read_status rs_trace_read_file_no_events(const char *path, struct rs_trace **out,
                                                  struct rs_read_error *err);
-/* The same, keeping only the events at `addrs` (n of them, in any order; none when n is
- * 0): the history of a few blocks without every event in memory.
- * Every event is still decoded, checked and counted. */
-enum rs_read_status rs_trace_read_file_events_at(const char *path, const uint64_t *addrs,
-                                                 size_t n, struct rs_trace **out,
-                                                 struct rs_read_error *err);
 enum rs_read_status rs_trace_read_buffer(const uint8_t *data, size_t len, const char *name,
                                          struct rs_trace **out, struct rs_read_error *err);
+
+/* Decodes one chunk of `len` bytes (header included) found at byte `at` of t's file into
+ * t, after checking it whole again: how an event stream (event_stream.h) reads a thread's
+ * events back once they were dropped. */
+enum rs_read_status rs_trace_read_chunk(struct rs_trace *t, const uint8_t *chunk, size_t len,
+                                        uint64_t at, struct rs_read_error *err);
 
 const char *rs_read_status_name(enum rs_read_status s);
 

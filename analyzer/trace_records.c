@@ -1,7 +1,5 @@
 #include "trace_records.h"
 
-#include "addr_home.h"
-
 #include "trace_records_py.h"
 #include "snap_records.h"
 
@@ -16,16 +14,24 @@
 
 /* ---- events -------------------------------------------------------------------------- */
 
-static bool address_kept(const struct rs_trace *t, uint64_t addr)
+/* A trace read without its events only counts them: the record's varints are stepped over,
+ * not decoded. An event stream (event_stream.h) decodes and checks them if a command
+ * replays them; a command that never does gives no answer that depends on them. */
+static int count_event(struct rs_chunk_ctx *ctx, struct rs_cursor *c, unsigned nvarints,
+                       const char **why)
 {
-    if (!t->only_addrs)
-        return true;
-    for (uint64_t i = rs_addr_home_pow2(addr, t->only_mask);; i = (i + 1) & t->only_mask) {
-        if (t->only_addrs[i] == addr)
-            return addr != 0;
-        if (t->only_addrs[i] == 0)
-            return false;
+    const uint8_t *p = c->p;
+    for (unsigned i = 0; i < nvarints; i++) {
+        const uint8_t *stop = c->end - p > 10 ? p + 10 : c->end;
+        while (p < stop && (*p & 0x80))
+            p++;
+        if (p == stop)
+            CORRUPT("event record cut short");
+        p++;
     }
+    c->p = p;
+    ctx->trace->nevents++;
+    return RS_REC_OK;
 }
 
 static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
@@ -40,13 +46,9 @@ static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
     ctx->addr += (uint64_t)rs_unzigzag(da);
 
     struct rs_trace_thread *th = ctx->thread;
-    struct rs_trace_event *ev = &ctx->scratch;
-    ctx->keep = !ctx->trace->events_dropped && address_kept(ctx->trace, ctx->addr);
-    if (ctx->keep) {
-        if (!rs_grow((void **)&th->events, &th->cap, th->nevents, sizeof *th->events))
-            return RS_REC_NOMEM;
-        ev = &th->events[th->nevents];
-    }
+    if (!rs_grow((void **)&th->events, &th->cap, th->nevents, sizeof *th->events))
+        return RS_REC_NOMEM;
+    struct rs_trace_event *ev = &th->events[th->nevents];
     memset(ev, 0, sizeof *ev);
     ev->time = ctx->time;
     ev->addr = ctx->addr;
@@ -58,8 +60,7 @@ static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
 /* The event is only counted once fully decoded, so a failure leaves no half event. */
 static void event_commit(struct rs_chunk_ctx *ctx)
 {
-    if (ctx->keep)
-        ctx->thread->nevents++;
+    ctx->thread->nevents++;
     ctx->trace->nevents++;
 }
 
@@ -74,8 +75,6 @@ static bool set_size(struct rs_chunk_ctx *ctx, struct rs_trace_event *ev, uint64
     }
     ev->size32 = size < RS_EV_SIZE_BEYOND ? (uint32_t)size : RS_EV_SIZE_BEYOND;
     struct rs_trace_thread *th = ctx->thread;
-    if (!ctx->keep)
-        return true;
     if (!rs_grow((void **)&th->extras, &th->extras_cap, th->nextras, sizeof *th->extras))
         return false;
     th->extras[th->nextras++] = (struct rs_event_extra){th->nevents, size, weight};
@@ -85,6 +84,10 @@ static bool set_size(struct rs_chunk_ctx *ctx, struct rs_trace_event *ev, uint64
 static int decode_alloc(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
                         const char **why)
 {
+    /* dt, da, size, stack, and a sampled allocation's weight */
+    if (ctx->trace->events_dropped)
+        return count_event(ctx, c, (tag & ~RS_TAG_KIND_MASK) == RS_TAG_SAMPLED_ALLOC ? 5 : 4,
+                           why);
     struct rs_trace_event *ev;
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)
@@ -104,6 +107,8 @@ static int decode_alloc(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
 static int decode_free(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
                        const char **why)
 {
+    if (ctx->trace->events_dropped)
+        return count_event(ctx, c, 2, why); /* dt, da */
     struct rs_trace_event *ev;
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)
@@ -115,6 +120,8 @@ static int decode_free(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *
 static int decode_munmap(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
                          const char **why)
 {
+    if (ctx->trace->events_dropped)
+        return count_event(ctx, c, 3, why); /* dt, da, length */
     struct rs_trace_event *ev;
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)

@@ -16,8 +16,6 @@ struct rs_chunk_ctx {
     const uint8_t *chunk;           /* the chunk's first byte in memory... */
     uint64_t chunk_at;              /* ...and in the file: offsets of records */
     uint64_t rec_at;                /* file offset of the record being decoded (its tag) */
-    struct rs_trace_event scratch;  /* events not kept (events_dropped, only_addrs) */
-    bool keep;                      /* the event being decoded is kept */
 };
 
 /* File offset of a byte of the chunk being decoded. */

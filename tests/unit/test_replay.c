@@ -7,8 +7,10 @@
 #include "replay.h"
 #include "snap_sites.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 TEST_GLOBALS;
 
@@ -343,7 +345,8 @@ static void sites_of_blocks(void)
     memcpy(at0, blocks, sizeof blocks);
     memcpy(at1, blocks, sizeof blocks);
     struct rs_site_query q[] = {{20, at0, N}, {50, at1, N}};
-    CHECK_EQ_U64(rs_sites_of_blocks(t, q, 2), 0);
+    char err[512];
+    CHECK_EQ_U64(rs_sites_of_blocks(t, q, 2, err, sizeof err), 0);
     static const uint32_t want_site0[N] = {1, 2, 3, 4, RS_SITE_UNKNOWN, RS_SITE_UNKNOWN};
     static const uint32_t want_site1[N] = {5, 6, RS_SITE_UNKNOWN, 4, RS_SITE_UNKNOWN,
                                            RS_SITE_UNKNOWN};
@@ -359,6 +362,146 @@ static void sites_of_blocks(void)
     rs_trace_free(t);
 }
 
+/* A trace read without its events replays them from its file, a chunk per thread at a
+ * time (event_stream.h): the same replay and the same sites as from memory, for three
+ * threads of many chunks with equal timestamps across them, sampled allocations, sizes
+ * over 4 GiB and frees of other threads' blocks. A file changed since it was read is an
+ * error, not another answer. */
+enum { STREAM_THREADS = 3, STREAM_ROUNDS = 70, STREAM_PER_CHUNK = 5000 };
+
+static uint64_t lcg(uint64_t *x)
+{
+    *x = *x * 6364136223846793005u + 1442695040888963407u;
+    return *x >> 33;
+}
+
+static size_t build_threads_trace(struct tb *b, uint64_t *blocks)
+{
+    uint64_t rnd = 42, next_addr[STREAM_THREADS] = {0};
+    size_t nblocks = 0;
+    tb_init(b);
+    tb_default_header(b);
+    for (unsigned round = 0; round < STREAM_ROUNDS; round++) {
+        for (unsigned th = 0; th < STREAM_THREADS; th++) {
+            uint64_t base = (uint64_t)round * STREAM_PER_CHUNK / 2;
+            tb_chunk(b, 11 + th, base);
+            for (unsigned i = 0; i < STREAM_PER_CHUNK; i++) {
+                uint64_t time = base + i / 2; /* ties within and across threads */
+                uint64_t r = lcg(&rnd) % 10;
+                if (r < 6 || nblocks == 0) {
+                    uint64_t addr = ((uint64_t)(th + 1) << 32) + 16 * ++next_addr[th];
+                    uint64_t size = lcg(&rnd) % 1000 == 0 ? (UINT64_C(5) << 30) : 16 + r;
+                    if (r == 5)
+                        rs_rec_sampled_alloc(&b->w, RS_ALLOC_MALLOC, time, addr, size,
+                                             1 + (uint32_t)(lcg(&rnd) % 50), 4096);
+                    else
+                        rs_rec_alloc(&b->w, RS_ALLOC_PY_OBJ, time, addr, size,
+                                     1 + (uint32_t)(lcg(&rnd) % 50));
+                    blocks[nblocks++] = addr;
+                } else if (r < 9) { /* any thread's block, live or not */
+                    rs_rec_free(&b->w, RS_FREE_PY, time, blocks[lcg(&rnd) % nblocks]);
+                } else {
+                    rs_rec_munmap(&b->w, time, blocks[lcg(&rnd) % nblocks], 4096);
+                }
+            }
+            tb_chunk_end(b, STREAM_PER_CHUNK);
+        }
+    }
+    return nblocks;
+}
+
+static void streamed_events(void)
+{
+    struct tb b;
+    uint64_t *blocks = malloc((size_t)STREAM_THREADS * STREAM_ROUNDS * STREAM_PER_CHUNK *
+                              sizeof *blocks);
+    CHECK(blocks != NULL);
+    if (!blocks)
+        return;
+    size_t nblocks = build_threads_trace(&b, blocks);
+    char *path = tb_write_temp(b.buf.data, b.buf.len);
+    struct rs_trace *mem = NULL, *file = NULL;
+    struct rs_read_error e;
+    CHECK(path != NULL);
+    CHECK_EQ_U64(rs_trace_read_buffer(b.buf.data, b.buf.len, "mem.rsc", &mem, &e), RS_READ_OK);
+    if (path)
+        CHECK_EQ_U64(rs_trace_read_file_no_events(path, &file, &e), RS_READ_OK);
+    if (!mem || !file)
+        goto out;
+    CHECK(file->events_dropped && file->nevents == mem->nevents);
+
+    struct rs_replay rm, rf;
+    CHECK_EQ_U64(rs_replay_run(mem, &rm), 0);
+    CHECK_EQ_U64(rs_replay_run(file, &rf), 0);
+    CHECK_EQ_U64(rf.events, (uint64_t)STREAM_THREADS * STREAM_ROUNDS * STREAM_PER_CHUNK);
+    CHECK_EQ_U64(rf.events, rm.events);
+    CHECK(rf.sampled_records > 0 && rf.munmap_records > 0 && rf.replaced == rm.replaced);
+    CHECK_EQ_U64(rf.allocs, rm.allocs);
+    CHECK_EQ_U64(rf.alloc_bytes, rm.alloc_bytes);
+    CHECK_EQ_U64(rf.frees, rm.frees);
+    CHECK_EQ_U64(rf.freed_bytes, rm.freed_bytes);
+    CHECK_EQ_U64(rf.frees_unknown, rm.frees_unknown);
+    CHECK_EQ_U64(rf.live_blocks, rm.live_blocks);
+    CHECK_EQ_U64(rf.live_bytes, rm.live_bytes);
+    CHECK(rf.live_bytes > (UINT64_C(5) << 30)); /* sizes over 4 GiB came back */
+    CHECK_EQ_U64(rf.peak_bytes, rm.peak_bytes);
+    CHECK_EQ_U64(rf.peak_event, rm.peak_event);
+    rs_replay_free(&rm);
+    rs_replay_free(&rf);
+
+    /* Every block (too many for the filter in front of the table) and a few. */
+    char err[512];
+    size_t nfew = 100;
+    uint64_t *a = malloc(nblocks * sizeof *a), *c = malloc(nblocks * sizeof *c);
+    CHECK(a && c && nblocks > (UINT64_C(1) << 19));
+    if (!a || !c)
+        goto out_ac;
+    uint64_t when = (uint64_t)STREAM_ROUNDS * STREAM_PER_CHUNK / 3;
+    for (size_t part = 0; part < 2; part++) {
+        size_t n = part ? nfew : nblocks;
+        for (size_t i = 0; i < n; i++)
+            a[i] = c[i] = blocks[part ? i * (nblocks / nfew) : i];
+        struct rs_site_query qa = {when, a, (uint32_t)n}, qc = {when, c, (uint32_t)n};
+        CHECK_EQ_U64(rs_sites_of_blocks(mem, &qa, 1, err, sizeof err), 0);
+        CHECK_EQ_U64(rs_sites_of_blocks(file, &qc, 1, err, sizeof err), 0);
+        size_t same = 0, known = 0;
+        for (size_t i = 0; i < n; i++) {
+            same += a[i] == c[i];
+            known += rs_answer_site(a[i]) != RS_SITE_UNKNOWN;
+        }
+        CHECK_EQ_U64(same, n);
+        CHECK(known > 0 && known < n);
+    }
+
+    /* A chunk's byte changed, then the file cut shorter, after the first read. */
+    FILE *f = fopen(path, "r+b");
+    CHECK(f != NULL);
+    if (f) {
+        size_t at = b.chunk_start[5] + RS_CHUNK_HEADER_SIZE + 7;
+        fseek(f, (long)at, SEEK_SET);
+        fputc(b.buf.data[at] ^ 0x55, f);
+        fclose(f);
+        struct rs_site_query q = {when, c, (uint32_t)nfew};
+        CHECK_EQ_U64(rs_sites_of_blocks(file, &q, 1, err, sizeof err), (uint64_t)-1);
+        CHECK_CONTAINS(err, "checksum mismatch");
+    }
+    CHECK(truncate(path, (off_t)(b.buf.len / 2)) == 0);
+    struct rs_site_query q = {when, c, (uint32_t)nfew};
+    CHECK_EQ_U64(rs_sites_of_blocks(file, &q, 1, err, sizeof err), (uint64_t)-1);
+    CHECK_CONTAINS(err, "shorter than when it was first read");
+out_ac:
+    free(a);
+    free(c);
+out:
+    rs_trace_free(mem);
+    rs_trace_free(file);
+    if (path)
+        unlink(path);
+    free(path);
+    free(blocks);
+    tb_free(&b);
+}
+
 int main(void)
 {
     cross_thread_free();
@@ -369,5 +512,6 @@ int main(void)
     many_blocks_through_growth();
     sampling_and_replacement();
     sites_of_blocks();
+    streamed_events();
     return test_result("replay");
 }

@@ -1,0 +1,211 @@
+#include "event_stream.h"
+
+#include "trace_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct rs_event_stream {
+    const struct rs_trace *trace;           /* the one read without its events */
+    struct rs_trace *scratch;               /* the windows: chunks decode into its threads */
+    const struct rs_trace_thread **source;  /* trace's threads, by order: their chunks */
+    struct rs_trace_thread **window;        /* scratch's, by the same order */
+    size_t *next_chunk;                     /* by order */
+    size_t nthreads;
+    int fd;
+    uint64_t page;
+    /* The chunk being decoded (any thread's), mapped: read() copied every byte out of the
+     * page cache, a fifth of a replay. */
+    uint8_t *map;
+    size_t map_len;
+    struct rs_read_error err;
+    bool failed;
+};
+
+static bool failed(struct rs_event_stream *s, enum rs_read_status status, uint64_t at,
+                   const char *what)
+{
+    s->failed = true;
+    s->err.status = status;
+    s->err.offset = at;
+    snprintf(s->err.message, sizeof s->err.message, "%s: %s", s->trace->name, what);
+    return false;
+}
+
+static bool read_at(struct rs_event_stream *s, uint8_t *to, size_t len, uint64_t at)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t r = pread(s->fd, to + done, len - done, (off_t)(at + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return failed(s, RS_READ_ERR_IO, at, strerror(errno));
+        if (r == 0)
+            return failed(s, RS_READ_ERR_CHUNK_CORRUPT, at,
+                          "the file is shorter than when it was first read (it changed)");
+        done += (size_t)r;
+    }
+    return true;
+}
+
+static void unmap_chunk(struct rs_event_stream *s)
+{
+    if (s->map)
+        munmap(s->map, s->map_len);
+    s->map = NULL;
+    s->map_len = 0;
+}
+
+/* Maps the chunk at `at`, a chunk of thread `tid`: its first byte, its length in *len. */
+static const uint8_t *map_chunk(struct rs_event_stream *s, uint64_t at, uint32_t tid,
+                                size_t *len)
+{
+    uint8_t head[RS_CHUNK_HEADER_SIZE];
+    struct rs_chunk_header ch;
+    if (!read_at(s, head, sizeof head, at))
+        return NULL;
+    if (rs_decode_chunk_header(head, &ch) != 0 || ch.payload_len > RS_CHUNK_MAX_PAYLOAD ||
+        ch.tid != tid || at + sizeof head + ch.payload_len > s->trace->file_size) {
+        failed(s, RS_READ_ERR_CHUNK_CORRUPT, at,
+               "a chunk is not the one read before (the file changed)");
+        return NULL;
+    }
+    *len = RS_CHUNK_HEADER_SIZE + (size_t)ch.payload_len;
+    unmap_chunk(s);
+    uint64_t from = at - at % s->page;
+    size_t span = (size_t)(at - from) + *len;
+    void *p = mmap(NULL, span, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, (off_t)from);
+    if (p == MAP_FAILED) {
+        failed(s, errno == ENOMEM ? RS_READ_ERR_NOMEM : RS_READ_ERR_IO, at, strerror(errno));
+        return NULL;
+    }
+    s->map = p;
+    s->map_len = span;
+    return s->map + (at - from);
+}
+
+/* A thread with no chunk left gives its window's memory back. */
+static void release_window(struct rs_trace_thread *w)
+{
+    free(w->events);
+    free(w->extras);
+    w->events = NULL;
+    w->extras = NULL;
+    w->nevents = w->cap = w->nextras = w->extras_cap = 0;
+}
+
+bool rs_event_stream_next(struct rs_event_stream *s, size_t order)
+{
+    if (s->failed || order >= s->nthreads)
+        return false;
+    const struct rs_trace_thread *src = s->source[order];
+    struct rs_trace_thread *w = s->window[order];
+    while (s->next_chunk[order] < src->nchunks) {
+        uint64_t at = src->chunk_at[s->next_chunk[order]++];
+        size_t len;
+        const uint8_t *chunk = map_chunk(s, at, src->tid, &len);
+        if (!chunk)
+            return false;
+        w->nevents = w->nextras = w->nchunks = 0;
+        enum rs_read_status st = rs_trace_read_chunk(s->scratch, chunk, len, at, &s->err);
+        unmap_chunk(s);
+        if (st != RS_READ_OK) {
+            s->failed = true;
+            return false;
+        }
+        if (w->nevents)
+            return true;
+    }
+    release_window(w);
+    return false;
+}
+
+struct rs_event_stream *rs_event_stream_open(const struct rs_trace *t, struct rs_read_error *err)
+{
+    memset(err, 0, sizeof *err);
+    struct rs_event_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        goto nomem;
+    s->trace = t;
+    s->fd = -1;
+    s->nthreads = t->nthreads;
+    size_t n = s->nthreads ? s->nthreads : 1;
+    s->source = calloc(n, sizeof *s->source);
+    s->window = calloc(n, sizeof *s->window);
+    s->next_chunk = calloc(n, sizeof *s->next_chunk);
+    s->scratch = rs_trace_new(t->name);
+    if (!s->source || !s->window || !s->next_chunk || !s->scratch)
+        goto nomem;
+    const struct rs_trace_thread *th, *tmp;
+    HASH_ITER(hh, t->threads, th, tmp) {
+        if (th->order < s->nthreads)
+            s->source[th->order] = th;
+    }
+    /* Created in order, the windows get the same order numbers as their threads. */
+    for (size_t i = 0; i < s->nthreads; i++) {
+        /* orders are 0..n-1 by construction (rs_trace_thread_get) */
+        s->window[i] = s->source[i] ? rs_trace_thread_get(s->scratch, s->source[i]->tid) : NULL;
+        if (!s->window[i])
+            goto nomem;
+    }
+    s->page = (uint64_t)sysconf(_SC_PAGESIZE);
+    s->fd = open(t->name, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (s->fd < 0 || fstat(s->fd, &st) != 0) {
+        err->status = RS_READ_ERR_IO;
+        snprintf(err->message, sizeof err->message, "%s: %s", t->name, strerror(errno));
+        rs_event_stream_close(s);
+        return NULL;
+    }
+    /* A mapped chunk past the end of a file cut shorter would fault. */
+    if ((uint64_t)st.st_size < t->file_size) {
+        err->status = RS_READ_ERR_CHUNK_CORRUPT;
+        snprintf(err->message, sizeof err->message,
+                 "%s: the file is shorter than when it was first read (it changed)", t->name);
+        rs_event_stream_close(s);
+        return NULL;
+    }
+    return s;
+nomem:
+    err->status = RS_READ_ERR_NOMEM;
+    snprintf(err->message, sizeof err->message, "%s: out of memory", t->name);
+    rs_event_stream_close(s);
+    return NULL;
+}
+
+size_t rs_event_stream_nthreads(const struct rs_event_stream *s)
+{
+    return s->nthreads;
+}
+
+const struct rs_trace_thread *rs_event_stream_thread(const struct rs_event_stream *s,
+                                                     size_t order)
+{
+    return order < s->nthreads ? s->window[order] : NULL;
+}
+
+const struct rs_read_error *rs_event_stream_error(const struct rs_event_stream *s)
+{
+    return s->failed ? &s->err : NULL;
+}
+
+void rs_event_stream_close(struct rs_event_stream *s)
+{
+    if (!s)
+        return;
+    if (s->fd >= 0)
+        close(s->fd);
+    rs_trace_free(s->scratch);
+    free(s->source);
+    free(s->window);
+    free(s->next_chunk);
+    unmap_chunk(s);
+    free(s);
+}
