@@ -10,6 +10,7 @@
 #include "check.h"
 
 #include "escape.h"
+#include "event_merge.h"
 #include "format_num.h"
 #include "python_frames.h"
 #include "report.h"
@@ -315,22 +316,28 @@ static int leaked_bytes(struct ctx *x, const struct rs_report *rep)
     struct domain_entry *domains = NULL, *d, *dt;
     int rc = -1;
     if (c->python) {
-        struct rs_trace_thread *th, *tt;
-        HASH_ITER(hh, x->t->threads, th, tt) {
-            for (size_t i = 0; i < th->nevents; i++) {
-                const struct rs_trace_event *ev = &th->events[i];
-                if (rs_ev_type(ev) != RS_EVENT_ALLOC && rs_ev_type(ev) != RS_EVENT_SAMPLED_ALLOC)
-                    continue;
-                HASH_FIND(hh, domains, &ev->stack_id, sizeof ev->stack_id, d);
-                if (!d) {
-                    if (!(d = calloc(1, sizeof *d)))
-                        goto out;
-                    d->stack = ev->stack_id;
-                    HASH_ADD(hh, domains, stack, sizeof d->stack, d);
-                }
-                d->kinds |= 1u << (rs_ev_kind(ev) & 31);
+        /* The report read the trace without its events: they come back from the file. */
+        struct rs_merge *m = rs_merge_new(x->t, NULL, NULL);
+        const struct rs_trace_event *ev = NULL;
+        while (m && (ev = rs_merge_next(m, NULL))) {
+            if (rs_ev_type(ev) != RS_EVENT_ALLOC && rs_ev_type(ev) != RS_EVENT_SAMPLED_ALLOC)
+                continue;
+            HASH_FIND(hh, domains, &ev->stack_id, sizeof ev->stack_id, d);
+            if (!d) {
+                if (!(d = calloc(1, sizeof *d)))
+                    break;
+                d->stack = ev->stack_id;
+                HASH_ADD(hh, domains, stack, sizeof d->stack, d);
             }
+            d->kinds |= 1u << (rs_ev_kind(ev) & 31);
         }
+        const char *why = m ? rs_merge_error(m) : NULL;
+        if (why)
+            snprintf(x->err, x->errcap, "%s", why);
+        bool complete = m && !why && !(ev && !d);
+        rs_merge_free(m);
+        if (!complete)
+            goto out;
         res->measure = xprintf("bytes of C-allocator blocks (malloc, calloc, realloc, mmap) that "
                                "code outside the interpreter (C extensions, libraries) allocated "
                                "and that were still allocated when the trace ended, after the "
@@ -1354,7 +1361,7 @@ int rs_check_eval(struct rs_check *c, const char *path, struct rs_check_config *
         for (size_t i = 0; i < rep.notes.n; i++)
             rs_notes_add(&c->notes, rep.notes.items[i].level, "%s", rep.notes.items[i].text);
     } else {
-        if (rs_trace_read_file(path, &trace, &rerr) != RS_READ_OK) {
+        if (rs_trace_read_file_streamed(path, &trace, &rerr) != RS_READ_OK) {
             snprintf(err, errcap, "%s", rerr.message);
             return RS_CHECK_EXIT_ERROR;
         }

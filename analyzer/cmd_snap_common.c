@@ -32,7 +32,7 @@ int snap_open(struct snap_session *s, const char *cmd, const char *path)
     s->cmd = cmd;
     s->path = path;
     struct rs_read_error err;
-    if (rs_trace_read_file_no_events(path, &s->trace, &err) != RS_READ_OK) {
+    if (rs_trace_read_file_streamed(path, &s->trace, &err) != RS_READ_OK) {
         fprintf(stderr, "refscope: %s\n", err.message);
         return RS_EXIT_FAILURE;
     }

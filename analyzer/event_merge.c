@@ -173,23 +173,3 @@ void rs_merge_free(struct rs_merge *m)
     free(m->ties);
     free(m);
 }
-
-uint64_t rs_merge_peak_blocks(const struct rs_trace *t)
-{
-    struct rs_merge *m = rs_merge_new(t, NULL, NULL);
-    if (!m)
-        return 0;
-    int64_t live = 0, peak = 0;
-    const struct rs_trace_event *ev;
-    while ((ev = rs_merge_next(m, NULL))) {
-        switch (rs_ev_type(ev)) {
-        case RS_EVENT_ALLOC:
-        case RS_EVENT_SAMPLED_ALLOC: live++; break;
-        case RS_EVENT_FREE: live -= ev->addr != 0; break;
-        case RS_EVENT_MUNMAP: break;
-        }
-        peak = live > peak ? live : peak;
-    }
-    rs_merge_free(m);
-    return (uint64_t)peak;
-}

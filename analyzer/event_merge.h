@@ -25,11 +25,6 @@ void rs_merge_free(struct rs_merge *m);
  * NULL when it did not. */
 const char *rs_merge_error(const struct rs_merge *m);
 
-/* About the most blocks live at once, counted without a table: allocations less frees, in
- * time order. A free of a block allocated before tracing counts too, so it can fall
- * short; 0 when out of memory. For sizing a replay's table once (rs_live_reserve). */
-uint64_t rs_merge_peak_blocks(const struct rs_trace *t);
-
 /* How far ahead a replay prefetches the table slot of its thread's coming events. */
 #define RS_MERGE_AHEAD 16
 

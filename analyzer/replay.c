@@ -6,6 +6,7 @@
 #include "rs_uthash.h"
 #include "timeline.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,7 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev,
     if (!act)
         return false;
     r->events++;
+    act->events++;
     enum rs_event_type type = rs_ev_type(ev);
     switch (type) {
     case RS_EVENT_ALLOC:
@@ -185,7 +187,7 @@ static int totals_by_stack(const struct rs_live_point *pt, struct rs_stack_total
 
 static int replay_pass(const struct rs_trace *t, struct pass *p, struct rs_replay *r)
 {
-    if (!rs_live_reserve(&p->live, rs_merge_peak_blocks(t)))
+    if (!rs_live_reserve(&p->live, t->peak_live_estimate))
         return -1;
     struct rs_merge *m = rs_merge_new(t, rs_live_prefer, &p->live);
     if (!m)
@@ -221,6 +223,11 @@ static int replay_pass(const struct rs_trace *t, struct pass *p, struct rs_repla
             r->peak_event = r->events;
             rs_live_groups_peak(p->groups);
         }
+    }
+    const char *why = rs_merge_error(m);
+    if (rc == 0 && why) {
+        snprintf(r->read_error, sizeof r->read_error, "%s", why);
+        rc = -2;
     }
     rs_merge_free(m);
     return rc;

@@ -42,6 +42,7 @@ struct rs_live_point {
 /* What one thread did over the whole trace. */
 struct rs_thread_activity {
     uint32_t tid;
+    uint64_t events;          /* its event records replayed */
     uint64_t allocs;          /* blocks it allocated (estimated when sampled) */
     uint64_t alloc_bytes;
     uint64_t frees;           /* blocks it freed */
@@ -94,9 +95,11 @@ struct rs_replay {
 
     struct rs_thread_activity *threads; /* by tid, ascending; threads with events */
     size_t nthreads;
+    char read_error[512];     /* why rs_replay_run returned -2 */
 };
 
-/* Returns 0, or -1 when out of memory. */
+/* Returns 0, -1 when out of memory, or -2 when the events could not be read back from the
+ * trace's file (event_stream.h; read_error says why). */
 int rs_replay_run(const struct rs_trace *t, struct rs_replay *out);
 /* The same, also feeding the live bytes after every event to `timeline` (timeline.h;
  * NULL: none). */

@@ -532,7 +532,9 @@ int rs_report_build(struct rs_report *r, const char *path, const struct rs_repor
     memset(r, 0, sizeof *r);
     r->path = path;
     r->opt = *opt;
-    if (rs_trace_read_file(path, &r->trace, err) != RS_READ_OK)
+    /* The replay and the snapshots' sites read the events back from the file as they go
+     * (event_stream.h): held whole they were half of the report's memory. */
+    if (rs_trace_read_file_streamed(path, &r->trace, err) != RS_READ_OK)
         return RS_REPORT_UNREADABLE;
     const struct rs_trace *t = r->trace;
     r->python = rs_trace_is_python(t);
@@ -551,7 +553,15 @@ int rs_report_build(struct rs_report *r, const char *path, const struct rs_repor
     }
     if (!list_threads(r))
         goto nomem;
-    if (rs_replay_run_timeline(t, &r->replay, opt->timeline))
+    int replayed = rs_replay_run_timeline(t, &r->replay, opt->timeline);
+    if (replayed == -2) {
+        memset(err, 0, sizeof *err);
+        err->status = RS_READ_ERR_CHUNK_CORRUPT;
+        snprintf(err->message, sizeof err->message, "%s", r->replay.read_error);
+        rs_report_free(r);
+        return RS_REPORT_UNREADABLE;
+    }
+    if (replayed)
         goto nomem;
 
     if (t->partial)

@@ -404,8 +404,8 @@ static void put_threads(struct rs_json *j, const struct rs_report *r)
         rs_json_key(j, "exited");
         rs_json_bool(j, (th->flags & RS_THREAD_EXITED) != 0);
         key_u64(j, "flags", th->flags);
-        key_u64(j, "events", th->nevents);
         const struct rs_thread_activity *act = rs_replay_thread(&r->replay, th->tid);
+        key_u64(j, "events", act ? act->events : 0);
         key_u64(j, "allocations", act ? act->allocs : 0);
         key_u64(j, "bytes_allocated", act ? act->alloc_bytes : 0);
         key_u64(j, "frees", act ? act->frees : 0);

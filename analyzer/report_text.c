@@ -333,7 +333,7 @@ static void put_threads(FILE *out, const struct rs_report *r)
         const struct rs_thread_activity *act = rs_replay_thread(&r->replay, th->tid);
         const struct rs_report_thread_total *lk = thread_total(&r->leaked, th->tid);
         fprintf(out, "  %-8u %10s %12s %14s %14s  ", (unsigned)th->tid,
-                rs_fmt_count(a, th->nevents), rs_fmt_count(b, act ? act->allocs : 0),
+                rs_fmt_count(a, act ? act->events : 0), rs_fmt_count(b, act ? act->allocs : 0),
                 rs_fmt_count(c, lk ? lk->blocks : 0), rs_fmt_count(d, lk ? lk->bytes : 0));
         const struct rs_text *name = rs_thread_name(th);
         if (name)

@@ -221,6 +221,11 @@ struct rs_trace {
     struct rs_trace_header hdr;
     uint64_t nchunks;
     uint64_t nevents;           /* in the file (counted even when not kept) */
+    /* Allocation records less free records, in file order, and its highest value: about
+     * the most blocks live at once, for sizing a replay's table once (rs_live_reserve). The
+     * chunks of threads interleave coarsely in the file, so it is only near the truth. */
+    int64_t live_in_file_order;
+    uint64_t peak_live_estimate;
     /* The threads' event arrays are empty: the trace was read without them (a command
      * that only needs snapshots) or they were dropped once used (rs_trace_drop_events). */
     bool events_dropped;

@@ -267,10 +267,16 @@ static const uint8_t *bytes_at(struct trace_bytes *b, uint64_t at, size_t want, 
         b->buf = nb;
         b->cap = need;
     }
+    if (at + keep != b->seen) { /* not where the last read() ended */
+        fail(err, name, RS_READ_ERR_IO, at, "cannot go back in a file that is not seekable");
+        return NULL;
+    }
     b->buf_at = at;
     b->len = keep;
+    /* Only a pipe or the like comes here (a regular file is mapped): it is read in order,
+     * each byte once, so read() is where at + len is; pread() fails on a pipe. */
     while (b->len < want) {
-        ssize_t r = pread(b->fd, b->buf + b->len, b->cap - b->len, (off_t)(at + b->len));
+        ssize_t r = read(b->fd, b->buf + b->len, b->cap - b->len);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
@@ -436,16 +442,23 @@ partial:
     return RS_READ_OK;
 }
 
+/* Which events a read keeps in memory. */
+enum keep_events {
+    KEEP_ALL,
+    KEEP_NONE,
+    KEEP_UNLESS_REREADABLE, /* none from a regular file (they can be read back), else all */
+};
+
 static enum rs_read_status read_trace(struct trace_bytes *b, const char *name,
-                                      bool keep_events, struct rs_trace **out,
+                                      enum keep_events keep, struct rs_trace **out,
                                       struct rs_read_error *err)
 {
     *out = NULL;
     struct rs_trace *t = rs_trace_new(name);
     if (!t)
         return fail(err, name, RS_READ_ERR_NOMEM, 0, "out of memory");
-    t->events_dropped = !keep_events;
     t->from_file = b->mapped;
+    t->events_dropped = keep == KEEP_NONE || (keep == KEEP_UNLESS_REREADABLE && t->from_file);
     size_t len;
     const uint8_t *head = bytes_at(b, 0, RS_FILE_HEADER_SIZE + RS_FILE_HEADER_MAX_BODY, &len,
                                    name, err);
@@ -469,10 +482,10 @@ enum rs_read_status rs_trace_read_buffer(const uint8_t *data, size_t len, const 
     /* A non-NULL pointer even for an empty buffer: it marks the memory source. */
     static const uint8_t empty[1];
     struct trace_bytes b = {.mem = len ? data : empty, .mem_len = len, .fd = -1};
-    return read_trace(&b, name, true, out, err);
+    return read_trace(&b, name, KEEP_ALL, out, err);
 }
 
-static enum rs_read_status read_file(const char *path, bool keep_events,
+static enum rs_read_status read_file(const char *path, enum keep_events keep,
                                      struct rs_trace **out, struct rs_read_error *err)
 {
     *out = NULL;
@@ -486,7 +499,7 @@ static enum rs_read_status read_file(const char *path, bool keep_events,
         b.mapped = true;
         b.file_size = (uint64_t)st.st_size;
     }
-    enum rs_read_status s = read_trace(&b, path, keep_events, out, err);
+    enum rs_read_status s = read_trace(&b, path, keep, out, err);
     if (b.mapped)
         unmap_window(&b);
     else
@@ -498,11 +511,17 @@ static enum rs_read_status read_file(const char *path, bool keep_events,
 enum rs_read_status rs_trace_read_file(const char *path, struct rs_trace **out,
                                        struct rs_read_error *err)
 {
-    return read_file(path, true, out, err);
+    return read_file(path, KEEP_ALL, out, err);
 }
 
 enum rs_read_status rs_trace_read_file_no_events(const char *path, struct rs_trace **out,
                                                  struct rs_read_error *err)
 {
-    return read_file(path, false, out, err);
+    return read_file(path, KEEP_NONE, out, err);
+}
+
+enum rs_read_status rs_trace_read_file_streamed(const char *path, struct rs_trace **out,
+                                                struct rs_read_error *err)
+{
+    return read_file(path, KEEP_UNLESS_REREADABLE, out, err);
 }

@@ -36,6 +36,10 @@ enum rs_read_status rs_trace_read_file(const char *path, struct rs_trace **out,
  * for commands that only need what else the trace says (events_dropped is set). */
 enum rs_read_status rs_trace_read_file_no_events(const char *path, struct rs_trace **out,
                                                  struct rs_read_error *err);
+/* Without the events when the file is a regular one: a replay reads them back from it as
+ * it goes (event_stream.h). From a pipe, which cannot be read twice, with them. */
+enum rs_read_status rs_trace_read_file_streamed(const char *path, struct rs_trace **out,
+                                                struct rs_read_error *err);
 enum rs_read_status rs_trace_read_buffer(const uint8_t *data, size_t len, const char *name,
                                          struct rs_trace **out, struct rs_read_error *err);
 

@@ -14,11 +14,20 @@
 
 /* ---- events -------------------------------------------------------------------------- */
 
+/* live_change: +1 for an allocation, -1 for a free, 0 for a munmap. */
+static void count_in_file(struct rs_trace *t, int live_change)
+{
+    t->nevents++;
+    t->live_in_file_order += live_change;
+    if (t->live_in_file_order > 0 && (uint64_t)t->live_in_file_order > t->peak_live_estimate)
+        t->peak_live_estimate = (uint64_t)t->live_in_file_order;
+}
+
 /* A trace read without its events only counts them: the record's varints are stepped over,
  * not decoded. An event stream (event_stream.h) decodes and checks them if a command
  * replays them; a command that never does gives no answer that depends on them. */
 static int count_event(struct rs_chunk_ctx *ctx, struct rs_cursor *c, unsigned nvarints,
-                       const char **why)
+                       int live_change, const char **why)
 {
     const uint8_t *p = c->p;
     for (unsigned i = 0; i < nvarints; i++) {
@@ -30,7 +39,7 @@ static int count_event(struct rs_chunk_ctx *ctx, struct rs_cursor *c, unsigned n
         p++;
     }
     c->p = p;
-    ctx->trace->nevents++;
+    count_in_file(ctx->trace, live_change);
     return RS_REC_OK;
 }
 
@@ -58,10 +67,10 @@ static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
 }
 
 /* The event is only counted once fully decoded, so a failure leaves no half event. */
-static void event_commit(struct rs_chunk_ctx *ctx)
+static void event_commit(struct rs_chunk_ctx *ctx, int live_change)
 {
     ctx->thread->nevents++;
-    ctx->trace->nevents++;
+    count_in_file(ctx->trace, live_change);
 }
 
 /* The size (and weight) of the event being decoded, at index nevents: in the event when
@@ -87,7 +96,7 @@ static int decode_alloc(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
     /* dt, da, size, stack, and a sampled allocation's weight */
     if (ctx->trace->events_dropped)
         return count_event(ctx, c, (tag & ~RS_TAG_KIND_MASK) == RS_TAG_SAMPLED_ALLOC ? 5 : 4,
-                           why);
+                           1, why);
     struct rs_trace_event *ev;
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)
@@ -100,7 +109,7 @@ static int decode_alloc(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
         CORRUPT("sampled allocation record cut short");
     if (!set_size(ctx, ev, size, sampled, weight))
         return RS_REC_NOMEM;
-    event_commit(ctx);
+    event_commit(ctx, 1);
     return RS_REC_OK;
 }
 
@@ -108,12 +117,12 @@ static int decode_free(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *
                        const char **why)
 {
     if (ctx->trace->events_dropped)
-        return count_event(ctx, c, 2, why); /* dt, da */
+        return count_event(ctx, c, 2, -1, why); /* dt, da */
     struct rs_trace_event *ev;
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)
         return r;
-    event_commit(ctx);
+    event_commit(ctx, -1);
     return RS_REC_OK;
 }
 
@@ -121,7 +130,7 @@ static int decode_munmap(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor
                          const char **why)
 {
     if (ctx->trace->events_dropped)
-        return count_event(ctx, c, 3, why); /* dt, da, length */
+        return count_event(ctx, c, 3, 0, why); /* dt, da, length */
     struct rs_trace_event *ev;
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)
@@ -131,7 +140,7 @@ static int decode_munmap(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor
         CORRUPT("munmap record cut short");
     if (!set_size(ctx, ev, size, false, 0))
         return RS_REC_NOMEM;
-    event_commit(ctx);
+    event_commit(ctx, 0);
     return RS_REC_OK;
 }
 

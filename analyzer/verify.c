@@ -185,7 +185,7 @@ static int check_replay(struct rs_verify *v, const struct rs_trace *t)
 {
     struct rs_live_set live = {0};
     struct addr_set freed = {0};   /* addresses allocated, then freed, not allocated since */
-    if (!rs_live_reserve(&live, rs_merge_peak_blocks(t)))
+    if (!rs_live_reserve(&live, t->peak_live_estimate))
         return -1;
     struct rs_merge *m = rs_merge_new(t, rs_live_prefer, &live);
     int rc = 0;

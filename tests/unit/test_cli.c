@@ -72,12 +72,30 @@ static void run_full(const char *const *args, const char *const *env, int signal
     slurp(err_path, r->err, sizeof r->err);
 }
 
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
 static void run(const char *const *args, struct result *r)
 {
     run_full(args, NULL, 0, NULL, r);
 }
 
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+/* `refscope report -` with `data` written into a pipe on its standard input: a file that
+ * cannot be mapped, nor read twice. */
+static void run_report_piped(const void *data, size_t len, struct result *r)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    int saved = dup(0);
+    dup2(fds[0], 0);
+    close(fds[0]);
+    CHECK(len < 65536); /* fits the pipe: written before the reader starts */
+    CHECK(write(fds[1], data, len) == (ssize_t)len);
+    close(fds[1]);
+    run(ARGS("report", "-"), r);
+    dup2(saved, 0);
+    close(saved);
+}
+
 
 static bool exists(const char *name)
 {
@@ -179,7 +197,6 @@ static void report_files(void)
     snprintf(want, sizeof want,
              "refscope: bad.rsc: corrupt chunk at byte %zu (checksum mismatch)\n",
              b.chunk_start[1]);
-    tb_free(&b);
 
     run(ARGS("report", "good.rsc"), &r);
     CHECK_EQ_U64(r.code, 0);
@@ -192,6 +209,12 @@ static void report_files(void)
     run(ARGS("report", "bad.rsc"), &r);
     CHECK_EQ_U64(r.code, 1);
     CHECK_STR(r.err, want);
+    b.buf.data[b.buf.len - 1] ^= 1;
+    run_report_piped(b.buf.data, b.buf.len, &r);
+    CHECK_EQ_U64(r.code, 0);
+    CHECK_STR(r.err, "");
+    CHECK_CONTAINS(r.out, "leaked at exit: 1 block, 1,234 bytes, from 1 stack\n");
+    tb_free(&b);
 
     /* --native and --thread */
     run(ARGS("report", "good.rsc", "--native"), &r);
