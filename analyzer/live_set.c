@@ -103,7 +103,7 @@ bool rs_live_reserve(struct rs_live_set *s, uint64_t blocks)
 {
     if (s->slots || blocks == 0)
         return true;
-    return map_slots(s, blocks + blocks / 3 + 4096);
+    return map_slots(s, blocks * 2 + 4096);
 }
 
 static bool region_add(struct rs_live_set *s, uint64_t addr, uint64_t size)
