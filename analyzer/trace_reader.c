@@ -318,12 +318,20 @@ static enum rs_read_status read_records(const uint8_t *chunk, uint64_t at,
     }
     const uint8_t *payload = chunk + RS_CHUNK_HEADER_SIZE;
     struct rs_cursor c = {payload, payload + ch->payload_len};
+    bool count_only = here == RS_REC_IN_THREAD && t->events_dropped;
     while (c.p < c.end) {
+        const char *why = NULL;
+        if (count_only && rs_count_events(t, &c.p, c.end, &why) != RS_REC_OK) {
+            uint64_t bad_at = rs_chunk_file_offset(&ctx, c.p);
+            return fail(err, t->name, RS_READ_ERR_RECORD_CORRUPT, bad_at,
+                        "corrupt record at byte %llu (%s)", (unsigned long long)bad_at, why);
+        }
+        if (c.p >= c.end)
+            break;
         uint64_t rec_at = rs_chunk_file_offset(&ctx, c.p);
         ctx.rec_at = rec_at;
         uint8_t tag = *c.p++;
         const struct rs_record_handler *h = rs_record_handler(tag);
-        const char *why = NULL;
         int r = RS_REC_OK;
         if (tag < RS_TAG_LENGTH_PREFIXED) {
             /* A fixed-shape record this reader does not know cannot be skipped. */

@@ -23,23 +23,38 @@ static void count_in_file(struct rs_trace *t, int live_change)
         t->peak_live_estimate = (uint64_t)t->live_in_file_order;
 }
 
-/* A trace read without its events only counts them: the record's varints are stepped over,
- * not decoded. An event stream (event_stream.h) decodes and checks them if a command
- * replays them; a command that never does gives no answer that depends on them. */
-static int count_event(struct rs_chunk_ctx *ctx, struct rs_cursor *c, unsigned nvarints,
-                       int live_change, const char **why)
+/* The varints after the tag of each event record (0: not an event tag), and what it does to
+ * the count of live blocks. */
+static const struct {
+    uint8_t varints;
+    int8_t live_change;
+} event_shape[RS_TAG_LENGTH_PREFIXED] = {
+    [RS_TAG_ALLOC...(RS_TAG_ALLOC + RS_ALLOC_KIND_COUNT - 1)] = {4, 1},      /* dt da size stack */
+    [RS_TAG_SAMPLED_ALLOC...(RS_TAG_SAMPLED_ALLOC + RS_ALLOC_KIND_COUNT - 1)] = {5, 1}, /* +weight */
+    [RS_TAG_FREE...(RS_TAG_FREE + RS_FREE_KIND_COUNT - 1)] = {2, -1},        /* dt da */
+    [RS_TAG_MUNMAP] = {3, 0},                                                 /* dt da length */
+};
+
+int rs_count_events(struct rs_trace *t, const uint8_t **at, const uint8_t *end, const char **why)
 {
-    const uint8_t *p = c->p;
-    for (unsigned i = 0; i < nvarints; i++) {
-        const uint8_t *stop = c->end - p > 10 ? p + 10 : c->end;
-        while (p < stop && (*p & 0x80))
-            p++;
-        if (p == stop)
-            CORRUPT("event record cut short");
+    const uint8_t *p = *at;
+    while (p < end && *p < RS_TAG_LENGTH_PREFIXED && event_shape[*p].varints) {
+        const uint8_t *rec = p;
+        unsigned n = event_shape[*p].varints;
         p++;
+        for (unsigned i = 0; i < n; i++) {
+            const uint8_t *stop = end - p > 10 ? p + 10 : end;
+            while (p < stop && (*p & 0x80))
+                p++;
+            if (p == stop) {
+                *at = rec;
+                CORRUPT("event record cut short");
+            }
+            p++;
+        }
+        count_in_file(t, event_shape[*rec].live_change);
     }
-    c->p = p;
-    count_in_file(ctx->trace, live_change);
+    *at = p;
     return RS_REC_OK;
 }
 
@@ -93,10 +108,6 @@ static bool set_size(struct rs_chunk_ctx *ctx, struct rs_trace_event *ev, uint64
 static int decode_alloc(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
                         const char **why)
 {
-    /* dt, da, size, stack, and a sampled allocation's weight */
-    if (ctx->trace->events_dropped)
-        return count_event(ctx, c, (tag & ~RS_TAG_KIND_MASK) == RS_TAG_SAMPLED_ALLOC ? 5 : 4,
-                           1, why);
     struct rs_trace_event *ev;
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)
@@ -116,8 +127,6 @@ static int decode_alloc(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
 static int decode_free(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
                        const char **why)
 {
-    if (ctx->trace->events_dropped)
-        return count_event(ctx, c, 2, -1, why); /* dt, da */
     struct rs_trace_event *ev;
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)
@@ -129,8 +138,6 @@ static int decode_free(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *
 static int decode_munmap(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
                          const char **why)
 {
-    if (ctx->trace->events_dropped)
-        return count_event(ctx, c, 3, 0, why); /* dt, da, length */
     struct rs_trace_event *ev;
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)

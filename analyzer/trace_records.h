@@ -48,6 +48,14 @@ struct rs_record_handler {
     uint8_t where;                  /* rs_record_where: chunks it may appear in */
 };
 
+/* In a thread chunk of a trace read without its events (events_dropped): steps over the
+ * event records from *at on, counting them, without decoding them (an event stream,
+ * event_stream.h, decodes and checks them when a command replays them; a command that
+ * never does gives no answer that depends on them). Returns RS_REC_OK with *at at the first
+ * record that is not an event (or at end), or RS_REC_CORRUPT with *at at the record cut
+ * short and *why set. */
+int rs_count_events(struct rs_trace *t, const uint8_t **at, const uint8_t *end, const char **why);
+
 /* NULL when this reader does not know the tag. */
 const struct rs_record_handler *rs_record_handler(uint8_t tag);
 
