@@ -20,8 +20,8 @@ struct rs_event_stream {
     size_t nthreads;
     int fd;
     uint64_t page;
-    /* The chunk being decoded (any thread's), mapped: read() copied every byte out of the
-     * page cache, a fifth of a replay. */
+    /* The chunk being decoded (any thread's), mapped: pread() copied every byte out of the
+     * page cache (5 % of `cycles` on a 5M-object trace). */
     uint8_t *map;
     size_t map_len;
     struct rs_read_error err;
@@ -107,6 +107,8 @@ bool rs_event_stream_next(struct rs_event_stream *s, size_t order)
         return false;
     const struct rs_trace_thread *src = s->source[order];
     struct rs_trace_thread *w = s->window[order];
+    if (!src || !w)
+        return false;
     while (s->next_chunk[order] < src->nchunks) {
         uint64_t at = src->chunk_at[s->next_chunk[order]++];
         size_t len;
