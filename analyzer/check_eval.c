@@ -318,13 +318,14 @@ static int leaked_bytes(struct ctx *x, const struct rs_report *rep)
     if (c->python) {
         /* The report read the trace without its events: they come back from the file. */
         struct rs_merge *m = rs_merge_new(x->t, NULL, NULL);
-        const struct rs_trace_event *ev = NULL;
-        while (m && (ev = rs_merge_next(m, NULL))) {
+        bool nomem = !m;
+        const struct rs_trace_event *ev;
+        while (!nomem && (ev = rs_merge_next(m, NULL))) {
             if (rs_ev_type(ev) != RS_EVENT_ALLOC && rs_ev_type(ev) != RS_EVENT_SAMPLED_ALLOC)
                 continue;
             HASH_FIND(hh, domains, &ev->stack_id, sizeof ev->stack_id, d);
             if (!d) {
-                if (!(d = calloc(1, sizeof *d)))
+                if ((nomem = !(d = calloc(1, sizeof *d))))
                     break;
                 d->stack = ev->stack_id;
                 HASH_ADD(hh, domains, stack, sizeof d->stack, d);
@@ -334,9 +335,8 @@ static int leaked_bytes(struct ctx *x, const struct rs_report *rep)
         const char *why = m ? rs_merge_error(m) : NULL;
         if (why)
             snprintf(x->err, x->errcap, "%s", why);
-        bool complete = m && !why && !(ev && !d);
         rs_merge_free(m);
-        if (!complete)
+        if (nomem || why)
             goto out;
         res->measure = xprintf("bytes of C-allocator blocks (malloc, calloc, realloc, mmap) that "
                                "code outside the interpreter (C extensions, libraries) allocated "

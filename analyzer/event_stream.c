@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -28,33 +27,6 @@ struct rs_event_stream {
     bool failed;
 };
 
-static bool failed(struct rs_event_stream *s, enum rs_read_status status, uint64_t at,
-                   const char *what)
-{
-    s->failed = true;
-    s->err.status = status;
-    s->err.offset = at;
-    snprintf(s->err.message, sizeof s->err.message, "%s: %s", s->trace->name, what);
-    return false;
-}
-
-static bool read_at(struct rs_event_stream *s, uint8_t *to, size_t len, uint64_t at)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t r = pread(s->fd, to + done, len - done, (off_t)(at + done));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return failed(s, RS_READ_ERR_IO, at, strerror(errno));
-        if (r == 0)
-            return failed(s, RS_READ_ERR_CHUNK_CORRUPT, at,
-                          "the file is shorter than when it was first read (it changed)");
-        done += (size_t)r;
-    }
-    return true;
-}
-
 static void unmap_chunk(struct rs_event_stream *s)
 {
     if (s->map)
@@ -63,32 +35,23 @@ static void unmap_chunk(struct rs_event_stream *s)
     s->map_len = 0;
 }
 
-/* Maps the chunk at `at`, a chunk of thread `tid`: its first byte, its length in *len. */
-static const uint8_t *map_chunk(struct rs_event_stream *s, uint64_t at, uint32_t tid,
-                                size_t *len)
+/* Maps a chunk whole: its first byte, or NULL with s->err set. Its span is the first read's
+ * (rs_trace_read_chunk checks it is still the same chunk); the file is no shorter than then
+ * (rs_event_stream_open), so no page of the mapping lies past its end. */
+static const uint8_t *map_chunk(struct rs_event_stream *s, struct rs_chunk_span span)
 {
-    uint8_t head[RS_CHUNK_HEADER_SIZE];
-    struct rs_chunk_header ch;
-    if (!read_at(s, head, sizeof head, at))
-        return NULL;
-    if (rs_decode_chunk_header(head, &ch) != 0 || ch.payload_len > RS_CHUNK_MAX_PAYLOAD ||
-        ch.tid != tid || at + sizeof head + ch.payload_len > s->trace->file_size) {
-        failed(s, RS_READ_ERR_CHUNK_CORRUPT, at,
-               "a chunk is not the one read before (the file changed)");
-        return NULL;
-    }
-    *len = RS_CHUNK_HEADER_SIZE + (size_t)ch.payload_len;
     unmap_chunk(s);
-    uint64_t from = at - at % s->page;
-    size_t span = (size_t)(at - from) + *len;
-    void *p = mmap(NULL, span, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, (off_t)from);
+    uint64_t from = span.at - span.at % s->page;
+    size_t len = (size_t)(span.at - from) + span.len;
+    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, (off_t)from);
     if (p == MAP_FAILED) {
-        failed(s, errno == ENOMEM ? RS_READ_ERR_NOMEM : RS_READ_ERR_IO, at, strerror(errno));
+        rs_read_fail(&s->err, s->trace->name, errno == ENOMEM ? RS_READ_ERR_NOMEM : RS_READ_ERR_IO,
+                     span.at, "%s", strerror(errno));
         return NULL;
     }
     s->map = p;
-    s->map_len = span;
-    return s->map + (at - from);
+    s->map_len = len;
+    return s->map + (span.at - from);
 }
 
 /* A thread with no chunk left gives its window's memory back. */
@@ -110,18 +73,16 @@ bool rs_event_stream_next(struct rs_event_stream *s, size_t order)
     if (!src || !w)
         return false;
     while (s->next_chunk[order] < src->nchunks) {
-        uint64_t at = src->chunk_at[s->next_chunk[order]++];
-        size_t len;
-        const uint8_t *chunk = map_chunk(s, at, src->tid, &len);
-        if (!chunk)
-            return false;
+        struct rs_chunk_span span = src->chunks[s->next_chunk[order]++];
+        const uint8_t *chunk = map_chunk(s, span);
         w->nevents = w->nextras = w->nchunks = 0;
-        enum rs_read_status st = rs_trace_read_chunk(s->scratch, chunk, len, at, &s->err);
-        unmap_chunk(s);
-        if (st != RS_READ_OK) {
+        if (!chunk || rs_trace_read_chunk(s->scratch, chunk, span.len, span.at, src->tid,
+                                          &s->err) != RS_READ_OK) {
+            unmap_chunk(s);
             s->failed = true;
             return false;
         }
+        unmap_chunk(s);
         if (w->nevents)
             return true;
     }
@@ -160,24 +121,18 @@ struct rs_event_stream *rs_event_stream_open(const struct rs_trace *t, struct rs
     s->page = (uint64_t)sysconf(_SC_PAGESIZE);
     s->fd = open(t->name, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    if (s->fd < 0 || fstat(s->fd, &st) != 0) {
-        err->status = RS_READ_ERR_IO;
-        snprintf(err->message, sizeof err->message, "%s: %s", t->name, strerror(errno));
-        rs_event_stream_close(s);
-        return NULL;
-    }
+    if (s->fd < 0 || fstat(s->fd, &st) != 0)
+        rs_read_fail(err, t->name, RS_READ_ERR_IO, 0, "%s", strerror(errno));
     /* A mapped chunk past the end of a file cut shorter would fault. */
-    if ((uint64_t)st.st_size < t->file_size) {
-        err->status = RS_READ_ERR_CHUNK_CORRUPT;
-        snprintf(err->message, sizeof err->message,
-                 "%s: the file is shorter than when it was first read (it changed)", t->name);
-        rs_event_stream_close(s);
-        return NULL;
-    }
-    return s;
+    else if ((uint64_t)st.st_size < t->file_size)
+        rs_read_fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, (uint64_t)st.st_size,
+                     "the file is shorter than when it was first read (it changed)");
+    else
+        return s;
+    rs_event_stream_close(s);
+    return NULL;
 nomem:
-    err->status = RS_READ_ERR_NOMEM;
-    snprintf(err->message, sizeof err->message, "%s: out of memory", t->name);
+    rs_read_fail(err, t->name, RS_READ_ERR_NOMEM, 0, "out of memory");
     rs_event_stream_close(s);
     return NULL;
 }

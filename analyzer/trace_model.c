@@ -146,7 +146,7 @@ void rs_trace_free(struct rs_trace *t)
         rs_text_clear(&th->py_name);
         free(th->events);
         free(th->extras);
-        free(th->chunk_at);
+        free(th->chunks);
         free(th);
     }
     struct rs_trace_stack *st, *stt;

@@ -67,6 +67,12 @@ struct rs_trace_counters {
     uint64_t wait_ns;
 };
 
+/* A whole chunk (header included) in the trace's file. */
+struct rs_chunk_span {
+    uint64_t at;
+    size_t len;
+};
+
 struct rs_trace_thread {
     uint32_t tid;
     uint32_t flags;             /* RS_THREAD_*, from the latest THREAD record */
@@ -81,8 +87,8 @@ struct rs_trace_thread {
     size_t cap;
     struct rs_event_extra *extras; /* by index: sampled allocations and sizes >= 4 GiB */
     size_t nextras, extras_cap;
-    uint64_t *chunk_at;         /* file offsets of the thread's chunks, in file order: where
-                                 * an event stream (event_stream.h) finds its events again */
+    struct rs_chunk_span *chunks; /* the thread's chunks in the file, in file order: where
+                                   * an event stream (event_stream.h) finds its events again */
     size_t nchunks, chunks_cap;
     bool has_counters;
     struct rs_trace_counters counters; /* latest COUNTERS record wins (they are cumulative) */

@@ -31,9 +31,9 @@ const char *rs_read_status_name(enum rs_read_status s)
     return "?";
 }
 
-__attribute__((format(printf, 5, 6))) static enum rs_read_status
-fail(struct rs_read_error *err, const char *name, enum rs_read_status status, uint64_t offset,
-     const char *fmt, ...)
+static enum rs_read_status vfail(struct rs_read_error *err, const char *name,
+                                 enum rs_read_status status, uint64_t offset, const char *fmt,
+                                 va_list ap)
 {
     err->status = status;
     err->offset = offset;
@@ -41,11 +41,29 @@ fail(struct rs_read_error *err, const char *name, enum rs_read_status status, ui
     if (n + 2 < sizeof err->message) {
         memcpy(err->message + n, ": ", 3);
         n += 2;
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(err->message + n, sizeof err->message - n, fmt, ap);
-        va_end(ap);
     }
+    return status;
+}
+
+__attribute__((format(printf, 5, 6))) static enum rs_read_status
+fail(struct rs_read_error *err, const char *name, enum rs_read_status status, uint64_t offset,
+     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(err, name, status, offset, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+enum rs_read_status rs_read_fail(struct rs_read_error *err, const char *name,
+                                 enum rs_read_status status, uint64_t offset, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(err, name, status, offset, fmt, ap);
+    va_end(ap);
     return status;
 }
 
@@ -311,10 +329,11 @@ static enum rs_read_status read_records(const uint8_t *chunk, uint64_t at,
     if (ch->tid != RS_CHUNK_TID_META) {
         here = RS_REC_IN_THREAD;
         ctx.thread = rs_trace_thread_get(t, ch->tid);
-        if (!ctx.thread || !rs_grow((void **)&ctx.thread->chunk_at, &ctx.thread->chunks_cap,
-                                    ctx.thread->nchunks, sizeof *ctx.thread->chunk_at))
+        if (!ctx.thread || !rs_grow((void **)&ctx.thread->chunks, &ctx.thread->chunks_cap,
+                                    ctx.thread->nchunks, sizeof *ctx.thread->chunks))
             return fail(err, t->name, RS_READ_ERR_NOMEM, at, "out of memory");
-        ctx.thread->chunk_at[ctx.thread->nchunks++] = at;
+        ctx.thread->chunks[ctx.thread->nchunks++] =
+            (struct rs_chunk_span){at, RS_CHUNK_HEADER_SIZE + (size_t)ch->payload_len};
     }
     const uint8_t *payload = chunk + RS_CHUNK_HEADER_SIZE;
     struct rs_cursor c = {payload, payload + ch->payload_len};
@@ -386,12 +405,12 @@ static enum rs_read_status checksum_mismatch(const struct rs_trace *t, uint64_t 
 }
 
 enum rs_read_status rs_trace_read_chunk(struct rs_trace *t, const uint8_t *chunk, size_t len,
-                                        uint64_t at, struct rs_read_error *err)
+                                        uint64_t at, uint32_t tid, struct rs_read_error *err)
 {
     memset(err, 0, sizeof *err);
     struct rs_chunk_header ch = {0};
     if (len < RS_CHUNK_HEADER_SIZE || rs_decode_chunk_header(chunk, &ch) != 0 ||
-        len != RS_CHUNK_HEADER_SIZE + (size_t)ch.payload_len)
+        len != RS_CHUNK_HEADER_SIZE + (size_t)ch.payload_len || ch.tid != tid)
         return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
                     "the chunk at byte %llu is not the one read before (the file changed)",
                     (unsigned long long)at);

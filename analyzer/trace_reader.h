@@ -43,11 +43,17 @@ enum rs_read_status rs_trace_read_file_streamed(const char *path, struct rs_trac
 enum rs_read_status rs_trace_read_buffer(const uint8_t *data, size_t len, const char *name,
                                          struct rs_trace **out, struct rs_read_error *err);
 
-/* Decodes one chunk of `len` bytes (header included) found at byte `at` of t's file into
- * t, after checking it whole again: how an event stream (event_stream.h) reads a thread's
- * events back once they were dropped. */
+/* Decodes one chunk of `len` bytes (header included) found at byte `at` of t's file, a
+ * chunk of thread `tid`, into t, after checking it whole again: how an event stream
+ * (event_stream.h) reads a thread's events back once they were dropped. */
 enum rs_read_status rs_trace_read_chunk(struct rs_trace *t, const uint8_t *chunk, size_t len,
-                                        uint64_t at, struct rs_read_error *err);
+                                        uint64_t at, uint32_t tid, struct rs_read_error *err);
+
+/* Fills err with status, offset and the one-line message "<name>: <fmt...>" (the name
+ * escaped for a terminal); returns status. */
+__attribute__((format(printf, 5, 6))) enum rs_read_status
+rs_read_fail(struct rs_read_error *err, const char *name, enum rs_read_status status,
+             uint64_t offset, const char *fmt, ...);
 
 const char *rs_read_status_name(enum rs_read_status s);
 

@@ -14,7 +14,7 @@
 
 /* ---- events -------------------------------------------------------------------------- */
 
-/* live_change: +1 for an allocation, -1 for a free, 0 for a munmap. */
+/* live_change: +1 for an allocation, -1 for a free, 0 for a munmap (event_shape). */
 static void count_in_file(struct rs_trace *t, int live_change)
 {
     t->nevents++;
@@ -82,10 +82,10 @@ static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
 }
 
 /* The event is only counted once fully decoded, so a failure leaves no half event. */
-static void event_commit(struct rs_chunk_ctx *ctx, int live_change)
+static void event_commit(struct rs_chunk_ctx *ctx, uint8_t tag)
 {
     ctx->thread->nevents++;
-    count_in_file(ctx->trace, live_change);
+    count_in_file(ctx->trace, event_shape[tag].live_change);
 }
 
 /* The size (and weight) of the event being decoded, at index nevents: in the event when
@@ -120,7 +120,7 @@ static int decode_alloc(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor 
         CORRUPT("sampled allocation record cut short");
     if (!set_size(ctx, ev, size, sampled, weight))
         return RS_REC_NOMEM;
-    event_commit(ctx, 1);
+    event_commit(ctx, tag);
     return RS_REC_OK;
 }
 
@@ -131,7 +131,7 @@ static int decode_free(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *
     int r = event_common(ctx, tag, c, why, &ev);
     if (r)
         return r;
-    event_commit(ctx, -1);
+    event_commit(ctx, tag);
     return RS_REC_OK;
 }
 
@@ -147,7 +147,7 @@ static int decode_munmap(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor
         CORRUPT("munmap record cut short");
     if (!set_size(ctx, ev, size, false, 0))
         return RS_REC_NOMEM;
-    event_commit(ctx, 0);
+    event_commit(ctx, tag);
     return RS_REC_OK;
 }
 
