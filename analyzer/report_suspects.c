@@ -299,9 +299,18 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
         snprintf(S->note, sizeof S->note, "%s", err);
         return S;
     }
+    /* The last snapshot, whole: growth counts it from this load instead of reading it
+     * once more on its own. */
+    struct rs_snap_graph g;
+    char load_err[512];
+    bool loaded = rs_snap_load(&g, S->last, &src, RS_SNAP_LOAD_EDGES, load_err,
+                               sizeof load_err) == 0;
     struct rs_growth gr;
-    if (rs_growth_build(t, &src, S->names, &gr, &S->notes, err, sizeof err)) {
+    if (rs_growth_build_given(t, &src, S->names, loaded ? &g : NULL, &gr, &S->notes, err,
+                              sizeof err)) {
         snprintf(S->note, sizeof S->note, "%s", err);
+        if (loaded)
+            rs_snap_graph_free(&g);
         rs_snap_source_close(&src);
         return S;
     }
@@ -315,10 +324,9 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
         memcpy(s->counts, gr.types[i].count, gr.nsnaps * sizeof *s->counts);
     }
     /* Leaked objects of the last snapshot. */
-    struct rs_snap_graph g;
     uint32_t *site = NULL;
     uint32_t site_n = 0;
-    if (rs_snap_load(&g, S->last, &src, RS_SNAP_LOAD_EDGES, err, sizeof err) == 0) {
+    if (loaded) {
         site = S->names ? malloc((g.n ? g.n : 1) * sizeof *site) : NULL;
         site_n = g.n;
         struct rs_cycles cy;
@@ -352,7 +360,7 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
         }
         rs_snap_graph_free(&g);
     } else {
-        snprintf(S->note, sizeof S->note, "%s", err);
+        snprintf(S->note, sizeof S->note, "%s", load_err);
     }
     if (S->n)
         details(S, t, &src, site, site_n);
@@ -364,6 +372,8 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
     rs_snap_source_close(&src);
     return S;
 nomem:
+    if (loaded)
+        rs_snap_graph_free(&g);
     rs_growth_free(&gr);
     rs_snap_source_close(&src);
     rs_suspects_free(S);

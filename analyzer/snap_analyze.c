@@ -336,7 +336,37 @@ struct growth_ctx {
     char *err;
     size_t errcap;
     const struct rs_growth_filter *filter; /* NULL: every snapshot, every object */
+    struct rs_snap_graph *given; /* a snapshot the caller loaded (never with a filter) */
 };
+
+/* Snapshot s's graph: the caller's when it gave that one (*loaded_here false), else
+ * loaded with `flags` into *buf. The load's notes are added either way. */
+static int checkpoint_graph(struct growth_ctx *C, size_t s, unsigned flags,
+                            struct rs_snap_graph *buf, struct rs_snap_graph **g,
+                            bool *loaded_here)
+{
+    *loaded_here = !(C->given && C->given->info == C->gr->snaps[s]);
+    if (!*loaded_here) {
+        /* The notes a load of the objects alone makes: a caller's load with the edges
+         * also counts references from unknown addresses, which growth never reported. */
+        struct rs_snap_graph objects = *C->given;
+        objects.stats.dangling_sources = 0;
+        rs_snap_add_notes(&objects, C->notes);
+        *g = C->given;
+        return 0;
+    }
+    int rc = rs_snap_load(buf, C->gr->snaps[s], C->src, flags, C->err, C->errcap);
+    if (rc == 0)
+        rs_snap_add_notes(buf, C->notes);
+    *g = buf;
+    return rc;
+}
+
+static void checkpoint_graph_done(struct rs_snap_graph *g, bool loaded_here)
+{
+    if (loaded_here)
+        rs_snap_graph_free(g);
+}
 
 static struct rs_growth_row *new_row(struct rs_growth_row **rows, size_t *n, size_t *cap,
                                      size_t nsnaps, const char *key, size_t *index)
@@ -428,17 +458,20 @@ static int count_site(struct growth_ctx *C, size_t s, uint32_t stack, uint64_t s
 struct kept_objects {
     uint64_t *is_gc;             /* bit v: object v is counted */
     struct rs_snap_graph sizes;  /* n, size, big and nbig alone */
+    bool borrowed;               /* sizes are the caller's graph's arrays */
 };
 
 static void kept_objects_free(struct kept_objects *z)
 {
     free(z->is_gc);
     z->is_gc = NULL;
-    rs_snap_graph_free(&z->sizes);
+    if (!z->borrowed)
+        rs_snap_graph_free(&z->sizes);
+    memset(&z->sizes, 0, sizeof z->sizes);
 }
 
 /* Counts the types of g's collector objects in snapshot s, and moves into z what the
- * checkpoint needs of g. 0, or -2 when out of memory. */
+ * checkpoint needs of g (lends it, when g is the caller's). 0, or -2 when out of memory. */
 static int count_types(struct growth_ctx *C, size_t s, struct rs_snap_graph *g,
                        struct kept_objects *z)
 {
@@ -459,9 +492,12 @@ static int count_types(struct growth_ctx *C, size_t s, struct rs_snap_graph *g,
     }
     free(rowof);
     z->sizes = (struct rs_snap_graph){.n = g->n, .size = g->size, .big = g->big, .nbig = g->nbig};
-    g->size = NULL;
-    g->big = NULL;
-    g->nbig = 0;
+    z->borrowed = g == C->given;
+    if (!z->borrowed) {
+        g->size = NULL;
+        g->big = NULL;
+        g->nbig = 0;
+    }
     return 0;
 }
 
@@ -488,32 +524,31 @@ static int growth_checkpoint(struct growth_ctx *C, size_t k, struct rs_site_map 
     const struct rs_growth_filter *F = C->filter;
     if (F && F->load && !F->load[s])
         return 0;
-    struct rs_snap_graph g;
-    int rc = rs_snap_load(&g, C->gr->snaps[s], C->src, F ? F->load_flags : 0, C->err,
-                          C->errcap);
+    struct rs_snap_graph buf, *g;
+    bool loaded_here;
+    int rc = checkpoint_graph(C, s, F ? F->load_flags : 0, &buf, &g, &loaded_here);
     if (rc)
         return rc;
-    rs_snap_add_notes(&g, C->notes);
-    if (live && !rs_site_map_bind(live, &g)) {
+    if (live && !rs_site_map_bind(live, g)) {
         snprintf(C->err, C->errcap, "snapshot %u read twice differently",
                  (unsigned)C->gr->snaps[s]->id);
-        rs_snap_graph_free(&g);
+        checkpoint_graph_done(g, loaded_here);
         return -1;
     }
-    if (F && F->begin && (rc = F->begin(F->arg, s, &g, live)) != 0) {
-        rs_snap_graph_free(&g);
+    if (F && F->begin && (rc = F->begin(F->arg, s, g, live)) != 0) {
+        checkpoint_graph_done(g, loaded_here);
         return rc;
     }
-    long *rowof = type_rows(C, &g);
+    long *rowof = type_rows(C, g);
     rc = rowof ? 0 : -2;
-    for (uint32_t v = 0; rc == 0 && v < g.n; v++) {
-        if (!is_gc(&g, v))
+    for (uint32_t v = 0; rc == 0 && v < g->n; v++) {
+        if (!is_gc(g, v))
             continue;
-        uint32_t stack = live ? rs_site_of(&g, live, v) : RS_SITE_UNKNOWN;
-        if (F && F->keep && !F->keep(F->arg, s, &g, v, stack))
+        uint32_t stack = live ? rs_site_of(g, live, v) : RS_SITE_UNKNOWN;
+        if (F && F->keep && !F->keep(F->arg, s, g, v, stack))
             continue;
-        uint64_t size = rs_snap_size(&g, v);
-        struct rs_growth_row *r = &C->gr->types[rowof[g.type[v]]];
+        uint64_t size = rs_snap_size(g, v);
+        struct rs_growth_row *r = &C->gr->types[rowof[g->type[v]]];
         r->count[s]++;
         r->size[s] += size;
         if (live && C->names)
@@ -521,8 +556,8 @@ static int growth_checkpoint(struct growth_ctx *C, size_t k, struct rs_site_map 
     }
     free(rowof);
     if (rc == 0 && F && F->end)
-        rc = F->end(F->arg, s, &g, live);
-    rs_snap_graph_free(&g);
+        rc = F->end(F->arg, s, g, live);
+    checkpoint_graph_done(g, loaded_here);
     if (rc == -2 && !C->err[0])
         snprintf(C->err, C->errcap, "out of memory");
     return rc;
@@ -544,17 +579,16 @@ static int series_sites(struct growth_ctx *C, const uint64_t *times, size_t n,
         q[k].time = times[k];
         if (F && F->load && !F->load[s])
             continue;
-        struct rs_snap_graph g;
-        rc = rs_snap_load(&g, C->gr->snaps[s], C->src, 0, C->err, C->errcap);
+        struct rs_snap_graph buf, *g;
+        bool loaded_here;
+        rc = checkpoint_graph(C, s, 0, &buf, &g, &loaded_here);
         if (rc)
             break;
-        if (kept) {
-            rs_snap_add_notes(&g, C->notes);
-            rc = count_types(C, s, &g, &kept[k]);
-        }
-        q[k].n = g.n;
-        q[k].block = rs_snap_blocks(&g);
-        rs_snap_graph_free(&g);
+        if (kept)
+            rc = count_types(C, s, g, &kept[k]);
+        q[k].n = g->n;
+        q[k].block = rs_snap_blocks(g);
+        checkpoint_graph_done(g, loaded_here);
         if (!q[k].block)
             rc = -2;
     }
@@ -581,11 +615,24 @@ static int by_snap_time(const void *a, const void *b)
     return x->time < y->time ? -1 : x->time > y->time;
 }
 
+static int growth_build(const struct rs_trace *t, struct rs_snap_source *src,
+                        struct rs_site_names *names, const struct rs_growth_filter *filter,
+                        struct rs_snap_graph *given, struct rs_growth *gr,
+                        struct rs_notes *notes, char *err, size_t errcap);
+
 int rs_growth_build(const struct rs_trace *t, struct rs_snap_source *src,
                     struct rs_site_names *names, struct rs_growth *gr, struct rs_notes *notes,
                     char *err, size_t errcap)
 {
-    return rs_growth_build_filtered(t, src, names, NULL, gr, notes, err, errcap);
+    return growth_build(t, src, names, NULL, NULL, gr, notes, err, errcap);
+}
+
+int rs_growth_build_given(const struct rs_trace *t, struct rs_snap_source *src,
+                          struct rs_site_names *names, struct rs_snap_graph *given,
+                          struct rs_growth *gr, struct rs_notes *notes, char *err,
+                          size_t errcap)
+{
+    return growth_build(t, src, names, NULL, given, gr, notes, err, errcap);
 }
 
 int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *src,
@@ -593,10 +640,18 @@ int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *sr
                              struct rs_growth *gr, struct rs_notes *notes, char *err,
                              size_t errcap)
 {
+    return growth_build(t, src, names, filter, NULL, gr, notes, err, errcap);
+}
+
+static int growth_build(const struct rs_trace *t, struct rs_snap_source *src,
+                        struct rs_site_names *names, const struct rs_growth_filter *filter,
+                        struct rs_snap_graph *given, struct rs_growth *gr,
+                        struct rs_notes *notes, char *err, size_t errcap)
+{
     memset(gr, 0, sizeof *gr);
     size_t n = rs_snap_count_complete(t);
     struct growth_ctx C = {t, src, names, gr, notes, NULL, NULL, NULL, NULL, 0, 0, err, errcap,
-                           filter};
+                           filter, given};
     uint64_t *times = NULL;
     struct rs_site_map **maps = NULL;
     struct kept_objects *kept = NULL;

@@ -69,6 +69,12 @@ struct rs_growth {
 int rs_growth_build(const struct rs_trace *t, struct rs_snap_source *src,
                     struct rs_site_names *names, struct rs_growth *out, struct rs_notes *notes,
                     char *err, size_t errcap);
+/* The same, counting the snapshot of `given` (loaded by the caller with any flags, and
+ * left unchanged to it) from that graph instead of reading it again. */
+int rs_growth_build_given(const struct rs_trace *t, struct rs_snap_source *src,
+                          struct rs_site_names *names, struct rs_snap_graph *given,
+                          struct rs_growth *out, struct rs_notes *notes, char *err,
+                          size_t errcap);
 /* The same, choosing the snapshots loaded and the objects counted (refscope check):
  * snapshots with load[s] false (s: index in gr->snaps, file order) are not loaded and
  * count nothing; begin and end run once per loaded snapshot, before and after its objects
