@@ -113,43 +113,39 @@ static int sites_of_last(const struct rs_trace *t, const struct rs_snap_graph *g
     return 0;
 }
 
-/* Fills the details of each suspect from the last snapshot. Returns 0, -1 (note set). */
+/* Fills the details of each suspect from g, the last snapshot loaded with its references
+ * (site: its objects' sites, NULL without names). The objects' labels are read for the
+ * chains alone. Returns 0, -1 (note set). */
 static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_snap_source *src,
-                   uint32_t *last_site, uint32_t last_n)
+                   struct rs_snap_graph *g, uint32_t *last_site, uint32_t last_n)
 {
-    struct rs_snap_graph g;
     char err[512];
-    if (rs_snap_load(&g, S->last, src, RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, err,
-                     sizeof err)) {
-        snprintf(S->note, sizeof S->note, "%s", err);
-        return -1;
-    }
-    size_t n = g.n ? g.n : 1;
-    /* The same snapshot loaded again numbers its objects the same way. */
-    bool reuse = last_site && last_n == g.n;
+    size_t n = g->n ? g->n : 1;
+    bool reuse = last_site && last_n == g->n;
     uint32_t *site = S->names ? (reuse ? last_site : malloc(n * sizeof *site)) : NULL;
     uint32_t *in_all = malloc(n * sizeof *in_all);
     uint8_t *kind = malloc(n);
     uint32_t *targets = malloc(n * sizeof *targets);
+    struct rs_chain *chains = calloc(S->n ? S->n : 1, sizeof *chains);
     struct rs_snap_domtree d = {0};
     int rc = -1;
-    if ((S->names && (!site || (!reuse && rs_snap_sites(t, &g, site)))) || !in_all || !kind ||
+    if (!chains || (S->names && (!site || (!reuse && rs_snap_sites(t, g, site)))) || !in_all || !kind ||
         !targets ||
-        rs_snap_build_reverse(&g))
+        rs_snap_build_reverse(g))
         goto nomem;
-    rs_snap_in_degrees(&g, in_all, NULL);
-    rs_snap_root_kinds(&g, in_all, kind);
+    rs_snap_in_degrees(g, in_all, NULL);
+    rs_snap_root_kinds(g, in_all, kind);
     for (size_t k = 0; k < S->n; k++) {
         struct suspect *s = &S->v[k];
         size_t nt = 0;
         s->count = s->size = 0;
-        for (uint32_t v = 0; v < g.n; v++) {
-            if (strcmp(rs_snap_type_name(&g, v), s->name) != 0 ||
-                (g.flags[v] & (RS_NODE_GC_TRACKED | RS_NODE_SYNTHETIC)) != RS_NODE_GC_TRACKED)
+        for (uint32_t v = 0; v < g->n; v++) {
+            if (strcmp(rs_snap_type_name(g, v), s->name) != 0 ||
+                (g->flags[v] & (RS_NODE_GC_TRACKED | RS_NODE_SYNTHETIC)) != RS_NODE_GC_TRACKED)
                 continue;
             targets[nt++] = v;
             s->count++;
-            s->size += rs_snap_size(&g, v);
+            s->size += rs_snap_size(g, v);
         }
         /* The most common site. */
         for (size_t i = 0; site && i < nt; i++) { /* a stack id may stand for its site */
@@ -166,23 +162,41 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
             if (i >= 64)
                 break; /* a sample is enough to name the top site */
         }
-        struct rs_chain ch;
-        if (rs_snap_backref_chain(&g, kind, targets, nt, 0, &ch))
+        if (rs_snap_backref_chain(g, kind, targets, nt, 0, &chains[k]))
             goto nomem;
+    }
+    /* The labels of the chains' objects in one pass over the file. */
+    size_t nn = 0;
+    for (size_t k = 0; k < S->n; k++)
+        nn += chains[k].n;
+    uint32_t *chain_nodes = malloc((nn ? nn : 1) * sizeof *chain_nodes);
+    if (!chain_nodes)
+        goto nomem;
+    nn = 0;
+    for (size_t k = 0; k < S->n; k++)
+        for (size_t i = 0; i < chains[k].n; i++)
+            chain_nodes[nn++] = chains[k].nodes[i];
+    int lrc = rs_snap_node_labels(g, src, chain_nodes, nn, err, sizeof err);
+    free(chain_nodes);
+    if (lrc) {
+        snprintf(S->note, sizeof S->note, "%s", err);
+        goto out;
+    }
+    for (size_t k = 0; k < S->n; k++) {
+        struct suspect *s = &S->v[k];
+        struct rs_chain ch = chains[k];
         if (ch.n) {
             s->chain = calloc(ch.n, sizeof *s->chain);
-            if (!s->chain) {
-                rs_chain_free(&ch);
+            if (!s->chain)
                 goto nomem;
-            }
             s->nchain = ch.n;
             s->root_kind = ch.root_kind;
             size_t rl;
             const char *rn = "";
-            for (size_t i = 0; i < g.nroots; i++) {
-                if (g.roots[i].node == ch.nodes[0]) {
-                    rn = g.strings + g.roots[i].name;
-                    rl = g.roots[i].name_len;
+            for (size_t i = 0; i < g->nroots; i++) {
+                if (g->roots[i].node == ch.nodes[0]) {
+                    rn = g->strings + g->roots[i].name;
+                    rl = g->roots[i].name_len;
                     (void)rl;
                 }
             }
@@ -192,12 +206,12 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
                 struct chain_step *st = &s->chain[i];
                 char buf[512];
                 size_t llen;
-                const char *label = rs_snap_label(&g, v, &llen);
-                if (g.flags[v] & RS_NODE_MODULE) {
+                const char *label = rs_snap_label(g, v, &llen);
+                if (g->flags[v] & RS_NODE_MODULE) {
                     size_t u = (size_t)snprintf(buf, sizeof buf, "module ");
                     rs_escape_to(buf + u, sizeof buf - u, label, llen);
                 } else {
-                    const char *tn = rs_type_display(rs_snap_type_name(&g, v), false);
+                    const char *tn = rs_type_display(rs_snap_type_name(g, v), false);
                     size_t u = rs_escape_to(buf, sizeof buf, tn, strlen(tn));
                     if (llen && u + 8 < sizeof buf) {
                         u += (size_t)snprintf(buf + u, sizeof buf - u, " (");
@@ -206,23 +220,20 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
                     }
                 }
                 st->node = strdup(buf);
-                st->type = strdup(rs_snap_type_name(&g, v));
+                st->type = strdup(rs_snap_type_name(g, v));
                 st->label = malloc(llen + 1);
                 if (st->label) {
                     memcpy(st->label, label, llen);
                     st->label[llen] = '\0';
                 }
                 st->label_len = llen;
-                st->addr = g.addr[v];
+                st->addr = g->addr[v];
                 if (i)
                     st->edge = (struct rs_snap_edge_ref){.from = ch.nodes[i - 1], .to = v};
-                if (!st->node || !st->type || !st->label || !s->root_name) {
-                    rs_chain_free(&ch);
+                if (!st->node || !st->type || !st->label || !s->root_name)
                     goto nomem;
-                }
             }
         }
-        rs_chain_free(&ch);
     }
     /* Edge labels of all the chains in one pass over the file. */
     size_t ne = 0;
@@ -235,7 +246,7 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
     for (size_t k = 0; k < S->n; k++)
         for (size_t i = 1; i < S->v[k].nchain; i++)
             refs[e++] = S->v[k].chain[i].edge;
-    if (rs_snap_edge_labels(&g, src, refs, ne, err, sizeof err)) {
+    if (rs_snap_edge_labels(g, src, refs, ne, err, sizeof err)) {
         rs_snap_edge_refs_free(refs, ne);
         free(refs);
         snprintf(S->note, sizeof S->note, "%s", err);
@@ -248,13 +259,13 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
     free(refs);
     free(in_all);
     in_all = NULL;
-    free(g.in_off);
-    free(g.src);
-    g.in_off = g.src = NULL;
+    free(g->in_off);
+    free(g->src);
+    g->in_off = g->src = NULL;
     /* Retained sizes per type. */
     struct rs_type_stat *st = NULL;
     size_t nst = 0;
-    if (rs_snap_full_domtree(&g, &d) || rs_snap_type_stats(&g, &d, true, &st, &nst))
+    if (rs_snap_full_domtree(g, &d) || rs_snap_type_stats(g, &d, true, &st, &nst))
         goto nomem;
     for (size_t k = 0; k < S->n; k++) {
         for (size_t i = 0; i < nst; i++) {
@@ -275,7 +286,9 @@ out:
     free(in_all);
     free(kind);
     free(targets);
-    rs_snap_graph_free(&g);
+    for (size_t k = 0; chains && k < S->n; k++)
+        rs_chain_free(&chains[k]);
+    free(chains);
     return rc;
 }
 
@@ -358,12 +371,12 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
                     memcpy(S->v[k].counts, gr.types[i].count, gr.nsnaps * sizeof *S->v[k].counts);
             }
         }
+        if (S->n)
+            details(S, t, &src, &g, site, site_n);
         rs_snap_graph_free(&g);
     } else {
         snprintf(S->note, sizeof S->note, "%s", load_err);
     }
-    if (S->n)
-        details(S, t, &src, site, site_n);
     free(site);
     rs_qsort(S->v, S->n, sizeof *S->v, by_suspect);
     while (S->n > RS_SUSPECTS_MAX)

@@ -185,4 +185,10 @@ int rs_snap_edge_labels(const struct rs_snap_graph *g, struct rs_snap_source *sr
                         struct rs_snap_edge_ref *edges, size_t n, char *err, size_t errcap);
 void rs_snap_edge_refs_free(struct rs_snap_edge_ref *edges, size_t n);
 
+/* The labels of chosen objects, read from the file into a graph loaded without them
+ * (rs_snap_label then answers for these; a graph loaded with its labels is left as it
+ * is). Returns 0, -1 corrupt (err), -2 out of memory. */
+int rs_snap_node_labels(struct rs_snap_graph *g, struct rs_snap_source *src,
+                        const uint32_t *nodes, size_t n, char *err, size_t errcap);
+
 #endif

@@ -98,7 +98,7 @@ struct load {
     uint64_t rec_at;            /* file offset of the record being decoded */
     uint64_t capacity;          /* objects counted in pass 1 */
     struct edge_pass *edges;    /* pass 3 */
-    void *arg;                  /* edge label lookups */
+    void *arg;                  /* label lookups */
 };
 
 #define CORRUPT(L, ...)                    \
@@ -373,6 +373,21 @@ static bool add_node_label(struct rs_snap_graph *g, uint32_t v, const uint8_t *s
  * compacted as the index is filled). */
 #define PREFETCH_AHEAD 16
 
+/* One object of an object record. */
+struct node_fields {
+    uint64_t da, size, refcnt, flags, pre;
+    uint32_t type;
+    const uint8_t *label;
+    size_t llen;
+};
+
+static inline bool decode_node_fields(struct rs_cursor *c, struct node_fields *f)
+{
+    return rs_cur_varint(c, &f->da) && rs_cur_u32(c, &f->type) && rs_cur_varint(c, &f->size) &&
+           rs_cur_varint(c, &f->refcnt) && rs_cur_varint(c, &f->flags) &&
+           rs_cur_varint(c, &f->pre) && rs_cur_bytes(c, &f->label, &f->llen);
+}
+
 static int decode_nodes(struct load *L, struct rs_cursor *c, uint64_t capacity)
 {
     struct rs_snap_graph *g = L->g;
@@ -384,18 +399,14 @@ static int decode_nodes(struct load *L, struct rs_cursor *c, uint64_t capacity)
     uint32_t base = g->n;
     size_t big_before = g->nbig;
     for (uint64_t i = 0; i < count; i++) {
-        uint64_t da, size, refcnt, flags, pre;
-        uint32_t type;
-        const uint8_t *label;
-        size_t llen;
-        if (!rs_cur_varint(c, &da) || !rs_cur_u32(c, &type) || !rs_cur_varint(c, &size) ||
-            !rs_cur_varint(c, &refcnt) || !rs_cur_varint(c, &flags) ||
-            !rs_cur_varint(c, &pre) || !rs_cur_bytes(c, &label, &llen))
+        struct node_fields f;
+        if (!decode_node_fields(c, &f))
             CORRUPT(L, "object record cut short");
-        prev += (uint64_t)rs_unzigzag(da);
+        prev += (uint64_t)rs_unzigzag(f.da);
+        uint64_t size = f.size, refcnt = f.refcnt, flags = f.flags, pre = f.pre;
         uint32_t v = base + (uint32_t)i;
         g->addr[v] = prev;
-        g->type[v] = type; /* a type id for now: mapped once all types are known */
+        g->type[v] = f.type; /* a type id for now: mapped once all types are known */
         if (size > RS_SNAP_MAX_SIZE) {
             g->stats.implausible_sizes++;
             size = 0;
@@ -413,7 +424,7 @@ static int decode_nodes(struct load *L, struct rs_cursor *c, uint64_t capacity)
         g->preheader[v] = pre >= UINT16_MAX ? UINT16_MAX : (uint16_t)pre;
         if (g->label) {
             g->label[v] = 0;
-            if (!add_node_label(g, v, label, llen))
+            if (!add_node_label(g, v, f.label, f.llen))
                 return nomem(L);
         }
     }
@@ -967,6 +978,20 @@ static int by_want(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
+/* The first of w[0..n) (sorted by by_want) at addr or above. */
+static size_t want_lower_bound(const struct want *w, size_t n, uint64_t addr)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w[mid].from_addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static const struct rs_snap_edge_label *find_label(const struct rs_snap_graph *g, uint64_t id)
 {
     size_t lo = 0, hi = g->nelabels;
@@ -1026,14 +1051,7 @@ static int label_record(struct load *L, uint8_t tag, struct rs_cursor *c)
             nt > rs_cur_left(c) / PAIR_MIN_BYTES)
             CORRUPT(L, "reference record cut short");
         prev_src += (uint64_t)rs_unzigzag(ds);
-        size_t lo = 0, hi = P->n;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (P->by_from[mid].from_addr < prev_src)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        size_t lo = want_lower_bound(P->by_from, P->n, prev_src);
         bool wanted = lo < P->n && P->by_from[lo].from_addr == prev_src;
         uint64_t prev_t = prev_src;
         for (uint64_t k = 0; k < nt; k++) {
@@ -1079,6 +1097,74 @@ int rs_snap_edge_labels(const struct rs_snap_graph *g, struct rs_snap_source *sr
         if (!edges[i].text && !(edges[i].text = calloc(1, 1)))
             rc = nomem(&L);
     }
+    return rc;
+}
+
+struct node_label_pass {
+    struct want *by_addr;       /* sorted by address; i: the object, SIZE_MAX once labelled */
+    size_t n;
+    size_t left;
+};
+
+static int node_label_record(struct load *L, uint8_t tag, struct rs_cursor *c)
+{
+    (void)tag;
+    struct node_label_pass *P = L->arg;
+    uint64_t count, prev = 0;
+    if (!rs_cur_varint(c, &count) || count > rs_cur_left(c) / NODE_MIN_BYTES)
+        CORRUPT(L, "object record cut short");
+    for (uint64_t i = 0; i < count && P->left; i++) {
+        struct node_fields f;
+        if (!decode_node_fields(c, &f))
+            CORRUPT(L, "object record cut short");
+        prev += (uint64_t)rs_unzigzag(f.da);
+        if (prev < P->by_addr[0].from_addr || prev > P->by_addr[P->n - 1].from_addr)
+            continue;
+        size_t lo = want_lower_bound(P->by_addr, P->n, prev);
+        /* The first record of an address is the object (decode_nodes). */
+        if (lo == P->n || P->by_addr[lo].from_addr != prev || P->by_addr[lo].i == SIZE_MAX)
+            continue;
+        if (!add_node_label(L->g, (uint32_t)P->by_addr[lo].i, f.label, f.llen))
+            return nomem(L);
+        P->by_addr[lo].i = SIZE_MAX;
+        P->left--;
+    }
+    return 0;
+}
+
+int rs_snap_node_labels(struct rs_snap_graph *g, struct rs_snap_source *src,
+                        const uint32_t *nodes, size_t n, char *err, size_t errcap)
+{
+    struct load L = {g, src, err, errcap, 0, 0, NULL, NULL};
+    if (g->label || n == 0)
+        return 0;
+    struct node_label_pass P = {malloc(n * sizeof *P.by_addr), 0, 0};
+    g->label = calloc(g->n ? g->n : 1, sizeof *g->label);
+    g->ltext_cap = 4096;
+    g->ltext = malloc(g->ltext_cap);
+    if (!P.by_addr || !g->label || !g->ltext) {
+        free(P.by_addr);
+        free(g->label);
+        free(g->ltext);
+        g->label = NULL;
+        g->ltext = NULL;
+        return nomem(&L);
+    }
+    g->ltext_len = 1; /* offset 0 means "no label" */
+    for (size_t i = 0; i < n; i++) {
+        if (nodes[i] < g->n)
+            P.by_addr[P.n++] = (struct want){g->addr[nodes[i]], nodes[i]};
+    }
+    rs_qsort(P.by_addr, P.n, sizeof *P.by_addr, by_want);
+    size_t u = 0; /* one entry an object */
+    for (size_t i = 0; i < P.n; i++) {
+        if (u == 0 || P.by_addr[i].from_addr != P.by_addr[u - 1].from_addr)
+            P.by_addr[u++] = P.by_addr[i];
+    }
+    P.n = P.left = u;
+    L.arg = &P;
+    int rc = P.n ? walk(&L, T_NODES, node_label_record) : 0;
+    free(P.by_addr);
     return rc;
 }
 

@@ -65,8 +65,11 @@ def cache_leak(work):
     check_eq(site_line(chain[3]), ("cache_leak.py", alloc), "the Connection's allocation site")
     check_graph_files(work, trace, "backrefs", "--type", "__main__.Connection")
     r = report(trace)
-    check(any(s.get("type") == "__main__.Connection" for s in r["leak_suspects"]),
-          "report lists Connection among leak suspects")
+    suspects = [s for s in r["leak_suspects"] if s.get("type") == "__main__.Connection"]
+    check(suspects, "report lists Connection among leak suspects")
+    # the report's chain, labels read for its objects alone: the same as backrefs'
+    check_eq([(n["type"], n["label"]) for n in suspects[0]["chain"]],
+             [(n["type"], n["label"]) for n in chain], "the suspect's chain and its labels")
 
 
 def cycle_gc_disabled(work):
