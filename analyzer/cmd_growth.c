@@ -239,16 +239,8 @@ int rs_cmd_growth(int argc, char **argv)
         snap_json_info(&j, "to", gr.snaps[b], NULL);
         rs_json_key(&j, "snapshots");
         rs_json_array_begin(&j);
-        for (size_t i = 0; i < gr.nsnaps; i++) {
-            rs_json_object_begin(&j);
-            rs_json_key(&j, "id");
-            rs_json_u64(&j, gr.snaps[i]->id);
-            rs_json_key(&j, "label");
-            rs_json_string(&j, gr.snaps[i]->label.s, gr.snaps[i]->label.len);
-            rs_json_key(&j, "time_ns");
-            rs_json_u64(&j, gr.snaps[i]->time);
-            rs_json_object_end(&j);
-        }
+        for (size_t i = 0; i < gr.nsnaps; i++)
+            snap_json_info(&j, NULL, gr.snaps[i], NULL);
         rs_json_array_end(&j);
         json_table(&j, "types", dt, nt, top, true, a, b, gr.nsnaps);
         rs_json_key(&j, "sites_known");

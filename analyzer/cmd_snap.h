@@ -54,6 +54,8 @@ const struct rs_site_name *snap_site(struct snap_session *s, uint32_t stack);
 
 /* 'snapshot 3 "after round 1" (api, 0.523 s)' */
 void snap_put_info(FILE *out, const struct rs_snap_info *si);
+/* The snapshot object of docs/json-schema.md under `key` (NULL: an array's element), with
+ * its object and reference counts when g is given. */
 void snap_json_info(struct rs_json *j, const char *key, const struct rs_snap_info *si,
                     const struct rs_snap_graph *g);
 /* "module __main__", "list (3 items)", "__main__.Connection", escaped. */

@@ -235,7 +235,8 @@ void snap_json_hex(struct rs_json *j, const char *key, uint64_t v)
 void snap_json_info(struct rs_json *j, const char *key, const struct rs_snap_info *si,
                     const struct rs_snap_graph *g)
 {
-    rs_json_key(j, key);
+    if (key)
+        rs_json_key(j, key);
     rs_json_object_begin(j);
     rs_json_key(j, "id");
     rs_json_u64(j, si->id);
