@@ -3,6 +3,8 @@
 
 #include "rs_trace_format.h"
 
+#include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,8 +68,20 @@ static const struct rs_command *find(const char *name)
     return NULL;
 }
 
+/* The analyses allocate and free tables of tens to hundreds of MB one after another (a
+ * snapshot's arrays, a replay's counters, the sites pass's tables). As separate mappings
+ * each one is faulted in page by page and its munmap flushes the TLB on every CPU; kept in
+ * the heap, the next table reuses the pages already there. Measured on a 5M-object trace:
+ * report 9.7 -> 7.8 s of CPU, growth 4.6 -> 3.1 s, for 10-15% more peak memory. */
+static void keep_freed_memory(void)
+{
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, INT_MAX);
+}
+
 int main(int argc, char **argv)
 {
+    keep_freed_memory();
     if (argc < 2) {
         usage(stderr);
         return RS_EXIT_USAGE;
