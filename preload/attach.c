@@ -4,6 +4,7 @@
 
 #include "got_patch.h"
 #include "modules.h"
+#include "owned_blocks.h"
 #include "python/py_attach.h"
 #include "ring.h"
 #include "rs_trace_format.h"
@@ -233,6 +234,7 @@ RS_HIDDEN __attribute__((used, noinline)) void *rs_attach_again(const char *unus
     reset_rings();
     rs_stack_table_after_fork_child(); /* every stack is written again when used */
     rs_modules_after_fork_child();
+    rs_owned_init();
     if (rs_cfg.native_stacks)
         rs_native_stack_init();
     if (rs_cfg.sample_bytes && !rs_sampling_init(rs_cfg.sample_bytes))

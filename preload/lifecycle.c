@@ -4,6 +4,7 @@
 
 #include "attach.h"
 #include "modules.h"
+#include "owned_blocks.h"
 #include "python/py_attach.h"
 #include "rs_trace_format.h"
 #include "ring.h"
@@ -99,6 +100,7 @@ __attribute__((constructor(101))) static void rs_init(void)
     rs_start_ns = rs_now_ns();
     rs_ring_parking_init();
     rs_modules_init();
+    rs_owned_init();
     if (rs_cfg.native_stacks)
         rs_native_stack_init();
     if (rs_cfg.sample_bytes && !rs_sampling_init(rs_cfg.sample_bytes)) {

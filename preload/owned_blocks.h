@@ -16,6 +16,8 @@ extern RS_HIDDEN _Atomic uint32_t rs_owned_count;
 #define RS_OWNED_FILTER_BITS 14
 extern RS_HIDDEN _Atomic uint8_t rs_owned_filter[1u << RS_OWNED_FILTER_BITS];
 
+/* Maps the table; before, the shim's blocks are not told apart (nothing makes them yet). */
+RS_HIDDEN void rs_owned_init(void);
 RS_HIDDEN void rs_owned_add(const void *p);
 RS_HIDDEN bool rs_owned_remove_slow(const void *p);
 

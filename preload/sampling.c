@@ -1,22 +1,26 @@
 #include "sampling.h"
 
+#include "addr_set.h"
+
 #include <math.h>
 
 RS_HIDDEN _Atomic uint8_t *rs_sampled_filter;
 
-#define SET_SLOTS (1u << 22)
-#define EMPTY 0u
-#define TOMB 1u
+/* Live sampled blocks: a heap of H bytes has about H / mean of them (8k for 4 GB at the
+ * default mean) in the small table; the large one holds 2M. */
+#define NEAR_SLOTS (1u << 14)
+#define FAR_SLOTS (1u << 22)
 
-static _Atomic uintptr_t *sampled_set;
+static struct rs_addr_set sampled_set;
 static double mean;
 
 bool rs_sampling_init(uint64_t mean_bytes)
 {
     mean = (double)mean_bytes;
-    rs_sampled_filter = rs_sys_map(1u << RS_SAMPLED_FILTER_BITS);
-    sampled_set = rs_sys_map(SET_SLOTS * sizeof *sampled_set);
-    return rs_sampled_filter && sampled_set;
+    /* every free reads it at a random place: its pages are mapped in now */
+    if (!rs_sampled_filter)
+        rs_sampled_filter = rs_sys_map_touched(1u << RS_SAMPLED_FILTER_BITS);
+    return rs_sampled_filter && rs_addr_set_init(&sampled_set, NEAR_SLOTS, FAR_SLOTS);
 }
 
 /* xorshift64*: per-thread, seeded from the thread id and the clock */
@@ -41,14 +45,10 @@ static int64_t next_gap(struct rs_ring *r)
 
 static void set_add(const void *p)
 {
-    uintptr_t key = (uintptr_t)p;
-    rs_filter_add(rs_sampled_filter, rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS));
-    for (uint32_t i = (uint32_t)((key >> 4) * 0x9e3779b97f4a7c15u >> 40) & (SET_SLOTS - 1), n = 0;
-         n < 64; n++, i = (i + 1) & (SET_SLOTS - 1)) {
-        uintptr_t seen = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
-        if ((seen == EMPTY || seen == TOMB) && atomic_compare_exchange_strong(&sampled_set[i], &seen, key))
-            break;
-    }
+    uint32_t bucket = rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS);
+    rs_filter_add(rs_sampled_filter, bucket);
+    if (!rs_addr_set_add(&sampled_set, (uintptr_t)p))
+        rs_filter_remove(rs_sampled_filter, bucket); /* full: its free goes unrecorded */
 }
 
 bool rs_sample_alloc_slow(struct rs_ring *r, const void *p, uint64_t size)
@@ -70,18 +70,10 @@ bool rs_sample_alloc_slow(struct rs_ring *r, const void *p, uint64_t size)
 
 bool rs_sample_free_slow(const void *p)
 {
-    uintptr_t key = (uintptr_t)p;
-    for (uint32_t i = (uint32_t)((key >> 4) * 0x9e3779b97f4a7c15u >> 40) & (SET_SLOTS - 1), n = 0;
-         n < 64; n++, i = (i + 1) & (SET_SLOTS - 1)) {
-        uintptr_t seen = atomic_load_explicit(&sampled_set[i], memory_order_relaxed);
-        if (seen == EMPTY)
-            return false;
-        if (seen == key && atomic_compare_exchange_strong(&sampled_set[i], &seen, TOMB)) {
-            rs_filter_remove(rs_sampled_filter, rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS));
-            return true;
-        }
-    }
-    return false;
+    if (!rs_addr_set_remove(&sampled_set, (uintptr_t)p))
+        return false;
+    rs_filter_remove(rs_sampled_filter, rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS));
+    return true;
 }
 
 /* What a sampled allocation of `size` bytes stands for. */
