@@ -102,7 +102,7 @@ struct rs_ring {
 
     struct rs_ring *next; /* registry list; rings are never removed from it */
     uint64_t capacity;    /* slots, a power of two */
-    struct rs_event slots[];
+    _Alignas(64) struct rs_event slots[]; /* a line holds whole events (rs_ring_push) */
 };
 
 /* Event times without a clock read per event (the read costs as much as the rest of a
@@ -205,6 +205,27 @@ RS_HIDDEN void rs_ring_after_fork_child(void);
  * behalf when no writer runs) unless configured to drop. Returns false to drop. */
 RS_HIDDEN bool rs_ring_wait_for_room(struct rs_ring *r, uint64_t head);
 
+/* Slots this far ahead are asked for, for writing, one cache line at a time. The writer
+ * read them on the previous lap, from another core: a store to such a line waits for the
+ * other core to give it up, and the stores queued behind it (the thread's own, the
+ * program's) wait too. Asked for early, the line is the thread's by the time it is
+ * written: on a native malloc/free loop, the thread's CPU time went from 0.73 s to 0.42 s
+ * for 10M pairs (2 vCPUs, AMD EPYC). The distance matters little (16 to 256 measured
+ * alike). */
+#define RS_RING_PREFETCH_AHEAD 64
+
+/* PREFETCHW: GCC emits it for __builtin_prefetch(p, 1) only when targeting a CPU that
+ * has it, and otherwise a plain prefetch, which brings the line in shared and does not
+ * help. Every x86-64 CPU either has it or executes it as a no-op. */
+static inline void rs_prefetch_for_write(const void *p)
+{
+#if defined(__x86_64__)
+    __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p, 1, 3);
+#endif
+}
+
 /* The fields are stored straight into the slot, never built on the stack and copied: a
  * 16-byte copy of fields just stored with narrower stores cannot be forwarded from the
  * store buffer, so it waits for every older store to reach the cache, the previous
@@ -222,6 +243,9 @@ static inline void rs_ring_push(struct rs_ring *r, uint8_t tag, uint64_t time, u
         }
     }
     struct rs_event *slot = &r->slots[head & (r->capacity - 1)];
+    _Static_assert(64 % sizeof *slot == 0, "slots share cache lines evenly");
+    if ((head & (64 / sizeof *slot - 1)) == 0)
+        rs_prefetch_for_write(&r->slots[(head + RS_RING_PREFETCH_AHEAD) & (r->capacity - 1)]);
     slot->time = time;
     slot->addr = addr;
     slot->size = size;
