@@ -53,9 +53,9 @@ bool rs_addr_set_add(struct rs_addr_set *s, uintptr_t p)
     return false;
 }
 
-static bool remove_from(_Atomic uintptr_t *table, uint32_t mask, uintptr_t p)
+static bool remove_from(_Atomic uintptr_t *table, uint32_t mask, uint32_t probes, uintptr_t p)
 {
-    for (uint32_t i = home_slot(p, mask), n = 0; n <= mask; n++, i = (i + 1) & mask) {
+    for (uint32_t i = home_slot(p, mask), n = 0; n < probes; n++, i = (i + 1) & mask) {
         uintptr_t seen = atomic_load_explicit(&table[i], memory_order_acquire);
         if (seen == EMPTY)
             return false;
@@ -69,9 +69,12 @@ bool rs_addr_set_remove(struct rs_addr_set *s, uintptr_t p)
 {
     if (!s->near)
         return false;
-    if (remove_from(s->near, s->near_mask, p)) {
+    /* an insert never went further than NEAR_PROBES into the small table: once it holds
+     * no empty slot, a miss would otherwise read all of it */
+    if (remove_from(s->near, s->near_mask, NEAR_PROBES, p)) {
         atomic_fetch_sub_explicit(&s->near_live, 1, memory_order_relaxed);
         return true;
     }
-    return atomic_load_explicit(&s->far_used, memory_order_acquire) && remove_from(s->far, s->far_mask, p);
+    return atomic_load_explicit(&s->far_used, memory_order_acquire) &&
+           remove_from(s->far, s->far_mask, s->far_mask + 1, p);
 }
