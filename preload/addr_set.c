@@ -2,12 +2,21 @@
 
 #define EMPTY 0u
 #define TOMB 1u
-/* An insert into the small table gives up after this many slots and takes the large one. */
+/* An insert into the small table gives up after NEAR_PROBES slots and takes the large one;
+ * into the large one, after FAR_PROBES (the set is then full for that address). A removal
+ * reads no further than an insert went: tombstones are only reused where a probe meets
+ * them, so a table can end up without empty slots, and a miss would read all of it. */
 #define NEAR_PROBES 32u
+#define FAR_PROBES 256u
 
 static inline uint32_t home_slot(uintptr_t p, uint32_t mask)
 {
     return (uint32_t)((p >> 4) * 0x9e3779b97f4a7c15u >> 40) & mask;
+}
+
+static inline uint32_t probes_in(uint32_t mask, uint32_t probes)
+{
+    return mask < probes ? mask + 1 : probes;
 }
 
 bool rs_addr_set_init(struct rs_addr_set *s, uint32_t near_slots, uint32_t far_slots)
@@ -39,7 +48,8 @@ bool rs_addr_set_add(struct rs_addr_set *s, uintptr_t p)
     if (!s->near)
         return false;
     if (atomic_load_explicit(&s->near_live, memory_order_relaxed) <= s->near_mask / 2) {
-        for (uint32_t i = home_slot(p, s->near_mask), n = 0; n < NEAR_PROBES; n++, i = (i + 1) & s->near_mask)
+        uint32_t probes = probes_in(s->near_mask, NEAR_PROBES);
+        for (uint32_t i = home_slot(p, s->near_mask), n = 0; n < probes; n++, i = (i + 1) & s->near_mask)
             if (claim(&s->near[i], p)) {
                 atomic_fetch_add_explicit(&s->near_live, 1, memory_order_relaxed);
                 return true;
@@ -47,7 +57,8 @@ bool rs_addr_set_add(struct rs_addr_set *s, uintptr_t p)
     }
     if (!atomic_load_explicit(&s->far_used, memory_order_relaxed))
         atomic_store(&s->far_used, true);
-    for (uint32_t i = home_slot(p, s->far_mask), n = 0; n <= s->far_mask; n++, i = (i + 1) & s->far_mask)
+    uint32_t probes = probes_in(s->far_mask, FAR_PROBES);
+    for (uint32_t i = home_slot(p, s->far_mask), n = 0; n < probes; n++, i = (i + 1) & s->far_mask)
         if (claim(&s->far[i], p))
             return true;
     return false;
@@ -69,12 +80,10 @@ bool rs_addr_set_remove(struct rs_addr_set *s, uintptr_t p)
 {
     if (!s->near)
         return false;
-    /* an insert never went further than NEAR_PROBES into the small table: once it holds
-     * no empty slot, a miss would otherwise read all of it */
-    if (remove_from(s->near, s->near_mask, NEAR_PROBES, p)) {
+    if (remove_from(s->near, s->near_mask, probes_in(s->near_mask, NEAR_PROBES), p)) {
         atomic_fetch_sub_explicit(&s->near_live, 1, memory_order_relaxed);
         return true;
     }
     return atomic_load_explicit(&s->far_used, memory_order_acquire) &&
-           remove_from(s->far, s->far_mask, s->far_mask + 1, p);
+           remove_from(s->far, s->far_mask, probes_in(s->far_mask, FAR_PROBES), p);
 }
