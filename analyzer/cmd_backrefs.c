@@ -5,6 +5,7 @@
 #include "escape.h"
 #include "format_num.h"
 #include "snap_draw.h"
+#include "zeroed_table.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -157,8 +158,8 @@ int rs_cmd_backrefs(int argc, char **argv)
 
     size_t n = g.n ? g.n : 1;
     uint32_t *targets = malloc(n * sizeof *targets);
-    uint32_t *in_all = malloc(n * sizeof *in_all);
-    uint8_t *kind = malloc(n);
+    uint32_t *in_all = rs_malloc_table(n, sizeof *in_all);
+    uint8_t *kind = rs_malloc_table(n, 1);
     struct rs_chain chain = {0};
     struct rs_snap_edge_ref *edges = NULL;
     size_t nt = 0;

@@ -1,5 +1,7 @@
 #include "snap_algo.h"
 
+#include "zeroed_table.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,8 +158,8 @@ int rs_snap_dominators(const struct rs_snap_graph *g, const uint32_t *starts, si
     memset(d, 0, sizeof *d);
     size_t n = g->n ? g->n : 1;
     const uint32_t VISITING = RS_SNAP_SUPER;
-    d->po = malloc(n * sizeof *d->po);
-    d->order = malloc(n * sizeof *d->order);
+    d->po = rs_malloc_table(n, sizeof *d->po);
+    d->order = rs_malloc_table(n, sizeof *d->order);
     uint8_t *is_start = calloc((n + 7) / 8, 1);
     struct frame *stack = malloc(n * sizeof *stack);
     if (!d->po || !d->order || !is_start || !stack)
@@ -198,7 +200,7 @@ int rs_snap_dominators(const struct rs_snap_graph *g, const uint32_t *starts, si
     free(stack);
     stack = NULL;
     d->count = count;
-    d->idom = malloc(((size_t)count + 1) * sizeof *d->idom);
+    d->idom = rs_malloc_table((size_t)count + 1, sizeof *d->idom);
     if (!d->idom)
         goto nomem;
     const uint32_t UNDEF = RS_SNAP_NONE;
@@ -208,7 +210,7 @@ int rs_snap_dominators(const struct rs_snap_graph *g, const uint32_t *starts, si
 
     /* Predecessors in postorder numbers, so the iterations below read them in sequence
      * (and the caller needs no reverse edges). */
-    uint32_t *pred_off = calloc((size_t)count + 2, sizeof *pred_off);
+    uint32_t *pred_off = rs_calloc_table((size_t)count + 2, sizeof *pred_off);
     uint64_t np = 0;
     if (!pred_off)
         goto nomem;
@@ -221,7 +223,7 @@ int rs_snap_dominators(const struct rs_snap_graph *g, const uint32_t *starts, si
     }
     for (uint32_t i = 2; i <= count + 1; i++)
         pred_off[i] += pred_off[i - 1];
-    uint32_t *pred = malloc((np ? np : 1) * sizeof *pred);
+    uint32_t *pred = rs_malloc_table(np ? np : 1, sizeof *pred);
     if (!pred) {
         free(pred_off);
         goto nomem;
@@ -274,7 +276,7 @@ int rs_snap_dominators(const struct rs_snap_graph *g, const uint32_t *starts, si
     free(is_start);
     is_start = NULL;
 
-    d->retained = malloc(((size_t)count + 1) * sizeof *d->retained);
+    d->retained = rs_malloc_table((size_t)count + 1, sizeof *d->retained);
     if (!d->retained)
         goto nomem;
     for (uint32_t i = 0; i < count; i++)
@@ -308,7 +310,7 @@ int rs_snap_scc(const struct rs_snap_graph *g, const uint8_t *in_set, uint32_t *
         return 0;
     }
     size_t n = g->n ? g->n : 1;
-    uint32_t *index = malloc(n * sizeof *index);
+    uint32_t *index = rs_malloc_table(n, sizeof *index);
     uint32_t *low = malloc(n * sizeof *low);
     uint32_t *stk = malloc(n * sizeof *stk);
     struct frame *call = malloc(n * sizeof *call);

@@ -2,6 +2,7 @@
 
 #include "event_stream.h"
 #include "rs_uthash.h"
+#include "zeroed_table.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -189,10 +190,10 @@ nomem:
 static int full_starts(struct rs_snap_graph *g, uint32_t **starts_out, size_t *ns_out)
 {
     size_t n = g->n ? g->n : 1;
-    uint32_t *in_all = malloc(n * sizeof *in_all);
-    uint8_t *kind = malloc(n);
+    uint32_t *in_all = rs_malloc_table(n, sizeof *in_all);
+    uint8_t *kind = rs_malloc_table(n, 1);
     uint32_t *starts = malloc(n * sizeof *starts);
-    uint8_t *mark = calloc(n, 1);
+    uint8_t *mark = rs_calloc_table(n, 1);
     uint32_t *comp = NULL, *rep = NULL;
     int rc = -1;
     if (!in_all || !kind || !starts || !mark)
@@ -218,7 +219,7 @@ static int full_starts(struct rs_snap_graph *g, uint32_t **starts_out, size_t *n
     for (uint32_t v = 0; v < g->n; v++)
         mark[v] = !mark[v];
     uint32_t ncomp;
-    comp = malloc(n * sizeof *comp);
+    comp = rs_malloc_table(n, sizeof *comp);
     if (!comp || rs_snap_scc(g, mark, comp, &ncomp))
         goto out;
     rep = malloc((ncomp ? ncomp : 1) * sizeof *rep);
@@ -766,7 +767,7 @@ int rs_snap_backref_chain(const struct rs_snap_graph *g, const uint8_t *root_kin
     chain->target = RS_SNAP_NONE;
     if (!g->n || !ntargets)
         return 0;
-    uint32_t *parent = malloc((size_t)g->n * sizeof *parent);
+    uint32_t *parent = rs_malloc_table(g->n, sizeof *parent);
     uint32_t *queue = malloc((size_t)g->n * sizeof *queue);
     if (!parent || !queue) {
         free(parent);

@@ -354,7 +354,7 @@ static bool add_node_label(struct rs_snap_graph *g, uint32_t v, const uint8_t *s
     }
     while (g->ltext_len + len + 1 > g->ltext_cap) {
         size_t want = g->ltext_cap * 2;
-        uint8_t *p = realloc(g->ltext, want);
+        uint8_t *p = rs_realloc_table(g->ltext, g->ltext_cap, want);
         if (!p)
             return false;
         g->ltext = p;
@@ -610,7 +610,7 @@ static int append_edge(struct load *L, struct edge_pass *E, uint32_t t)
                      (unsigned)g->info->id);
             return -1;
         }
-        uint32_t *p = realloc(g->dst, want * sizeof *p);
+        uint32_t *p = rs_realloc_table(g->dst, E->cap * sizeof *p, want * sizeof *p);
         if (!p)
             return nomem(L);
         g->dst = p;
@@ -785,17 +785,17 @@ int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
         goto fail;
     }
     size_t n = (size_t)k.nodes ? (size_t)k.nodes : 1;
-    g->addr = malloc(n * sizeof *g->addr);
-    g->type = malloc(n * sizeof *g->type);
-    g->size = malloc(n * sizeof *g->size);
-    g->refcnt = malloc(n * sizeof *g->refcnt);
-    g->flags = malloc(n * sizeof *g->flags);
-    g->preheader = malloc(n * sizeof *g->preheader);
+    g->addr = rs_malloc_table(n, sizeof *g->addr);
+    g->type = rs_malloc_table(n, sizeof *g->type);
+    g->size = rs_malloc_table(n, sizeof *g->size);
+    g->refcnt = rs_malloc_table(n, sizeof *g->refcnt);
+    g->flags = rs_malloc_table(n, sizeof *g->flags);
+    g->preheader = rs_malloc_table(n, sizeof *g->preheader);
     g->types = calloc(k.types + 1, sizeof *g->types);
     g->elabels = calloc(k.labels + 1, sizeof *g->elabels);
     g->roots = calloc(k.roots + 1, sizeof *g->roots);
     if (flags & RS_SNAP_LOAD_LABELS) {
-        g->label = malloc(n * sizeof *g->label);
+        g->label = rs_malloc_table(n, sizeof *g->label);
         g->ltext_cap = 4096;
         g->ltext = malloc(g->ltext_cap);
         if (g->ltext)
@@ -825,8 +825,8 @@ int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
     }
 
     if (flags & RS_SNAP_LOAD_EDGES) {
-        g->out_start = calloc(n, sizeof *g->out_start);
-        g->out_len = calloc(n, sizeof *g->out_len);
+        g->out_start = rs_calloc_table(n, sizeof *g->out_start);
+        g->out_len = rs_calloc_table(n, sizeof *g->out_len);
         if (!g->out_start || !g->out_len) {
             rc = nomem(&L);
             goto fail;
@@ -933,7 +933,7 @@ int rs_snap_build_reverse(struct rs_snap_graph *g)
     if (g->in_off)
         return 0;
     g->in_off = rs_calloc_table((size_t)g->n + 1, sizeof *g->in_off);
-    g->src = malloc((g->m ? g->m : 1) * sizeof *g->src);
+    g->src = rs_malloc_table(g->m ? g->m : 1, sizeof *g->src);
     if (!g->in_off || !g->src) {
         free(g->in_off);
         free(g->src);
