@@ -5,6 +5,7 @@
 
 #include <linux/membarrier.h>
 #include <sched.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -65,10 +66,19 @@ static struct rs_ring *ring_claim_free(void)
 
 static struct rs_ring *ring_map_new(void)
 {
-    size_t bytes = sizeof(struct rs_ring) + (size_t)rs_cfg.ring_events * sizeof(struct rs_event);
-    struct rs_ring *r = rs_sys_map(bytes);
-    if (!r)
+    /* The slots start on a huge-page boundary, the header in the small pages just below:
+     * a ring of the default 65,536 events is then one huge page where the kernel gives
+     * them, not 512 pages faulted in one by one on its first lap. The slack around them
+     * is address space, never touched. */
+    size_t header = offsetof(struct rs_ring, slots);
+    size_t slot_bytes = (size_t)rs_cfg.ring_events * sizeof(struct rs_event);
+    char *base = rs_sys_map(RS_HUGE_PAGE + header + slot_bytes);
+    if (!base)
         return NULL;
+    uintptr_t slots_at = ((uintptr_t)base + header + RS_HUGE_PAGE - 1) & ~(uintptr_t)(RS_HUGE_PAGE - 1);
+    if (slot_bytes >= RS_HUGE_PAGE)
+        rs_sys_advise_huge((void *)slots_at, slot_bytes & ~(RS_HUGE_PAGE - 1));
+    struct rs_ring *r = (struct rs_ring *)(slots_at - header);
     r->capacity = rs_cfg.ring_events;
     atomic_store_explicit(&r->state, RS_RING_CLAIMING, memory_order_relaxed);
     struct rs_ring *head = atomic_load_explicit(&ring_list, memory_order_relaxed);

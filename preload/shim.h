@@ -131,6 +131,13 @@ RS_HIDDEN int rs_format(char *out, size_t cap, const char *fmt, ...)
 
 /* sysmem.c: memory for the shim's own structures, straight from the kernel. */
 RS_HIDDEN void *rs_sys_map(size_t bytes);
+/* Backed by huge pages where the kernel has them on advice: for memory written in order
+ * or soon used whole (a ring, the stack arena, the middle stack table), where a fault per
+ * 4 kB page (10 us each measured in a VM) costs more than the writes. Not for sparse
+ * tables, whose every touched huge page would be memory kept. */
+RS_HIDDEN void *rs_sys_map_huge(size_t bytes);
+RS_HIDDEN void rs_sys_advise_huge(void *p, size_t bytes);
+#define RS_HUGE_PAGE ((size_t)2 << 20)
 /* Mapped with every page already in: for a table probed (read) before it is written, whose
  * pages would each map the zero page first, then fault again on the first write and flush
  * the TLB of every CPU the process runs on. */

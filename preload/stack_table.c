@@ -25,19 +25,26 @@ struct entry {
 /* Waiting for another thread to publish an id: give up after this many spins. */
 #define PUBLISH_SPIN_LIMIT (1u << 22)
 
-/* Two tables. Probed at random, a table sized for max_stacks would touch (fault in, zero)
- * a page per new stack, thousands in a short run; stacks go to a small table first, and
- * to the large one once the small one is half full. A stack's place is never in doubt:
- * an empty slot of the closed small table is marked before a lookup moves on, so an
- * insert into the small table either lands before the mark (and the lookup finds it) or
- * fails on it (and goes to the large table like the lookup). */
+/* Three tables. Probed at random, a table sized for max_stacks would touch (fault in,
+ * zero) a page per new stack, thousands in a short run (Python's start-up and imports make
+ * 13,000 stacks). Stacks go to a small table first, populated at start-up; once it is half
+ * full, to a middle one on huge pages (its few faults fill it all); once that is half
+ * full, to the large one. A stack's place is never in doubt: an empty slot of a closed
+ * table is marked before a lookup moves on, so an insert into it either lands before the
+ * mark (and the lookup finds it) or fails on it (and goes on to the next table like the
+ * lookup). */
 #define SMALL_SLOTS (1u << 14)
-#define SLOT_CLOSED UINT64_MAX /* in the small table: look in the large one */
+#define MIDDLE_SLOTS (1u << 18)
+#define SLOT_CLOSED UINT64_MAX /* in a table that closes: look in the next one */
 
-static struct slot *small_slots;
-static _Atomic uint32_t small_used;
-static struct slot *slots;
-static uint64_t slot_mask;
+struct table {
+    struct slot *slots;
+    uint64_t mask;
+    bool closes; /* at half full */
+    _Atomic uint64_t used;
+};
+enum { SMALL_TABLE, MIDDLE_TABLE, LARGE_TABLE, NTABLES };
+static struct table tables[NTABLES];
 static _Atomic uint64_t *offsets; /* id -> byte offset in arena; 0 = not yet published */
 static uint8_t *arena;
 static size_t arena_cap;
@@ -53,17 +60,22 @@ bool rs_stack_table_init(uint32_t max_stacks)
     uint64_t nslots = 1;
     while (nslots < (uint64_t)max_stacks * 2)
         nslots <<= 1;
-    slots = rs_sys_map(nslots * sizeof *slots);
-    small_slots = rs_sys_map_touched(SMALL_SLOTS * sizeof *small_slots); /* probed before written */
-    offsets = rs_sys_map(((size_t)max_stacks + 1) * sizeof *offsets);
+    struct slot *large = rs_sys_map(nslots * sizeof *large);
+    struct slot *small = rs_sys_map_touched(SMALL_SLOTS * sizeof *small); /* probed before written */
+    struct slot *middle = rs_sys_map_huge(MIDDLE_SLOTS * sizeof *middle);
+    offsets = rs_sys_map_huge(((size_t)max_stacks + 1) * sizeof *offsets); /* filled in id order */
     /* Address space only: pages are touched as stacks arrive. Try smaller reservations
      * where overcommit is strict. */
+    uint8_t *entries = NULL;
     for (arena_cap = (size_t)1 << 30; arena_cap >= ((size_t)16 << 20); arena_cap >>= 1)
-        if ((arena = rs_sys_map(arena_cap)) != NULL)
+        if ((entries = rs_sys_map_huge(arena_cap)) != NULL)
             break;
-    if (!slots || !small_slots || !offsets || !arena)
+    if (!large || !small || !middle || !offsets || !entries)
         return false;
-    slot_mask = nslots - 1;
+    tables[SMALL_TABLE] = (struct table){.slots = small, .mask = SMALL_SLOTS - 1, .closes = true};
+    tables[MIDDLE_TABLE] = (struct table){.slots = middle, .mask = MIDDLE_SLOTS - 1, .closes = true};
+    tables[LARGE_TABLE] = (struct table){.slots = large, .mask = nslots - 1};
+    arena = entries; /* set last: the table is in use once it is */
     max_id = max_stacks;
     atomic_store(&arena_used, 8); /* offset 0 means "unpublished", 1 tombstone */
     return true;
@@ -142,26 +154,25 @@ static uint32_t publish_new(struct slot *s, const uint64_t *words, uint32_t n)
 }
 
 /* The id of the stack in one table, claiming a slot for it if it is new. *moved_on: the
- * small table is closed to it (or a table is full), look in the next. */
-static uint32_t table_probe(struct slot *table, uint64_t mask, bool small, const uint64_t *words, uint32_t n,
-                            uint64_t h, bool *moved_on)
+ * table is closed to it (or full), look in the next. */
+static uint32_t table_probe(struct table *t, const uint64_t *words, uint32_t n, uint64_t h, bool *moved_on)
 {
-    for (uint64_t probe = 0, i = h & mask; probe <= mask; probe++, i = (i + 1) & mask) {
-        struct slot *s = &table[i];
+    for (uint64_t probe = 0, i = h & t->mask; probe <= t->mask; probe++, i = (i + 1) & t->mask) {
+        struct slot *s = &t->slots[i];
         /* The large table is claimed without a read first: a read of a page never written
          * maps the zero page, and the write that follows then costs a second fault and a
-         * TLB flush on every CPU the process runs on. The small table is soon all touched,
-         * and reads there share its lines between threads. */
-        uint64_t seen = small ? atomic_load_explicit(&s->hash, memory_order_acquire) : 0;
+         * TLB flush on every CPU the process runs on. The others are soon all touched, and
+         * reads there share their lines between threads. */
+        uint64_t seen = t->closes ? atomic_load_explicit(&s->hash, memory_order_acquire) : 0;
         if (seen == 0) {
-            uint64_t claim = small && atomic_load_explicit(&small_used, memory_order_relaxed) >= SMALL_SLOTS / 2
+            uint64_t claim = t->closes && atomic_load_explicit(&t->used, memory_order_relaxed) >= (t->mask + 1) / 2
                                  ? SLOT_CLOSED
                                  : h;
             if (atomic_compare_exchange_strong(&s->hash, &seen, claim)) {
                 if (claim == SLOT_CLOSED)
                     break;
-                if (small)
-                    atomic_fetch_add_explicit(&small_used, 1, memory_order_relaxed);
+                if (t->closes)
+                    atomic_fetch_add_explicit(&t->used, 1, memory_order_relaxed);
                 return publish_new(s, words, n);
             }
         }
@@ -185,17 +196,19 @@ static uint32_t table_probe(struct slot *table, uint64_t mask, bool small, const
 static uint32_t table_intern(const uint64_t *words, uint32_t n, uint64_t h)
 {
     atomic_fetch_add(&inserts_in_flight, 1);
-    bool moved_on = false;
-    uint32_t id = table_probe(small_slots, SMALL_SLOTS - 1, true, words, n, h, &moved_on);
-    if (moved_on)
-        id = table_probe(slots, slot_mask, false, words, n, h, &moved_on);
+    uint32_t id = RS_STACK_ID_NONE;
+    bool moved_on = true;
+    for (int k = 0; k < NTABLES && moved_on; k++) {
+        moved_on = false;
+        id = table_probe(&tables[k], words, n, h, &moved_on);
+    }
     atomic_fetch_sub(&inserts_in_flight, 1);
     return id;
 }
 
 uint32_t rs_stack_intern(struct rs_ring *ring, const uint64_t *words, uint32_t nwords)
 {
-    if (!slots || nwords == 0)
+    if (!arena || nwords == 0)
         return RS_STACK_ID_NONE;
     uint64_t h = ring ? hash_words_memo(&ring->stack_memo, words, nwords) : hash_words(words, nwords);
     unsigned c = (unsigned)(h ^ (h >> 17)) & (RS_STACK_CACHE_SLOTS - 1);
@@ -211,7 +224,7 @@ uint32_t rs_stack_intern(struct rs_ring *ring, const uint64_t *words, uint32_t n
 
 void rs_stack_table_emit(struct rs_chunk_writer *w)
 {
-    if (!slots)
+    if (!arena)
         return;
     uint32_t end = atomic_load(&next_id);
     if (end > max_id + 1)
@@ -241,15 +254,15 @@ void rs_stack_table_after_fork_child(void)
 {
     emitted_upto = 1;
     rs_stack_trie_reset();
-    if (!slots || atomic_load(&inserts_in_flight) == 0)
+    if (!arena || atomic_load(&inserts_in_flight) == 0)
         return;
     /* Some thread was inserting when the parent forked; it does not exist here. */
     uint32_t end = atomic_load(&next_id);
     for (uint32_t id = 1; id < end && id <= max_id; id++)
         if (atomic_load(&offsets[id]) == 0)
             atomic_store(&offsets[id], OFFSET_TOMBSTONE);
-    mark_dead_claims(small_slots, SMALL_SLOTS - 1);
-    mark_dead_claims(slots, slot_mask);
+    for (int k = 0; k < NTABLES; k++)
+        mark_dead_claims(tables[k].slots, tables[k].mask);
     atomic_store(&inserts_in_flight, 0);
 }
 
@@ -267,7 +280,7 @@ uint32_t rs_stack_table_next_id(void)
 const uint64_t *rs_stack_table_get(uint32_t id, uint32_t *nwords, bool *pending)
 {
     *pending = false;
-    if (!slots || id == 0 || id > max_id)
+    if (!arena || id == 0 || id > max_id)
         return NULL;
     uint64_t off = atomic_load_explicit(&offsets[id], memory_order_acquire);
     if (off == 0) {

@@ -19,6 +19,19 @@ void *rs_sys_map(size_t bytes)
     return map_anonymous(bytes, 0);
 }
 
+void rs_sys_advise_huge(void *p, size_t bytes)
+{
+    (void)syscall(SYS_madvise, p, bytes, MADV_HUGEPAGE);
+}
+
+void *rs_sys_map_huge(size_t bytes)
+{
+    void *p = map_anonymous(bytes, 0);
+    if (p)
+        rs_sys_advise_huge(p, bytes);
+    return p;
+}
+
 void *rs_sys_map_touched(size_t bytes)
 {
     return map_anonymous(bytes, MAP_POPULATE);

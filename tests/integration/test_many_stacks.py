@@ -1,16 +1,19 @@
-"""Three threads each leak one block from every one of 65,536 distinct call paths, all
-three meeting each new path at about the same time: the report must show exactly 65,536
-leaking stacks of exactly three blocks each. A stack interned twice (two threads racing
+"""Three threads each leak one block from every one of 262,144 distinct call paths, all
+three meeting each new path at about the same time: the report must show exactly 262,144
+leaking stacks of exactly three blocks each. That is more stacks than the shim's small and
+middle stack tables take before they close (8,192 and 131,072), so the three tables and the
+moves from one to the next are all exercised. A stack interned twice (two threads racing
 on a new stack) shows up as more stacks with fewer blocks; two paths taken for one stack
 (a hashing mistake) as fewer stacks with more."""
 from harness import *
 
-PATHS, THREADS = 1 << 16, 3
+LEVELS, THREADS = 18, 3
+PATHS = 1 << LEVELS
 
 
 def test(work):
-    trace, p = traced(work, [program("many_stacks")])
-    check(b"65536 paths, 3 threads" in p.stdout, "the program ran to the end")
+    trace, p = traced(work, [program("many_stacks"), str(LEVELS)])
+    check(f"{PATHS} paths, {THREADS} threads".encode() in p.stdout, "the program ran to the end")
     r = report(trace, "--top", "0", "--stack-depth", "2")
     check_eq(r["events"]["lost"], 0, "events lost")
     ours = [s for s in r["leaked"]["by_stack"] if stack_key(s)[0] == "leaf"]

@@ -1,13 +1,14 @@
-/* Three threads each walk the same 65,536 distinct call paths (16 levels, each through a()
- * or b(): the bits of the path's number) and leak one 24-byte block at the end of each:
- * 65,536 stacks, every one met by three threads at about the same moment, and more
- * stacks than the shim's first stack table takes. */
+/* Three threads each walk the same 2^LEVELS distinct call paths (LEVELS from argv, 16 by
+ * default; each level through a() or b(): the bits of the path's number) and leak one
+ * 24-byte block at the end of each: 2^LEVELS stacks, every one met by three threads at
+ * about the same moment. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#define LEVELS 16
 #define THREADS 3
+
+static int levels = 16;
 
 static void *volatile sink;
 
@@ -45,18 +46,22 @@ __attribute__((noinline)) static void go(unsigned bits, int depth)
 static void *walk_all_paths(void *unused)
 {
     (void)unused;
-    for (unsigned path = 0; path < (1u << LEVELS); path++)
-        go(path, LEVELS);
+    for (unsigned path = 0; path < (1u << levels); path++)
+        go(path, levels);
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1)
+        levels = atoi(argv[1]);
+    if (levels < 1 || levels > 24)
+        return 2;
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++)
         pthread_create(&t[i], NULL, walk_all_paths, NULL);
     for (int i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
-    printf("%u paths, %d threads\n", 1u << LEVELS, THREADS);
+    printf("%u paths, %d threads\n", 1u << levels, THREADS);
     return 0;
 }
