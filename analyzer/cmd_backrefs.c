@@ -164,7 +164,8 @@ int rs_cmd_backrefs(int argc, char **argv)
     struct rs_snap_edge_ref *edges = NULL;
     size_t nt = 0;
     rc = RS_EXIT_OK;
-    if (!targets || !in_all || !kind)
+    uint8_t *type_match = o.type ? rs_snap_types_matching(&g, o.type) : NULL;
+    if (!targets || !in_all || !kind || (o.type && !type_match))
         goto nomem;
     if (o.site && !site) {
         rs_notes_add(&s.notes, RS_NOTE_INFO,
@@ -173,7 +174,7 @@ int rs_cmd_backrefs(int argc, char **argv)
     for (uint32_t v = 0; v < g.n; v++) {
         bool match;
         if (o.type) {
-            match = rs_type_matches(rs_snap_type_name(&g, v), o.type);
+            match = type_match[g.type[v]];
         } else if (o.addr) {
             match = g.addr[v] == want_addr;
         } else {
@@ -371,6 +372,7 @@ out:
     rs_chain_free(&chain);
     free(site);
     free(targets);
+    free(type_match);
     free(in_all);
     free(kind);
     rs_snap_graph_free(&g);

@@ -110,16 +110,17 @@ int rs_cmd_graph(int argc, char **argv)
         return snap_finish(&s, snap_fail(&s, "out of memory"));
     }
     uint32_t *slot = calloc(g.n ? g.n : 1, sizeof *slot); /* dot index + 1 */
+    uint8_t *type_match = type ? rs_snap_types_matching(&g, type) : NULL;
     struct rs_dot_node *nodes = NULL;
     struct rs_dot_edge *edges = NULL;
     struct rs_snap_edge_ref *refs = NULL;
     struct rs_dot_more *more = NULL;
     size_t nn = 0, ne = 0, nmore = 0, ncap = 0, ecap = 0, mcap = 0, matches = 0;
     rc = RS_EXIT_OK;
-    if (!slot)
+    if (!slot || (type && !type_match))
         goto nomem;
     for (uint32_t v = 0; v < g.n; v++) {
-        bool match = type ? rs_type_matches(rs_snap_type_name(&g, v), type) : g.addr[v] == want_addr;
+        bool match = type ? type_match[g.type[v]] : g.addr[v] == want_addr;
         if (!match)
             continue;
         if (matches++ >= too_many)
@@ -207,6 +208,7 @@ out:
     free(nodes);
     free(more);
     free(slot);
+    free(type_match);
     rs_snap_graph_free(&g);
     return snap_finish(&s, rc);
 }

@@ -28,6 +28,14 @@ bool rs_type_matches(const char *name, const char *spec)
     return s && s < n && name[n - s - 1] == '.' && strcmp(name + n - s, spec) == 0;
 }
 
+uint8_t *rs_snap_types_matching(const struct rs_snap_graph *g, const char *spec)
+{
+    uint8_t *match = malloc(g->ntypes ? g->ntypes : 1);
+    for (uint32_t t = 0; match && t < g->ntypes; t++)
+        match[t] = rs_type_matches(g->strings + g->types[t].name, spec);
+    return match;
+}
+
 static bool is_gc(const struct rs_snap_graph *g, uint32_t v)
 {
     return (g->flags[v] & (RS_NODE_GC_TRACKED | RS_NODE_SYNTHETIC)) == RS_NODE_GC_TRACKED;

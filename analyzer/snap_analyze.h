@@ -12,6 +12,9 @@ const char *rs_type_display(const char *name, bool short_name);
 /* Does `spec` name the type: the whole name, its display name, or its last components
  * ("Connection", "mod.Outer.Inner" matched by "Outer.Inner")? */
 bool rs_type_matches(const char *name, const char *spec);
+/* rs_type_matches of each of g's types, by type index (malloc'd; NULL: out of memory): a
+ * graph has a few thousand types and millions of objects. */
+uint8_t *rs_snap_types_matching(const struct rs_snap_graph *g, const char *spec);
 
 /* ---- types ------------------------------------------------------------------------- */
 
