@@ -36,6 +36,7 @@ int rs_cmd_report(int argc, char **argv)
         .json = false,
         .top = RS_REPORT_DEFAULT_TOP,
         .stack_depth = RS_REPORT_DEFAULT_DEPTH,
+        .suspects = true,
     };
     const char *file = NULL;
     bool options_done = false;

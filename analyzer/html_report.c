@@ -253,7 +253,8 @@ static void load_snapshots(struct page *pg)
                             sizeof pg->snap_err))
         return;
     pg->src_open = true;
-    pg->sus = rs_suspects_build(t, pg->path, pg->r.sym);
+    pg->sus = pg->r.suspects; /* built with the report */
+    pg->r.suspects = NULL;
     char err[512];
     if (rs_growth_build(t, &pg->src, pg->names, &pg->gr, &pg->notes, err, sizeof err) == 0)
         pg->have_growth = true;
@@ -1509,6 +1510,7 @@ int rs_html_report(const char *path, const struct rs_html_options *o, struct rs_
         .top = RS_HTML_MAX_ROWS,
         .stack_depth = RS_REPORT_DEFAULT_DEPTH,
         .timeline = pg.tl,
+        .suspects = true,
     };
     if (rs_report_build(&pg.r, path, &ropt, &rerr) != 0) {
         snprintf(err, errcap, "%s", rerr.message);

@@ -2,6 +2,7 @@
 
 #include "addr_home.h"
 #include "rs_trace_format.h"
+#include "rs_uthash.h"
 #include "zeroed_table.h"
 
 #include <stdlib.h>
@@ -13,22 +14,88 @@ static uint64_t end_of(uint64_t addr, uint64_t len)
     return addr + len < addr ? UINT64_MAX : addr + len;
 }
 
+/* meta: in use (bit 31), generation (30), kind (27-29), wide (26), bytes (0-25). */
+#define META_IN_USE (UINT32_C(1) << 31)
+#define META_GEN (UINT32_C(1) << 30)
+#define META_KIND_SHIFT 27
+#define META_WIDE (UINT32_C(1) << RS_LIVE_SLOT_BYTES)
+#define META_BYTES (META_WIDE - 1)
+
+_Static_assert(RS_TAG_KIND_MASK < 8, "a block's kind fits in meta's 3 bits");
+
+struct rs_live_wide {
+    uint64_t addr;
+    uint64_t bytes;
+    uint32_t count;
+    UT_hash_handle hh;
+};
+
+static bool in_use(const struct rs_live_slot *b)
+{
+    return b->meta & META_IN_USE;
+}
+
+static bool gen_of(const struct rs_live_slot *b)
+{
+    return (b->meta & META_GEN) != 0;
+}
+
+static uint8_t kind_of(const struct rs_live_slot *b)
+{
+    return (uint8_t)((b->meta >> META_KIND_SHIFT) & 7);
+}
+
+static struct rs_live_wide *wide_of(const struct rs_live_set *s, uint64_t addr)
+{
+    struct rs_live_wide *w = NULL;
+    HASH_FIND(hh, s->wide, &addr, sizeof addr, w);
+    return w;
+}
+
+static struct rs_live_block view_of(const struct rs_live_set *s, const struct rs_live_slot *b)
+{
+    struct rs_live_block v = {.addr = b->addr, .group = b->group, .kind = kind_of(b)};
+    const struct rs_live_wide *w;
+    if (!(b->meta & META_WIDE)) {
+        v.bytes = b->meta & META_BYTES;
+        v.count = 1;
+    } else if ((w = wide_of(s, b->addr)) != NULL) {
+        v.bytes = w->bytes;
+        v.count = w->count;
+    }
+    return v;
+}
+
+static void forget_wide(struct rs_live_set *s, const struct rs_live_slot *b)
+{
+    struct rs_live_wide *w;
+    if ((b->meta & META_WIDE) && (w = wide_of(s, b->addr)) != NULL) {
+        HASH_DEL(s->wide, w);
+        free(w);
+    }
+}
+
 /* The slot holding addr, or the empty slot where it would go. */
-static struct rs_live_block *slot_of(const struct rs_live_set *s, uint64_t addr)
+static struct rs_live_slot *slot_of(const struct rs_live_set *s, uint64_t addr)
 {
     for (uint64_t i = rs_addr_home(addr, s->cap);; i = i + 1 < s->cap ? i + 1 : 0) {
-        struct rs_live_block *b = &s->slots[i];
-        if (!b->in_use || b->addr == addr)
+        struct rs_live_slot *b = &s->slots[i];
+        if (!in_use(b) || b->addr == addr)
             return b;
     }
 }
 
-struct rs_live_block *rs_live_find(const struct rs_live_set *s, uint64_t addr)
+static struct rs_live_slot *find(const struct rs_live_set *s, uint64_t addr)
 {
     if (!s->slots)
         return NULL;
-    struct rs_live_block *b = slot_of(s, addr);
-    return b->in_use ? b : NULL;
+    struct rs_live_slot *b = slot_of(s, addr);
+    return in_use(b) ? b : NULL;
+}
+
+bool rs_live_has(const struct rs_live_set *s, uint64_t addr)
+{
+    return find(s, addr) != NULL;
 }
 
 /* Empties slot i by backward shift (no tombstones, so lookups stay short). A block of the
@@ -36,14 +103,14 @@ struct rs_live_block *rs_live_find(const struct rs_live_set *s, uint64_t addr)
 static void take_out(struct rs_live_set *s, uint64_t i)
 {
     for (;;) {
-        s->slots[i].in_use = false;
+        s->slots[i].meta &= ~META_IN_USE;
         uint64_t j = i;
         for (;;) {
             j = j + 1 < s->cap ? j + 1 : 0;
-            const struct rs_live_block *b = &s->slots[j];
-            if (!b->in_use)
+            const struct rs_live_slot *b = &s->slots[j];
+            if (!in_use(b))
                 return;
-            if (b->gen != s->gen)
+            if (gen_of(b) != s->gen)
                 continue;
             uint64_t k = rs_addr_home(b->addr, s->cap);
             /* Can slot j's block move to i? Only if its home k is not in (i, j]. */
@@ -68,6 +135,13 @@ static bool map_slots(struct rs_live_set *s, uint64_t cap)
                               -1, 0);
     if (p == MAP_FAILED)
         return false;
+#ifdef MADV_HUGEPAGE
+    /* The whole mapping, before rs_prefault_write advises the huge pages inside it: advice
+     * on part of a mapping splits it in two, and mremap fails (EFAULT) on a range that
+     * spans two, which made the first growth report "out of memory". */
+    if (!s->slots)
+        (void)madvise(p, bytes, MADV_HUGEPAGE);
+#endif
     rs_prefault_write((char *)p + s->map_bytes, bytes - s->map_bytes);
     s->slots = p;
     s->cap = cap;
@@ -89,11 +163,11 @@ static bool grow(struct rs_live_set *s)
      * from the start, above its old slot, so going up would pack the slots not yet visited
      * full and make every take_out there run to the end of one huge cluster. */
     for (uint64_t i = old; i-- > 0;) {
-        struct rs_live_block b = s->slots[i];
-        if (!b.in_use || b.gen == s->gen)
+        struct rs_live_slot b = s->slots[i];
+        if (!in_use(&b) || gen_of(&b) == s->gen)
             continue;
         take_out(s, i);
-        b.gen = s->gen;
+        b.meta ^= META_GEN;
         *slot_of(s, b.addr) = b;
     }
     return true;
@@ -103,7 +177,7 @@ bool rs_live_reserve(struct rs_live_set *s, uint64_t blocks)
 {
     if (s->slots || blocks == 0)
         return true;
-    return map_slots(s, blocks * 2 + 4096);
+    return map_slots(s, blocks + blocks / 2 + 4096);
 }
 
 static bool region_add(struct rs_live_set *s, uint64_t addr, uint64_t size)
@@ -163,31 +237,64 @@ static void count_out(struct rs_live_set *s, const struct rs_live_block *b)
         region_remove(s, b->addr);
 }
 
+/* Drops the block in slot b (in use), as freed. */
+static void remove_slot(struct rs_live_set *s, struct rs_live_slot *b)
+{
+    struct rs_live_block v = view_of(s, b);
+    count_out(s, &v);
+    forget_wide(s, b);
+    s->used--;
+    take_out(s, (uint64_t)(b - s->slots));
+}
+
 bool rs_live_add(struct rs_live_set *s, const struct rs_live_block *proto, uint64_t size,
                  bool *replaced)
 {
     if ((!s->slots || (s->used + 1) * 4 > s->cap * 3) && !grow(s))
         return false;
-    struct rs_live_block *b = slot_of(s, proto->addr);
+    struct rs_live_slot *b = slot_of(s, proto->addr);
+    bool was = in_use(b);
     if (replaced)
-        *replaced = b->in_use;
-    if (b->in_use)
-        count_out(s, b);
-    else
+        *replaced = was;
+    if (was) {
+        struct rs_live_block old = view_of(s, b);
+        count_out(s, &old);
+        forget_wide(s, b);
+    }
+    uint32_t meta = META_IN_USE | (s->gen ? META_GEN : 0) |
+                    (uint32_t)(proto->kind & 7) << META_KIND_SHIFT;
+    if (proto->count == 1 && proto->bytes <= META_BYTES) {
+        meta |= (uint32_t)proto->bytes;
+    } else {
+        struct rs_live_wide *w = malloc(sizeof *w);
+        if (!w) {
+            if (was) { /* the old block is gone: its slot must not stay in use */
+                s->used--;
+                take_out(s, (uint64_t)(b - s->slots));
+            }
+            return false;
+        }
+        *w = (struct rs_live_wide){.addr = proto->addr, .bytes = proto->bytes,
+                                   .count = proto->count};
+        HASH_ADD(hh, s->wide, addr, sizeof w->addr, w);
+        meta |= META_WIDE;
+    }
+    if (!was)
         s->used++;
-    *b = *proto;
-    b->in_use = true;
-    b->gen = s->gen;
-    count_in(s, b);
+    *b = (struct rs_live_slot){.addr = proto->addr, .group = proto->group, .meta = meta};
+    count_in(s, proto);
     /* out of memory leaves the set short of a region: the caller gives up on it */
-    return b->kind != RS_ALLOC_MMAP || region_add(s, b->addr, size);
+    return proto->kind != RS_ALLOC_MMAP || region_add(s, proto->addr, size);
 }
 
-void rs_live_remove(struct rs_live_set *s, struct rs_live_block *b)
+bool rs_live_take(struct rs_live_set *s, uint64_t addr, struct rs_live_block *out)
 {
-    count_out(s, b);
-    s->used--;
-    take_out(s, (uint64_t)(b - s->slots));
+    struct rs_live_slot *b = find(s, addr);
+    if (!b)
+        return false;
+    *out = view_of(s, b);
+    remove_slot(s, b);
+    return true;
 }
 
 /* A piece of a sampled region stands for the same share of the sample's bytes. */
@@ -207,12 +314,12 @@ bool rs_live_overlaps_mmap(const struct rs_live_set *s, uint64_t addr, uint64_t 
     return false;
 }
 
-static bool unmap_one(struct rs_live_set *s, struct rs_live_block *b, uint64_t size,
+static bool unmap_one(struct rs_live_set *s, struct rs_live_slot *b, uint64_t size,
                       uint64_t lo, uint64_t hi, uint64_t *released)
 {
     uint64_t a = b->addr, e = end_of(b->addr, size);
-    struct rs_live_block keep = *b;
-    rs_live_remove(s, b);
+    struct rs_live_block keep = view_of(s, b);
+    remove_slot(s, b);
     uint64_t kept = 0;
     if (a < lo) { /* the head stays, at the same address */
         struct rs_live_block head = keep;
@@ -260,8 +367,8 @@ bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t 
     }
     bool ok = true;
     for (size_t i = 0; i < n && ok; i++) {
-        struct rs_live_block *b = rs_live_find(s, hits[i]);
-        const struct rs_live_region *r = b && b->kind == RS_ALLOC_MMAP ? region_of(s, hits[i]) : NULL;
+        struct rs_live_slot *b = find(s, hits[i]);
+        const struct rs_live_region *r = b && kind_of(b) == RS_ALLOC_MMAP ? region_of(s, hits[i]) : NULL;
         if (r && region_overlaps(r, lo, hi))
             ok = unmap_one(s, b, r->size, lo, hi, released);
     }
@@ -271,6 +378,11 @@ bool rs_live_unmap(struct rs_live_set *s, uint64_t addr, uint64_t len, uint64_t 
 
 void rs_live_clear(struct rs_live_set *s)
 {
+    struct rs_live_wide *w, *tmp;
+    HASH_ITER(hh, s->wide, w, tmp) {
+        HASH_DEL(s->wide, w);
+        free(w);
+    }
     if (s->slots)
         munmap(s->slots, s->map_bytes);
     free(s->mmaps);
@@ -283,12 +395,12 @@ bool rs_live_prefer(const struct rs_trace_event *ev, const struct rs_trace_threa
     const struct rs_live_set *live = arg;
     switch (rs_ev_type(ev)) {
     case RS_EVENT_FREE:
-        return rs_live_find(live, ev->addr) != NULL;
+        return rs_live_has(live, ev->addr);
     case RS_EVENT_MUNMAP:
         return rs_live_overlaps_mmap(live, ev->addr, rs_ev_size(thread, ev));
     default:
-        return rs_live_find(live, ev->addr) == NULL;
+        return !rs_live_has(live, ev->addr);
     }
 }
 
-_Static_assert(sizeof(struct rs_live_block) == 32, "a live block is 32 bytes (see live_set.h)");
+_Static_assert(sizeof(struct rs_live_slot) == 16, "a live block is 16 bytes in the table (see live_set.h)");

@@ -36,6 +36,7 @@ struct pass {
     struct rs_live_set live;
     struct rs_live_groups *groups;
     struct activity *threads;
+    struct activity *last_thread; /* of the last event: most events follow one of their own */
     bool has_mark;                /* a program-end mark to stop at */
     uint64_t mark_time;
     bool mark_taken;
@@ -49,15 +50,20 @@ static void account(void *arg, const struct rs_live_block *b, bool in)
 
 static struct rs_thread_activity *activity_of(struct pass *p, uint32_t tid)
 {
-    struct activity *a = NULL;
-    HASH_FIND(hh, p->threads, &tid, sizeof tid, a);
-    if (a)
+    struct activity *a = p->last_thread;
+    if (a && a->tid == tid)
         return &a->a;
+    HASH_FIND(hh, p->threads, &tid, sizeof tid, a);
+    if (a) {
+        p->last_thread = a;
+        return &a->a;
+    }
     if (!(a = calloc(1, sizeof *a)))
         return NULL;
     a->tid = tid;
     a->a.tid = tid;
     HASH_ADD(hh, p->threads, tid, sizeof a->tid, a);
+    p->last_thread = a;
     return &a->a;
 }
 
@@ -113,13 +119,12 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev,
         r->free_records++;
         if (ev->addr == 0) /* free(NULL) does nothing */
             break;
-        struct rs_live_block *b = rs_live_find(live, ev->addr);
+        struct rs_live_block b;
         uint64_t count = 1, bytes = 0;
-        if (b) {
-            count = b->count;
-            bytes = b->bytes;
-            r->freed_bytes = sat_add(r->freed_bytes, b->bytes);
-            rs_live_remove(live, b);
+        if (rs_live_take(live, ev->addr, &b)) {
+            count = b.count;
+            bytes = b.bytes;
+            r->freed_bytes = sat_add(r->freed_bytes, b.bytes);
         } else {
             r->frees_unknown++;
         }
@@ -240,6 +245,7 @@ static void free_activity(struct pass *p)
         HASH_DEL(p->threads, a);
         free(a);
     }
+    p->last_thread = NULL;
 }
 
 static int by_tid(const void *a, const void *b)

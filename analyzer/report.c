@@ -3,6 +3,7 @@
 #include "escape.h"
 #include "format_num.h"
 #include "python_frames.h"
+#include "report_suspects.h"
 #include "runtime_blocks.h"
 #include "rs_uthash.h"
 
@@ -526,6 +527,33 @@ static void teardown_counts(struct rs_report *r)
     r->teardown_freed_bytes = bytes;
 }
 
+static void *build_suspects(void *arg)
+{
+    struct rs_report *r = arg;
+    r->suspects = rs_suspects_build(r->trace, r->path, r->sym);
+    return NULL;
+}
+
+/* Starts building the suspects in a thread of their own, beside the replay: the replay uses
+ * neither the symbolizer nor the notes (which the symbolizer adds to as it loads modules),
+ * and nothing else touches them until join_suspects. On 5M objects the report went from
+ * 3.7 to about 2 s. Where no thread can be made, they are built when joined. */
+static void start_suspects(struct rs_report *r)
+{
+    if (r->opt.suspects && r->trace->snapshots)
+        r->suspects_running = pthread_create(&r->suspects_thread, NULL, build_suspects, r) == 0;
+}
+
+static void join_suspects(struct rs_report *r)
+{
+    if (r->suspects_running) {
+        pthread_join(r->suspects_thread, NULL);
+        r->suspects_running = false;
+    } else if (r->opt.suspects && r->trace->snapshots && !r->suspects) {
+        build_suspects(r);
+    }
+}
+
 int rs_report_build(struct rs_report *r, const char *path, const struct rs_report_options *opt,
                     struct rs_read_error *err)
 {
@@ -553,6 +581,9 @@ int rs_report_build(struct rs_report *r, const char *path, const struct rs_repor
     }
     if (!list_threads(r))
         goto nomem;
+    if (!(r->sym = rs_symbolizer_new(t, &r->notes)))
+        goto nomem;
+    start_suspects(r);
     int replayed = rs_replay_run_timeline(t, &r->replay, opt->timeline);
     if (replayed == -2) {
         memset(err, 0, sizeof *err);
@@ -577,8 +608,7 @@ int rs_report_build(struct rs_report *r, const char *path, const struct rs_repor
     }
     gather_counts(r);
 
-    if (!(r->sym = rs_symbolizer_new(t, &r->notes)))
-        goto nomem;
+    join_suspects(r);
     const struct rs_replay *p = &r->replay;
     if (p->has_program_end) {
         r->program_end = &t->marks[p->program_end_mark];
@@ -605,6 +635,12 @@ nomem:
 
 void rs_report_free(struct rs_report *r)
 {
+    if (r->suspects_running) {
+        pthread_join(r->suspects_thread, NULL);
+        r->suspects_running = false;
+    }
+    rs_suspects_free(r->suspects);
+    r->suspects = NULL;
     free_section(&r->leaked);
     free_section(&r->end_of_trace);
     free_section(&r->at_peak);

@@ -8,6 +8,7 @@
 #include "symbolize.h"
 #include "trace_reader.h"
 
+#include <pthread.h>
 #include <stdio.h>
 
 #define RS_REPORT_DEFAULT_TOP 10
@@ -23,6 +24,7 @@ struct rs_report_options {
                               * tid, a name, or a name prefix); NULL: all threads */
     struct rs_timeline *timeline; /* `html`: live bytes over time, filled by the replay
                                    * (timeline.h); NULL: none */
+    bool suspects;           /* build the leak suspects too (rs_report's suspects) */
 };
 
 enum rs_trace_status {
@@ -125,6 +127,13 @@ struct rs_report {
     struct rs_notes notes;   /* the analyzer's own */
     struct rs_symbolizer *sym;
     struct rs_stack_class *classes;   /* runtime classification, by stack id */
+
+    /* The leak suspects (report_suspects.h) with opt.suspects; NULL when the trace has no
+     * snapshot or memory ran out. Built in a thread of their own while the replay runs,
+     * joined before sym and notes are used again (report.c). */
+    struct rs_suspects *suspects;
+    pthread_t suspects_thread;
+    bool suspects_running;
 };
 
 /* rs_report_build returns 0; RS_REPORT_UNREADABLE with `err` filled when the trace cannot

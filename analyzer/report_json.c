@@ -503,7 +503,7 @@ void rs_report_write_json(const struct rs_report *r, FILE *out)
     put_section(&j, r, "leaked", &r->leaked, r->program_end ? "program_end" : "end_of_trace");
     put_section(&j, r, "live_at_end_of_trace", &r->end_of_trace, NULL);
     put_section(&j, r, "live_at_peak", &r->at_peak, NULL);
-    rs_report_suspects_json(r->trace, r->path, r->sym, &j);
+    rs_report_suspects_json(r->trace, r->suspects, &j);
     put_threads(&j, r);
     put_marks_and_notes(&j, r);
     rs_json_object_end(&j);

@@ -580,24 +580,20 @@ void rs_suspects_write_json(const struct rs_suspects *S, struct rs_json *j)
         rs_json_null(j);
 }
 
-void rs_report_suspects_text(const struct rs_trace *t, const char *path,
-                             struct rs_symbolizer *sym, FILE *out)
+void rs_report_suspects_text(const struct rs_trace *t, const struct rs_suspects *s, FILE *out)
 {
     if (!t->snapshots)
         return; /* a trace without snapshots (not Python): nothing to say */
-    struct rs_suspects *s = rs_suspects_build(t, path, sym);
     if (!s) {
         fputs("\nLeak suspects: out of memory\n", out);
         return;
     }
     rs_suspects_write_text(s, out);
-    rs_suspects_free(s);
 }
 
-void rs_report_suspects_json(const struct rs_trace *t, const char *path,
-                             struct rs_symbolizer *sym, struct rs_json *j)
+void rs_report_suspects_json(const struct rs_trace *t, const struct rs_suspects *s,
+                             struct rs_json *j)
 {
-    struct rs_suspects *s = t->snapshots ? rs_suspects_build(t, path, sym) : NULL;
     if (!s) {
         rs_json_key(j, "leak_suspects");
         rs_json_array_begin(j);
@@ -607,7 +603,6 @@ void rs_report_suspects_json(const struct rs_trace *t, const char *path,
         return;
     }
     rs_suspects_write_json(s, j);
-    rs_suspects_free(s);
 }
 
 size_t rs_suspects_n(const struct rs_suspects *S)

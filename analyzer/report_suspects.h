@@ -57,10 +57,9 @@ void rs_suspects_get(const struct rs_suspects *s, size_t k, struct rs_suspect_vi
 void rs_suspects_step(const struct rs_suspects *s, size_t k, size_t i,
                       struct rs_suspect_step *out);
 
-/* Both at once, for the report writers: build, write, free. */
-void rs_report_suspects_text(const struct rs_trace *t, const char *path,
-                             struct rs_symbolizer *sym, FILE *out);
-void rs_report_suspects_json(const struct rs_trace *t, const char *path,
-                             struct rs_symbolizer *sym, struct rs_json *j);
+/* The report writers' section, from rs_report's suspects (NULL: none, or out of memory). */
+void rs_report_suspects_text(const struct rs_trace *t, const struct rs_suspects *s, FILE *out);
+void rs_report_suspects_json(const struct rs_trace *t, const struct rs_suspects *s,
+                             struct rs_json *j);
 
 #endif

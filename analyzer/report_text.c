@@ -398,7 +398,7 @@ void rs_report_write_text(const struct rs_report *r, FILE *out)
     if (lk->nruntime_totals)
         put_stacks(out, r, "Kept by the C runtime (not counted)", lk->runtime_stacks,
                    lk->nruntime_stacks, lk->nruntime_totals);
-    rs_report_suspects_text(r->trace, r->path, r->sym, out);
+    rs_report_suspects_text(r->trace, r->suspects, out);
     put_threads(out, r);
     put_marks_and_notes(out, r);
 }

@@ -229,11 +229,10 @@ static int check_replay(struct rs_verify *v, const struct rs_trace *t)
                 v->frees_null++;
                 break;
             }
-            struct rs_live_block *b = rs_live_find(&live, ev->addr);
-            if (b) {
+            struct rs_live_block b;
+            if (rs_live_take(&live, ev->addr, &b)) {
                 v->frees_matched++;
-                bool mmap_block = b->kind == RS_ALLOC_MMAP;
-                rs_live_remove(&live, b);
+                bool mmap_block = b.kind == RS_ALLOC_MMAP;
                 if (!mmap_block && !set_add(&freed, ev->addr)) {
                     rc = -1;
                     goto done;

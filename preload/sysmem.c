@@ -19,8 +19,13 @@ void *rs_sys_map(size_t bytes)
     return map_anonymous(bytes, 0);
 }
 
+/* Sampling records about one allocation in a thousand: a ring or the stack arena then
+ * fills so slowly that a huge page is 2 MB to clear (about 2 ms in a VM) for a few kB
+ * written, and small pages cost less. */
 void rs_sys_advise_huge(void *p, size_t bytes)
 {
+    if (rs_cfg.sample_bytes)
+        return;
     (void)syscall(SYS_madvise, p, bytes, MADV_HUGEPAGE);
 }
 

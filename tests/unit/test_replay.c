@@ -4,6 +4,7 @@
 #include "test_util.h"
 #include "trace_builder.h"
 #include "trace_reader.h"
+#include "live_set.h"
 #include "replay.h"
 #include "snap_sites.h"
 
@@ -289,6 +290,53 @@ static void many_blocks_through_growth(void)
     free(evs);
 }
 
+/* The set grown from empty, past the size where its mapping is advised huge pages and
+ * then extended in place: a growth once failed there ("out of memory") when the advice
+ * had split the mapping. Wide blocks (samples, 64 MB and more) keep their bytes and
+ * counts through the moves. */
+static void live_set_grows_in_place(void)
+{
+    enum { N = 1000000 };
+    struct rs_live_set s = {0};
+    uint64_t bytes = 0, blocks = 0;
+    bool ok = true;
+    for (uint64_t i = 0; i < N && ok; i++) {
+        struct rs_live_block b = {.addr = UINT64_C(0x20000000) + i * 48, .bytes = 16 + i % 100,
+                                  .count = 1, .group = (uint32_t)(i % 7), .kind = RS_ALLOC_PY_OBJ};
+        if (i % 1000 == 0) {
+            b.bytes = i % 2000 ? UINT64_C(100) << 20 : 1000; /* 100 MB, or a sample of 7 */
+            b.count = i % 2000 ? 1 : 7;
+        }
+        ok = rs_live_add(&s, &b, b.bytes, NULL);
+        bytes += b.bytes;
+        blocks += b.count;
+    }
+    CHECK(ok);
+    CHECK(s.map_bytes > (size_t)8 << 20);
+    CHECK_EQ_U64(s.bytes, bytes);
+    CHECK_EQ_U64(s.blocks, blocks);
+    uint64_t taken_bytes = 0, taken_blocks = 0, missing = 0, wrong = 0;
+    for (uint64_t i = 0; i < N; i += 2) {
+        struct rs_live_block b;
+        if (!rs_live_take(&s, UINT64_C(0x20000000) + i * 48, &b)) {
+            missing++;
+            continue;
+        }
+        taken_bytes += b.bytes;
+        taken_blocks += b.count;
+        bool wide = i % 1000 == 0;
+        uint64_t want_bytes = !wide ? 16 + i % 100 : i % 2000 ? UINT64_C(100) << 20 : 1000;
+        uint32_t want_count = wide && i % 2000 == 0 ? 7 : 1;
+        wrong += b.bytes != want_bytes || b.count != want_count || b.group != i % 7;
+    }
+    CHECK_EQ_U64(missing, 0);
+    CHECK_EQ_U64(wrong, 0);
+    CHECK_EQ_U64(s.bytes, bytes - taken_bytes);
+    CHECK_EQ_U64(s.blocks, blocks - taken_blocks);
+    CHECK(rs_live_has(&s, UINT64_C(0x20000000) + 48) && !rs_live_has(&s, UINT64_C(0x20000000)));
+    rs_live_clear(&s);
+}
+
 static void sampling_and_replacement(void)
 {
     struct rs_replay r;
@@ -510,6 +558,7 @@ int main(void)
     unknown_frees();
     peak();
     many_blocks_through_growth();
+    live_set_grows_in_place();
     sampling_and_replacement();
     sites_of_blocks();
     streamed_events();
