@@ -1,9 +1,11 @@
 """Programs behave the same with and without refscope: output, stdin, errno, signals,
-threads, fork, exec, abort, exit status; also programs nobody here wrote."""
+threads, fork, exec, abort, exit status; also programs nobody here wrote, and one whose own
+functions have the names of refscope's internals."""
 from harness import *
 
 CASES = [
     [program("transparency"), "arg1"],
+    [program("same_names")],
     ["/bin/sh", "-c", "echo hello; ls / | sort | head -3; exit 7"],
     ["/usr/bin/sort", "-r"],
     ["/usr/bin/env", "-u", "LD_PRELOAD", "/bin/true"],
