@@ -237,11 +237,11 @@ static void count_out(struct rs_live_set *s, const struct rs_live_block *b)
         region_remove(s, b->addr);
 }
 
-/* Drops the block in slot b (in use), as freed. */
-static void remove_slot(struct rs_live_set *s, struct rs_live_slot *b)
+/* Drops the block in slot b (in use; v: its view_of), as freed. */
+static void remove_slot(struct rs_live_set *s, struct rs_live_slot *b,
+                        const struct rs_live_block *v)
 {
-    struct rs_live_block v = view_of(s, b);
-    count_out(s, &v);
+    count_out(s, v);
     forget_wide(s, b);
     s->used--;
     take_out(s, (uint64_t)(b - s->slots));
@@ -293,7 +293,7 @@ bool rs_live_take(struct rs_live_set *s, uint64_t addr, struct rs_live_block *ou
     if (!b)
         return false;
     *out = view_of(s, b);
-    remove_slot(s, b);
+    remove_slot(s, b, out);
     return true;
 }
 
@@ -319,7 +319,7 @@ static bool unmap_one(struct rs_live_set *s, struct rs_live_slot *b, uint64_t si
 {
     uint64_t a = b->addr, e = end_of(b->addr, size);
     struct rs_live_block keep = view_of(s, b);
-    remove_slot(s, b);
+    remove_slot(s, b, &keep);
     uint64_t kept = 0;
     if (a < lo) { /* the head stays, at the same address */
         struct rs_live_block head = keep;
