@@ -544,14 +544,21 @@ static void start_suspects(struct rs_report *r)
         r->suspects_running = pthread_create(&r->suspects_thread, NULL, build_suspects, r) == 0;
 }
 
-static void join_suspects(struct rs_report *r)
+/* Waits for the suspects' thread, if one runs. */
+static void wait_suspects(struct rs_report *r)
 {
     if (r->suspects_running) {
         pthread_join(r->suspects_thread, NULL);
         r->suspects_running = false;
-    } else if (r->opt.suspects && r->trace->snapshots && !r->suspects) {
-        build_suspects(r);
     }
+}
+
+static void join_suspects(struct rs_report *r)
+{
+    if (r->suspects_running)
+        wait_suspects(r);
+    else if (r->opt.suspects && r->trace->snapshots && !r->suspects)
+        build_suspects(r);
 }
 
 int rs_report_build(struct rs_report *r, const char *path, const struct rs_report_options *opt,
@@ -635,10 +642,7 @@ nomem:
 
 void rs_report_free(struct rs_report *r)
 {
-    if (r->suspects_running) {
-        pthread_join(r->suspects_thread, NULL);
-        r->suspects_running = false;
-    }
+    wait_suspects(r);
     rs_suspects_free(r->suspects);
     r->suspects = NULL;
     free_section(&r->leaked);
