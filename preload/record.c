@@ -49,13 +49,19 @@ void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t 
         py_room = 2 * rs_cfg.stack_depth;
     /* Tested here, not only inside: in a program without Python the call was 2 % of
      * native full tracking. */
-    if (python_domain || atomic_load_explicit(&rs_py_stacks_on, memory_order_relaxed))
-        n += rs_py_capture_current(python_domain, words + n, py_room);
+    bool python_stack = python_domain || atomic_load_explicit(&rs_py_stacks_on, memory_order_relaxed);
+    uint32_t stack;
+    if (python_stack && n == 0) {
+        stack = rs_py_stack_id_current(python_domain, words, py_room);
+    } else {
+        if (python_stack)
+            n += rs_py_capture_current(python_domain, words + n, py_room);
+        stack = rs_stack_intern(ring, words, n);
+    }
     /* A new Python thread: learn its name while it lives. Asked twice, because a thread
      * allocates before threading registers it (Thread._bootstrap_inner). */
     if (python_domain && ring && ring->python_allocs < 1000 && (++ring->python_allocs == 1 || ring->python_allocs == 200))
         rs_py_request_resolve();
-    uint32_t stack = rs_stack_intern(ring, words, n);
     push(ring, (uint8_t)(tag | kind), time ? time : rs_event_time(ring), addr, size, stack);
     rs_tl_busy--;
     errno = saved_errno;

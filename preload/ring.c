@@ -45,6 +45,10 @@ static void ring_reset_identity(struct rs_ring *r)
     memset(r->stack_cache, 0, sizeof r->stack_cache);
     r->stack_memo.n = 0;
     memset(r->code_cache, 0, sizeof r->code_cache);
+    for (int i = 0; i < RS_PY_MEMOS; i++) {
+        r->py_memo[i].valid = false;
+        memset(r->py_memo[i].tops, 0, sizeof r->py_memo[i].tops);
+    }
     char name[17] = {0};
     if (prctl(PR_GET_NAME, name, 0, 0, 0) != 0)
         name[0] = 0;

@@ -53,6 +53,29 @@ struct rs_code_cache_entry {
     uint32_t id;
     int32_t firsttraceable; /* 3.11+: where the code's traceable instructions begin */
 };
+/* The frames below the top one of the thread's recent Python stacks, as keys that fix
+ * their words (py_frames.c), and the ids of the stacks met on top of them. In a loop a
+ * stack differs from the last one at the same depth only in its top frame: while the
+ * frames below are the same, a stack is found from its top frame alone, without hashing or
+ * comparing it whole. One memo per top frame's address (a few of them, so that a loop's
+ * frame and the frames it calls keep theirs). */
+#define RS_PY_MEMO_WORDS 128 /* 64 frames; deeper stacks are not kept */
+#define RS_PY_MEMO_TOPS 64
+#define RS_PY_MEMOS 4
+struct rs_py_memo {
+    bool valid;
+    uint32_t nkeys;      /* 2 per frame below the top */
+    uint32_t nwords;     /* the words those frames give */
+    uint32_t max_words;  /* the room the stacks had */
+    uint32_t generation; /* of the frames below the top: tops of older ones do not match */
+    uint64_t keys[RS_PY_MEMO_WORDS];
+    uint64_t words[RS_PY_MEMO_WORDS];
+    struct {
+        uint64_t key0, key1; /* the top frame's key */
+        uint32_t generation;
+        uint32_t id;
+    } tops[RS_PY_MEMO_TOPS];
+};
 #define RS_THREAD_NAME_MAX 32
 
 struct rs_ring {
@@ -73,6 +96,7 @@ struct rs_ring {
     } stack_cache[RS_STACK_CACHE_SLOTS];
     struct rs_stack_memo stack_memo;
     struct rs_code_cache_entry code_cache[RS_CODE_CACHE_SLOTS];
+    struct rs_py_memo py_memo[RS_PY_MEMOS];
 
     /* identity, set while claiming */
     _Atomic int state;

@@ -47,21 +47,36 @@ static _Atomic bool detaching;
 
 #define RESOLVE_EVERY_NS (100 * 1000 * 1000)
 
-uint32_t rs_py_capture_current(bool python_domain, uint64_t *words, uint32_t max_words)
+/* The thread state whose frames an allocation's stack comes from, NULL for none. */
+static void *current_tstate(bool python_domain, bool *gil_held)
 {
-    void *tstate;
     if (python_domain) {
+        *gil_held = true;
         if (!atomic_load_explicit(&python_domain_stacks_on, memory_order_relaxed))
-            return 0;
-        tstate = rs_py.ThreadState_UncheckedGet();
-        return rs_py_capture(tstate, true, words, max_words);
+            return NULL;
+        return rs_py.ThreadState_UncheckedGet();
     }
     /* A libc allocation: this thread may not hold the GIL, but its own frames are stable
      * while it is inside a call. */
     if (!atomic_load_explicit(&rs_py_stacks_on, memory_order_relaxed))
-        return 0;
-    tstate = rs_py.PyGILState_GetThisThreadState();
-    return rs_py_capture(tstate, tstate && rs_py.PyGILState_Check(), words, max_words);
+        return NULL;
+    void *tstate = rs_py.PyGILState_GetThisThreadState();
+    *gil_held = tstate && rs_py.PyGILState_Check();
+    return tstate;
+}
+
+uint32_t rs_py_capture_current(bool python_domain, uint64_t *words, uint32_t max_words)
+{
+    bool gil_held;
+    void *tstate = current_tstate(python_domain, &gil_held);
+    return tstate ? rs_py_capture(tstate, gil_held, words, max_words) : 0;
+}
+
+uint32_t rs_py_stack_id_current(bool python_domain, uint64_t *words, uint32_t max_words)
+{
+    bool gil_held;
+    void *tstate = current_tstate(python_domain, &gil_held);
+    return tstate ? rs_py_stack_id(tstate, gil_held, words, max_words) : RS_STACK_ID_NONE;
 }
 
 static PyObject *none(void)

@@ -10,6 +10,9 @@ RS_HIDDEN void rs_py_init(void);
 /* Appends the calling thread's Python frames to a stack being captured. `python_domain`:
  * the caller is a PyObject/PyMem hook (the thread holds the GIL). */
 RS_HIDDEN uint32_t rs_py_capture_current(bool python_domain, uint64_t *words, uint32_t max_words);
+/* The interned id of the calling thread's Python stack alone (RS_STACK_ID_NONE for
+ * none); words is scratch space of RS_STACK_MAX_WORDS. */
+RS_HIDDEN uint32_t rs_py_stack_id_current(bool python_domain, uint64_t *words, uint32_t max_words);
 extern RS_HIDDEN _Atomic bool rs_py_stacks_on;
 /* Before the trace ends for `reason` (an rs_end_reason): last resolution while Python can
  * still run. */

@@ -2,6 +2,7 @@
 
 #include "ring.h"
 #include "rs_trace_format.h"
+#include "stack_table.h"
 
 #include <string.h>
 
@@ -123,13 +124,87 @@ static uint32_t intern_code(struct rs_ring *ring, const char *code, int firsttra
     return id;
 }
 
-static inline uint32_t put_frame(uint64_t *words, uint32_t n, uint32_t id, int64_t offset, bool entry)
+static inline void put_frame(uint64_t word[2], uint32_t id, int64_t offset, bool entry)
 {
     if (offset < 0)
         offset = 0;
-    words[n] = RS_STACKWORD_PY | id;
-    words[n + 1] = ((uint64_t)offset & 0xffffffffu) | (entry ? RS_PYOFFSET_ENTRY : 0);
-    return n + 2;
+    word[0] = RS_STACKWORD_PY | id;
+    word[1] = ((uint64_t)offset & 0xffffffffu) | (entry ? RS_PYOFFSET_ENTRY : 0);
+}
+
+/* What a walk makes of one frame. */
+enum frame_use {
+    FRAME_KEPT,         /* gives two words */
+    FRAME_SKIPPED,      /* a C-stack frame: gives none, and its key says so for good */
+    FRAME_SKIPPED_NOW,  /* gives none this time (code not interned, frame not started) */
+};
+
+/* key: what fixes the frame's words, without reading its code object. 3.11+: the
+ * instruction pointer (into the code's own bytes: an interned code is pinned, so no other
+ * code ever lies there), the owner and the entry flag. Before: the code and the offset. */
+static inline void frame_key(const struct rs_py_layout *L, char *f, uint64_t key[2])
+{
+    if (L->minor <= 10) {
+        key[0] = (uintptr_t)rd_ptr(f, L->f_code);
+        key[1] = (uint32_t) * (int *)(f + L->f_instr);
+        return;
+    }
+    int owner = f[L->f_owner];
+    if (owner == OWNED_BY_CSTACK) {
+        key[0] = 0;
+        key[1] = OWNED_BY_CSTACK;
+        return;
+    }
+    bool entry;
+    if (L->f_is_entry >= 0) {
+        entry = f[L->f_is_entry] != 0;
+    } else {
+        char *prev = rd_ptr(f, L->f_back);
+        entry = !prev || prev[L->f_owner] == OWNED_BY_CSTACK;
+    }
+    key[0] = (uintptr_t)rd_ptr(f, L->f_instr);
+    key[1] = (uint64_t)owner | (uint64_t)entry << 8;
+}
+
+static inline enum frame_use frame_words(const struct rs_py_layout *L, struct rs_ring *ring, char *f,
+                                         bool gil_held, uint64_t word[2], uint64_t key[2])
+{
+    frame_key(L, f, key);
+    char *code = rd_ptr(f, L->f_code);
+    if (L->minor <= 10) {
+        /* one eval-loop call per frame: every frame is an entry */
+        const struct rs_code_cache_entry *known = cached_code(ring, code);
+        uint32_t id = known ? known->id : is_live_code(code) ? intern_code(ring, code, 0, gil_held) : 0;
+        if (!id)
+            return FRAME_SKIPPED_NOW;
+        put_frame(word, id, (int64_t)(int32_t)key[1] * L->lasti_scale, true);
+        return FRAME_KEPT;
+    }
+    int owner = (int)(key[1] & 0xff);
+    if (owner == OWNED_BY_CSTACK)
+        return FRAME_SKIPPED;
+    bool entry = key[1] >> 8;
+    char *instr = (char *)(uintptr_t)key[0];
+    const struct rs_code_cache_entry *known = cached_code(ring, code);
+    if (!known && !is_live_code(code))
+        return FRAME_SKIPPED_NOW;
+    char *first = code + L->co_code_adaptive;
+    int firsttraceable = known ? known->firsttraceable : *(int *)(code + L->co_firsttraceable);
+    if (owner != OWNED_BY_GENERATOR && instr < first + 2 * firsttraceable)
+        return FRAME_SKIPPED_NOW; /* incomplete: the frame has not started running */
+    uint32_t id = known ? known->id : intern_code(ring, code, firsttraceable, gil_held);
+    if (!id)
+        return FRAME_SKIPPED_NOW;
+    put_frame(word, id, instr - first, entry);
+    return FRAME_KEPT;
+}
+
+static inline char *top_frame(const struct rs_py_layout *L, void *tstate)
+{
+    if (L->minor <= 10 || L->minor >= 13)
+        return rd_ptr(tstate, L->ts_frame);
+    char *cframe = rd_ptr(tstate, L->ts_cframe);
+    return cframe ? rd_ptr(cframe, L->cframe_current) : NULL;
 }
 
 uint32_t rs_py_capture(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words)
@@ -139,47 +214,103 @@ uint32_t rs_py_capture(void *tstate, bool gil_held, uint64_t *words, uint32_t ma
     const struct rs_py_layout *L = &rs_py_layout;
     struct rs_ring *ring = rs_tl_ring;
     uint32_t n = 0;
-    if (L->minor <= 10) {
-        /* one eval-loop call per frame: every frame is an entry */
-        for (char *f = rd_ptr(tstate, L->ts_frame); f && n + 2 <= max_words; f = rd_ptr(f, L->f_back)) {
-            char *code = rd_ptr(f, L->f_code);
-            const struct rs_code_cache_entry *known = cached_code(ring, code);
-            uint32_t id = known ? known->id : is_live_code(code) ? intern_code(ring, code, 0, gil_held) : 0;
-            if (!id)
-                continue;
-            int lasti = *(int *)(f + L->f_instr);
-            n = put_frame(words, n, id, (int64_t)lasti * L->lasti_scale, true);
-        }
-        return n;
-    }
-    char *f = L->minor >= 13 ? rd_ptr(tstate, L->ts_frame)
-                             : (rd_ptr(tstate, L->ts_cframe) ? rd_ptr(rd_ptr(tstate, L->ts_cframe), L->cframe_current) : NULL);
-    for (; f && n + 2 <= max_words; f = rd_ptr(f, L->f_back)) {
-        int owner = f[L->f_owner];
-        if (owner == OWNED_BY_CSTACK)
-            continue;
-        char *code = rd_ptr(f, L->f_code);
-        const struct rs_code_cache_entry *known = cached_code(ring, code);
-        if (!known && !is_live_code(code))
-            continue;
-        char *first = code + L->co_code_adaptive;
-        char *instr = rd_ptr(f, L->f_instr);
-        int firsttraceable = known ? known->firsttraceable : *(int *)(code + L->co_firsttraceable);
-        if (owner != OWNED_BY_GENERATOR && instr < first + 2 * firsttraceable)
-            continue; /* incomplete: the frame has not started running */
-        uint32_t id = known ? known->id : intern_code(ring, code, firsttraceable, gil_held);
-        if (!id)
-            continue;
-        bool entry;
-        if (L->f_is_entry >= 0) {
-            entry = f[L->f_is_entry] != 0;
-        } else {
-            char *prev = rd_ptr(f, L->f_back);
-            entry = !prev || prev[L->f_owner] == OWNED_BY_CSTACK;
-        }
-        n = put_frame(words, n, id, instr - first, entry);
-    }
+    uint64_t key[2];
+    for (char *f = top_frame(L, tstate); f && n + 2 <= max_words; f = rd_ptr(f, L->f_back))
+        if (frame_words(L, ring, f, gil_held, words + n, key) == FRAME_KEPT)
+            n += 2;
     return n;
+}
+
+/* The low bits of the instruction pointer (3.11+) or offset first: a loop's allocations
+ * lie a few instructions apart in one code object. x ^ x >> 1 is one to one. */
+static inline unsigned top_slot(const uint64_t key[2])
+{
+    return (unsigned)((key[0] >> 1) ^ key[1] ^ (key[1] >> 1)) & (RS_PY_MEMO_TOPS - 1);
+}
+
+static inline bool parents_match(const struct rs_py_layout *L, const struct rs_py_memo *m, char *below)
+{
+    uint64_t key[2];
+    uint32_t k = 0;
+    for (char *p = below; p; p = rd_ptr(p, L->f_back), k += 2) {
+        if (k == m->nkeys)
+            return false;
+        frame_key(L, p, key);
+        if (key[0] != m->keys[k] || key[1] != m->keys[k + 1])
+            return false;
+    }
+    return k == m->nkeys;
+}
+
+/* The stack of the top frame f on the memo's frames below, interned, and remembered under
+ * the top frame's key when its words are as fixed as the key (the code is pinned). */
+static uint32_t intern_on_memo(struct rs_ring *ring, struct rs_py_memo *m, char *f, const uint64_t top_key[2],
+                               bool gil_held, uint64_t *words)
+{
+    uint64_t key[2];
+    enum frame_use use = frame_words(&rs_py_layout, ring, f, gil_held, words, key);
+    uint32_t top_n = use == FRAME_KEPT ? 2 : 0;
+    memcpy(words + top_n, m->words, m->nwords * sizeof *words);
+    uint32_t id = rs_stack_intern(ring, words, top_n + m->nwords);
+    if (id != RS_STACK_ID_NONE && use != FRAME_SKIPPED_NOW) {
+        unsigned s = top_slot(top_key);
+        m->tops[s].key0 = top_key[0];
+        m->tops[s].key1 = top_key[1];
+        m->tops[s].generation = m->generation;
+        m->tops[s].id = id;
+    }
+    return id;
+}
+
+uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words)
+{
+    struct rs_ring *ring = rs_tl_ring;
+    if (!ring)
+        return rs_stack_intern(NULL, words, rs_py_capture(tstate, gil_held, words, max_words));
+    if (!tstate || !slots)
+        return RS_STACK_ID_NONE;
+    const struct rs_py_layout *L = &rs_py_layout;
+    char *f = top_frame(L, tstate);
+    if (!f || max_words < 2)
+        return RS_STACK_ID_NONE;
+    struct rs_py_memo *m = &ring->py_memo[((uintptr_t)f * 0x9e3779b97f4a7c15u) >> 62 & (RS_PY_MEMOS - 1)];
+    uint64_t top_key[2];
+    frame_key(L, f, top_key);
+    char *below = rd_ptr(f, L->f_back);
+    if (m->valid && m->max_words == max_words && parents_match(L, m, below)) {
+        unsigned s = top_slot(top_key);
+        if (m->tops[s].generation == m->generation && m->tops[s].key0 == top_key[0] && m->tops[s].key1 == top_key[1])
+            return m->tops[s].id;
+        return intern_on_memo(ring, m, f, top_key, gil_held, words);
+    }
+    /* The frames below changed: walked whole (the top one's words left for later), and
+     * remembered if every one of them gives the same words whenever its key comes back. */
+    uint64_t key[2];
+    uint32_t n = 0, nkeys = 0;
+    bool keep = true;
+    for (char *p = below; p; p = rd_ptr(p, L->f_back)) {
+        if (n + 4 > max_words || nkeys + 2 > RS_PY_MEMO_WORDS) {
+            keep = false; /* cut short: the memo holds whole stacks only */
+            break;
+        }
+        enum frame_use use = frame_words(L, ring, p, gil_held, m->words + n, key);
+        if (use == FRAME_KEPT)
+            n += 2;
+        else if (use == FRAME_SKIPPED_NOW)
+            keep = false;
+        m->keys[nkeys] = key[0];
+        m->keys[nkeys + 1] = key[1];
+        nkeys += 2;
+    }
+    m->valid = keep;
+    if (!keep) /* rare: too deep, or frames of code not interned */
+        return rs_stack_intern(ring, words, rs_py_capture(tstate, gil_held, words, max_words));
+    m->nkeys = nkeys;
+    m->nwords = n;
+    m->max_words = max_words;
+    if (++m->generation == 0)
+        m->generation = 1;
+    return intern_on_memo(ring, m, f, top_key, gil_held, words);
 }
 
 uint32_t rs_py_code_count(void)

@@ -13,6 +13,10 @@ RS_HIDDEN bool rs_py_frames_init(void);
  * for the first time can be interned (and pinned with Py_IncRef); without it, frames of
  * code objects not interned yet are left out. */
 RS_HIDDEN uint32_t rs_py_capture(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words);
+/* The interned id of the same stack (RS_STACK_ID_NONE for none), words its scratch space.
+ * Faster than rs_py_capture and rs_stack_intern: the thread's memo of the frames below the
+ * top one (ring.h) is checked before anything is read of the code objects. */
+RS_HIDDEN uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words);
 
 /* The code table, for the resolver. */
 RS_HIDDEN uint32_t rs_py_code_count(void);      /* ids run from 1 to count */
