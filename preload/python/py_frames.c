@@ -207,18 +207,44 @@ static inline char *top_frame(const struct rs_py_layout *L, void *tstate)
     return cframe ? rd_ptr(cframe, L->cframe_current) : NULL;
 }
 
+/* The words of frame f and the frames below it, appended at words[n] while there is room
+ * for two more; returns the new count. With a memo, each frame's key is kept in it too,
+ * and *whole cleared when the memo cannot stand for these frames: a frame whose words its
+ * key does not fix, more frames than it holds, or frames left over when the room ran out. */
+static uint32_t walk_frames(const struct rs_py_layout *L, struct rs_ring *ring, char *f, bool gil_held,
+                            uint64_t *words, uint32_t n, uint32_t max_words, struct rs_py_memo *memo,
+                            bool *whole)
+{
+    uint64_t key[2];
+    uint32_t nkeys = 0;
+    for (; f && n + 2 <= max_words; f = rd_ptr(f, L->f_back)) {
+        enum frame_use use = frame_words(L, ring, f, gil_held, words + n, key);
+        if (use == FRAME_KEPT)
+            n += 2;
+        if (!memo)
+            continue;
+        if (use == FRAME_SKIPPED_NOW || nkeys + 2 > RS_PY_MEMO_WORDS) {
+            *whole = false;
+        } else {
+            memo->keys[nkeys] = key[0];
+            memo->keys[nkeys + 1] = key[1];
+            nkeys += 2;
+        }
+    }
+    if (memo) {
+        memo->nkeys = nkeys;
+        if (f)
+            *whole = false;
+    }
+    return n;
+}
+
 uint32_t rs_py_capture(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words)
 {
     if (!tstate || !slots)
         return 0;
     const struct rs_py_layout *L = &rs_py_layout;
-    struct rs_ring *ring = rs_tl_ring;
-    uint32_t n = 0;
-    uint64_t key[2];
-    for (char *f = top_frame(L, tstate); f && n + 2 <= max_words; f = rd_ptr(f, L->f_back))
-        if (frame_words(L, ring, f, gil_held, words + n, key) == FRAME_KEPT)
-            n += 2;
-    return n;
+    return walk_frames(L, rs_tl_ring, top_frame(L, tstate), gil_held, words, 0, max_words, NULL, NULL);
 }
 
 /* The low bits of the instruction pointer (3.11+) or offset first: a loop's allocations
@@ -242,24 +268,17 @@ static inline bool parents_match(const struct rs_py_layout *L, const struct rs_p
     return k == m->nkeys;
 }
 
-/* The stack of the top frame f on the memo's frames below, interned, and remembered under
- * the top frame's key when its words are as fixed as the key (the code is pinned). */
-static uint32_t intern_on_memo(struct rs_ring *ring, struct rs_py_memo *m, char *f, const uint64_t top_key[2],
-                               bool gil_held, uint64_t *words)
+/* Files the id of a stack under its top frame's key, when the key fixes that frame's words
+ * (its code is pinned, or it gives none for good). */
+static void remember_top(struct rs_py_memo *m, const uint64_t top_key[2], enum frame_use top_use, uint32_t id)
 {
-    uint64_t key[2];
-    enum frame_use use = frame_words(&rs_py_layout, ring, f, gil_held, words, key);
-    uint32_t top_n = use == FRAME_KEPT ? 2 : 0;
-    memcpy(words + top_n, m->words, m->nwords * sizeof *words);
-    uint32_t id = rs_stack_intern(ring, words, top_n + m->nwords);
-    if (id != RS_STACK_ID_NONE && use != FRAME_SKIPPED_NOW) {
-        unsigned s = top_slot(top_key);
-        m->tops[s].key0 = top_key[0];
-        m->tops[s].key1 = top_key[1];
-        m->tops[s].generation = m->generation;
-        m->tops[s].id = id;
-    }
-    return id;
+    if (id == RS_STACK_ID_NONE || top_use == FRAME_SKIPPED_NOW)
+        return;
+    unsigned s = top_slot(top_key);
+    m->tops[s].key0 = top_key[0];
+    m->tops[s].key1 = top_key[1];
+    m->tops[s].generation = m->generation;
+    m->tops[s].id = id;
 }
 
 uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words)
@@ -277,40 +296,37 @@ uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t m
     uint64_t top_key[2];
     frame_key(L, f, top_key);
     char *below = rd_ptr(f, L->f_back);
-    if (m->valid && m->max_words == max_words && parents_match(L, m, below)) {
+    bool below_known = m->valid && m->max_words == max_words && parents_match(L, m, below);
+    if (below_known) {
         unsigned s = top_slot(top_key);
         if (m->tops[s].generation == m->generation && m->tops[s].key0 == top_key[0] && m->tops[s].key1 == top_key[1])
             return m->tops[s].id;
-        return intern_on_memo(ring, m, f, top_key, gil_held, words);
     }
-    /* The frames below changed: walked whole (the top one's words left for later), and
-     * remembered if every one of them gives the same words whenever its key comes back. */
     uint64_t key[2];
-    uint32_t n = 0, nkeys = 0;
-    bool keep = true;
-    for (char *p = below; p; p = rd_ptr(p, L->f_back)) {
-        if (n + 4 > max_words || nkeys + 2 > RS_PY_MEMO_WORDS) {
-            keep = false; /* cut short: the memo holds whole stacks only */
-            break;
-        }
-        enum frame_use use = frame_words(L, ring, p, gil_held, m->words + n, key);
-        if (use == FRAME_KEPT)
-            n += 2;
-        else if (use == FRAME_SKIPPED_NOW)
-            keep = false;
-        m->keys[nkeys] = key[0];
-        m->keys[nkeys + 1] = key[1];
-        nkeys += 2;
+    enum frame_use top_use = frame_words(L, ring, f, gil_held, words, key);
+    uint32_t top_n = top_use == FRAME_KEPT ? 2 : 0;
+    if (below_known) {
+        memcpy(words + top_n, m->words, m->nwords * sizeof *words);
+        uint32_t id = rs_stack_intern(ring, words, top_n + m->nwords);
+        remember_top(m, top_key, top_use, id);
+        return id;
     }
-    m->valid = keep;
-    if (!keep) /* rare: too deep, or frames of code not interned */
-        return rs_stack_intern(ring, words, rs_py_capture(tstate, gil_held, words, max_words));
-    m->nkeys = nkeys;
-    m->nwords = n;
+    /* The frames below changed: walked as rs_py_capture walks them, and remembered if every
+     * one of them gives the same words whenever its key comes back and they leave room for
+     * any top frame's two. */
+    bool whole = true;
+    uint32_t n = walk_frames(L, ring, below, gil_held, words, top_n, max_words, m, &whole);
+    uint32_t id = rs_stack_intern(ring, words, n);
+    m->valid = whole && n - top_n + 2 <= max_words;
+    if (!m->valid)
+        return id; /* rare: too deep, or frames of code not interned */
+    m->nwords = n - top_n;
+    memcpy(m->words, words + top_n, m->nwords * sizeof *words);
     m->max_words = max_words;
     if (++m->generation == 0)
         m->generation = 1;
-    return intern_on_memo(ring, m, f, top_key, gil_held, words);
+    remember_top(m, top_key, top_use, id);
+    return id;
 }
 
 uint32_t rs_py_code_count(void)

@@ -46,7 +46,7 @@ def test(work):
         (("generator", line["generator"]),) + run_at("generator"): N // 5,
         (("<lambda>", line["from C"]),) + run_at("from C"): N // 10,
     })
-    got = {k: v for k, v in counts.items()}
+    got = dict(counts)
     extra = {k: got.get(k, 0) - v for k, v in expected.items()}
     unknown = {k: v for k, v in got.items() if k not in expected}
     check(not unknown, f"stacks no caller has: {unknown}\n(expected {dict(expected)})")
