@@ -300,13 +300,18 @@ int rs_replay_run_timeline(const struct rs_trace *t, struct rs_replay *out,
         p.mark_time = t->marks[out->program_end_mark].time;
     }
     int rc = replay_pass(t, &p, out);
+    /* The table of live blocks is the replay's largest thing, and the groups have what
+     * the points below need: freed now, while the report's snapshot analysis may still
+     * be reaching its own peak beside it. */
+    uint64_t live_blocks = p.live.blocks, live_bytes = p.live.bytes;
+    rs_live_clear(&p.live);
     if (rc == 0 && p.has_mark && !p.mark_taken) { /* no event after the mark */
         p.mark_taken = true;
         rc = rs_live_groups_point(p.groups, false, false, p.mark_time, &out->program_end);
     }
     if (rc == 0) {
-        out->live_blocks = p.live.blocks;
-        out->live_bytes = p.live.bytes;
+        out->live_blocks = live_blocks;
+        out->live_bytes = live_bytes;
         rc = rs_live_groups_point(p.groups, false, false, out->last_time, &out->end);
     }
     if (rc == 0)
@@ -326,7 +331,6 @@ int rs_replay_run_timeline(const struct rs_trace *t, struct rs_replay *out,
     if (rc == 0)
         rc = totals_by_stack(&out->peak, &out->at_peak, &out->nat_peak);
     free_activity(&p);
-    rs_live_clear(&p.live);
     rs_live_groups_free(p.groups);
     if (rc != 0)
         rs_replay_free(out);

@@ -596,7 +596,7 @@ static int series_sites(struct growth_ctx *C, const uint64_t *times, size_t n,
         if (kept)
             rc = count_types(C, s, g, &kept[k]);
         q[k].n = g->n;
-        q[k].block = rs_snap_blocks(g);
+        q[k].block = loaded_here ? rs_snap_take_blocks(g) : rs_snap_blocks(g);
         checkpoint_graph_done(g, loaded_here);
         if (!q[k].block)
             rc = -2;

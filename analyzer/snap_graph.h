@@ -136,6 +136,12 @@ struct rs_snap_graph {
  * -2 when out of memory (message too). */
 int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
                  struct rs_snap_source *src, unsigned flags, char *err, size_t errcap);
+/* Adds the references to g, loaded without them and with RS_SNAP_KEEP_INDEX: a caller that
+ * needs the objects first holds them alone meanwhile. The index is kept after only with
+ * RS_SNAP_KEEP_INDEX in flags. Returns as rs_snap_load; on failure g has its objects and no
+ * references. */
+int rs_snap_load_edges(struct rs_snap_graph *g, struct rs_snap_source *src, unsigned flags,
+                       char *err, size_t errcap);
 void rs_snap_graph_free(struct rs_snap_graph *g);
 /* Things worth saying about how the snapshot decoded (duplicates, unknown types...). */
 void rs_snap_add_notes(const struct rs_snap_graph *g, struct rs_notes *notes);

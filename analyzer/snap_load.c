@@ -761,6 +761,35 @@ uint64_t rs_snap_big_size(const struct rs_snap_graph *g, uint32_t v)
     return lo < g->nbig && g->big[lo].node == v ? g->big[lo].size : UINT32_MAX;
 }
 
+/* Pass 3: the references, resolved through the address index. */
+static int load_edges(struct load *L)
+{
+    struct rs_snap_graph *g = L->g;
+    size_t n = g->n ? g->n : 1;
+    g->out_start = rs_calloc_table(n, sizeof *g->out_start);
+    g->out_len = rs_calloc_table(n, sizeof *g->out_len);
+    if (!g->out_start || !g->out_len)
+        return nomem(L);
+    struct edge_pass E = {0};
+    E.batch = malloc(sizeof *E.batch);
+    if (!E.batch)
+        return nomem(L);
+    L->edges = &E;
+    int rc = walk(L, T_EDGES, decode_edges);
+    L->edges = NULL;
+    free(E.batch);
+    if (rc == 0 && E.nextra)
+        rc = merge_overflow(L, &E);
+    free(E.extra);
+    if (rc)
+        return rc;
+    if (!g->dst && !(g->dst = malloc(sizeof *g->dst)))
+        return nomem(L);
+    g->has_edges = true;
+    g->load_flags |= RS_SNAP_LOAD_EDGES;
+    return 0;
+}
+
 int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
                  struct rs_snap_source *src, unsigned flags, char *err, size_t errcap)
 {
@@ -824,34 +853,8 @@ int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
             g->stats.unresolved_roots++;
     }
 
-    if (flags & RS_SNAP_LOAD_EDGES) {
-        g->out_start = rs_calloc_table(n, sizeof *g->out_start);
-        g->out_len = rs_calloc_table(n, sizeof *g->out_len);
-        if (!g->out_start || !g->out_len) {
-            rc = nomem(&L);
-            goto fail;
-        }
-        struct edge_pass E = {0};
-        E.batch = malloc(sizeof *E.batch);
-        if (!E.batch) {
-            rc = nomem(&L);
-            goto fail;
-        }
-        L.edges = &E;
-        rc = walk(&L, T_EDGES, decode_edges);
-        L.edges = NULL;
-        free(E.batch);
-        if (rc == 0 && E.nextra)
-            rc = merge_overflow(&L, &E);
-        free(E.extra);
-        if (rc)
-            goto fail;
-        if (!g->dst && !(g->dst = malloc(sizeof *g->dst))) {
-            rc = nomem(&L);
-            goto fail;
-        }
-        g->has_edges = true;
-    }
+    if ((flags & RS_SNAP_LOAD_EDGES) && (rc = load_edges(&L)))
+        goto fail;
     if (!(flags & RS_SNAP_KEEP_INDEX)) {
         free(g->hash);
         g->hash = NULL;
@@ -861,6 +864,31 @@ int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
 fail:
     rs_snap_graph_free(g);
     g->info = info;
+    return rc;
+}
+
+int rs_snap_load_edges(struct rs_snap_graph *g, struct rs_snap_source *src, unsigned flags,
+                       char *err, size_t errcap)
+{
+    struct load L = {g, src, err, errcap, g->info->begin_at, g->n, NULL, NULL};
+    if (!g->hash || g->has_edges) {
+        snprintf(err, errcap, "snapshot %u: its references are loaded already or it has no index",
+                 (unsigned)g->info->id);
+        return -1;
+    }
+    int rc = load_edges(&L);
+    if (rc) {
+        free(g->out_start);
+        free(g->out_len);
+        free(g->dst);
+        g->out_start = g->out_len = g->dst = NULL;
+        g->m = 0;
+        g->has_edges = false;
+    }
+    if (!(flags & RS_SNAP_KEEP_INDEX)) {
+        free(g->hash);
+        g->hash = NULL;
+    }
     return rc;
 }
 

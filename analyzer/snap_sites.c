@@ -252,6 +252,15 @@ uint64_t rs_snap_block_of(const struct rs_snap_graph *g, uint32_t v)
     return known ? g->addr[v] - g->preheader[v] : 0;
 }
 
+uint64_t *rs_snap_take_blocks(struct rs_snap_graph *g)
+{
+    uint64_t *block = g->addr;
+    for (uint32_t v = 0; block && v < g->n; v++)
+        block[v] = rs_snap_block_of(g, v);
+    g->addr = NULL;
+    return block;
+}
+
 uint64_t *rs_snap_blocks(const struct rs_snap_graph *g)
 {
     uint64_t *block = malloc((g->n ? g->n : 1) * sizeof *block);

@@ -49,6 +49,9 @@ int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t
 uint64_t rs_snap_block_of(const struct rs_snap_graph *g, uint32_t v);
 /* The block address of each of g's objects, malloc'd; NULL when out of memory. */
 uint64_t *rs_snap_blocks(const struct rs_snap_graph *g);
+/* The same made in place of g's addresses, which it takes: the blocks of a graph about to
+ * be freed, without a second array of its size. */
+uint64_t *rs_snap_take_blocks(struct rs_snap_graph *g);
 /* The site of every object of g (site: array of g->n) at the snapshot's time. Returns 0,
  * -2 when out of memory, -1 when the file could not be read back. */
 int rs_snap_sites(const struct rs_trace *t, const struct rs_snap_graph *g, uint32_t *site);
