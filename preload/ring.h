@@ -59,11 +59,13 @@ struct rs_code_cache_entry {
  * frames below are the same, a stack is found from its top frame alone, without hashing or
  * comparing it whole. One memo per top frame's address (a few of them, so that a loop's
  * frame and the frames it calls keep theirs). */
-#define RS_PY_MEMO_WORDS 128 /* 64 frames; deeper stacks are not kept */
+#define RS_PY_MEMO_WORDS 128 /* 64 frames: deeper ones kept only when cut there (REFSCOPE_STACK_DEPTH) */
 #define RS_PY_MEMO_TOPS 64
 #define RS_PY_MEMOS 4
 struct rs_py_memo {
     bool valid;
+    bool cut;            /* the frames below went on beyond the room (rs_py_stack_id) */
+    uint32_t top_n;      /* words of the top frame the room was left for */
     uint32_t nkeys;      /* 2 per frame below the top */
     uint32_t nwords;     /* the words those frames give */
     uint32_t max_words;  /* the room the stacks had */

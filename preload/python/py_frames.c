@@ -229,8 +229,9 @@ static inline char *top_frame(const struct rs_py_layout *L, void *tstate)
 
 /* The words of frame f and the frames below it, appended at words[n] while there is room
  * for two more; returns the new count. With a memo, each frame's key is kept in it too,
- * and *whole cleared when the memo cannot stand for these frames: a frame whose words its
- * key does not fix, more frames than it holds, or frames left over when the room ran out. */
+ * memo->cut set when frames were left over for want of room (the frames walked fix the
+ * words all the same), and *whole cleared when the memo cannot stand for these frames: a
+ * frame whose words its key does not fix, or more frames than it holds. */
 static uint32_t walk_frames(const struct rs_py_layout *L, struct rs_ring *ring, char *f, bool gil_held,
                             uint64_t *words, uint32_t n, uint32_t max_words, struct rs_py_memo *memo,
                             bool *whole)
@@ -253,8 +254,7 @@ static uint32_t walk_frames(const struct rs_py_layout *L, struct rs_ring *ring, 
     }
     if (memo) {
         memo->nkeys = nkeys;
-        if (f)
-            *whole = false;
+        memo->cut = f != NULL;
     }
     return n;
 }
@@ -282,7 +282,7 @@ __attribute__((always_inline)) static inline bool parents_match_of(const struct 
     uint32_t k = 0;
     for (char *p = below; p; p = rd_ptr(p, L->f_back), k += 2) {
         if (k == m->nkeys)
-            return false;
+            return m->cut; /* the frames left over were beyond the room then, and are now */
         frame_key_of(L, kind, p, key);
         if (key[0] != m->keys[k] || key[1] != m->keys[k + 1])
             return false;
@@ -340,7 +340,9 @@ uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t m
     uint64_t key[2];
     enum frame_use top_use = frame_words(L, ring, f, gil_held, words, key);
     uint32_t top_n = top_use == FRAME_KEPT ? 2 : 0;
-    if (below_known) {
+    /* A memo cut for room holds the frames below that fitted beside a top frame's two
+     * words: a top frame that gives none leaves room for one more. */
+    if (below_known && !(m->cut && top_n != m->top_n)) {
         memcpy(words + top_n, m->words, m->nwords * sizeof *words);
         uint32_t id = rs_stack_intern(ring, words, top_n + m->nwords);
         remember_top(m, top_key, top_use, id);
@@ -354,8 +356,10 @@ uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t m
     uint32_t id = rs_stack_intern(ring, words, n);
     m->valid = whole && n - top_n + 2 <= max_words;
     if (!m->valid)
-        return id; /* rare: too deep, or frames of code not interned */
+        return id; /* rare: frames of code not interned, or a top frame without words on
+                    * a stack cut for room */
     m->nwords = n - top_n;
+    m->top_n = top_n;
     memcpy(m->words, words + top_n, m->nwords * sizeof *words);
     m->max_words = max_words;
     if (++m->generation == 0)
