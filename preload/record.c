@@ -42,21 +42,26 @@ void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t 
     uint32_t n = 0;
     /* Native frames for Python-domain allocations only on request: unwinding through the
      * eval loop costs far more than the allocation itself. */
-    if (rs_cfg.native_stacks && (!python_domain || rs_cfg.python_native))
-        n = rs_native_stack_capture(ring, words, rs_cfg.stack_depth, kind != RS_ALLOC_MMAP);
-    uint32_t py_room = RS_STACK_MAX_WORDS - n;
-    if (py_room > 2 * rs_cfg.stack_depth)
-        py_room = 2 * rs_cfg.stack_depth;
+    bool native_stack = rs_cfg.native_stacks && (!python_domain || rs_cfg.python_native);
     /* Tested here, not only inside: in a program without Python the call was 2 % of
      * native full tracking. */
     bool python_stack = python_domain || atomic_load_explicit(&rs_py_stacks_on, memory_order_relaxed);
     uint32_t stack;
-    if (python_stack && n == 0) {
-        stack = rs_py_stack_id_current(python_domain, words, py_room);
+    if (native_stack && !python_stack) {
+        stack = rs_native_stack_id(ring, words, rs_cfg.stack_depth, kind != RS_ALLOC_MMAP);
     } else {
-        if (python_stack)
-            n += rs_py_capture_current(python_domain, words + n, py_room);
-        stack = rs_stack_intern(ring, words, n);
+        if (native_stack)
+            n = rs_native_stack_capture(ring, words, rs_cfg.stack_depth, kind != RS_ALLOC_MMAP);
+        uint32_t py_room = RS_STACK_MAX_WORDS - n;
+        if (py_room > 2 * rs_cfg.stack_depth)
+            py_room = 2 * rs_cfg.stack_depth;
+        if (python_stack && n == 0) {
+            stack = rs_py_stack_id_current(python_domain, words, py_room);
+        } else {
+            if (python_stack)
+                n += rs_py_capture_current(python_domain, words + n, py_room);
+            stack = rs_stack_intern(ring, words, n);
+        }
     }
     /* A new Python thread: learn its name while it lives. Asked twice, because a thread
      * allocates before threading registers it (Thread._bootstrap_inner). */

@@ -31,6 +31,9 @@ RS_HIDDEN void rs_native_stack_init(void);
 struct rs_ring;
 RS_HIDDEN uint32_t rs_native_stack_capture(struct rs_ring *ring, uint64_t *words, uint32_t max_words,
                                            bool may_compute);
+/* The id of that stack, interned (words: room for max_words, used or not). */
+RS_HIDDEN uint32_t rs_native_stack_id(struct rs_ring *ring, uint64_t *words, uint32_t max_words,
+                                      bool may_compute);
 /* REFSCOPE_UNWIND=check: says how the two ways compared. */
 RS_HIDDEN void rs_native_stack_report(void);
 

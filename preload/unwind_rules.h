@@ -39,7 +39,9 @@ struct rs_unwind_rule {
 #define RS_WALK_MEMO_FRAMES 80
 struct rs_walk_memo {
     uint32_t n;
+    uint32_t id;                                       /* of its stack, when known (0: not) */
     uint64_t sp[RS_WALK_MEMO_FRAMES];                  /* the frame's stack pointer */
+    uint64_t lookup[RS_WALK_MEMO_FRAMES];              /* the pc its rule was looked up at */
     const struct rs_unwind_rule *rule[RS_WALK_MEMO_FRAMES]; /* its slot in the cache */
 };
 
