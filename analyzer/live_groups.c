@@ -22,21 +22,30 @@ struct key_entry {
     UT_hash_handle hh;
 };
 
+/* Groups met lately, by a hash of their key: a program's allocations cycle through a few
+ * stacks (a loop's lines), and the hash table's probe (a hash of the whole key and a chain
+ * walk) cost more than the rest of an event's accounting. */
+#define RECENT_SLOTS 256
+
+struct recent_group {
+    struct rs_group_key key;
+    uint32_t index;                  /* UINT32_MAX: empty */
+};
+
 struct rs_live_groups {
     struct group *v;
     size_t n, cap;
     uint32_t *changed;               /* indices of the groups changed since the peak */
     size_t nchanged, changed_cap;
     struct key_entry *by_key;
-    struct rs_group_key last_key;    /* consecutive allocations mostly share their group */
-    uint32_t last;
+    struct recent_group recent[RECENT_SLOTS];
 };
 
 struct rs_live_groups *rs_live_groups_new(void)
 {
     struct rs_live_groups *G = calloc(1, sizeof *G);
-    if (G)
-        G->last = UINT32_MAX;
+    for (size_t i = 0; G && i < RECENT_SLOTS; i++)
+        G->recent[i].index = UINT32_MAX;
     return G;
 }
 
@@ -60,10 +69,18 @@ static bool same_key(const struct rs_group_key *a, const struct rs_group_key *b)
            a->after_mark == b->after_mark;
 }
 
+static struct recent_group *recent_slot(struct rs_live_groups *G, const struct rs_group_key *key)
+{
+    uint32_t h = (key->stack_id ^ key->tid * 0x85EBCA6Bu ^ key->flags << 29 ^ key->after_mark << 30) *
+                 0x9E3779B1u;
+    return &G->recent[h >> 24];
+}
+
 uint32_t rs_live_groups_index(struct rs_live_groups *G, const struct rs_group_key *key)
 {
-    if (G->last != UINT32_MAX && same_key(&G->last_key, key))
-        return G->last;
+    struct recent_group *r = recent_slot(G, key);
+    if (r->index != UINT32_MAX && same_key(&r->key, key))
+        return r->index;
     struct key_entry *e = NULL;
     HASH_FIND(hh, G->by_key, key, sizeof *key, e);
     if (!e) {
@@ -79,8 +96,8 @@ uint32_t rs_live_groups_index(struct rs_live_groups *G, const struct rs_group_ke
         G->v[G->n++] = (struct group){.key = *key};
         HASH_ADD(hh, G->by_key, key, sizeof e->key, e);
     }
-    G->last_key = *key;
-    G->last = e->index;
+    r->key = *key;
+    r->index = e->index;
     return e->index;
 }
 
