@@ -332,6 +332,15 @@ struct stack_ref {
     UT_hash_handle hh;
 };
 
+/* The stacks met lately, by a hash of the id, in front of sites_by_stack: a snapshot's
+ * objects come from a few sites in runs, and the hash table's probe cost as much as the
+ * rest of counting an object. */
+#define RECENT_STACKS 256
+struct recent_stack {
+    uint32_t stack;
+    uint32_t row_plus1;      /* 0: empty */
+};
+
 struct growth_ctx {
     const struct rs_trace *t;
     struct rs_snap_source *src;
@@ -346,6 +355,7 @@ struct growth_ctx {
     size_t errcap;
     const struct rs_growth_filter *filter; /* NULL: every snapshot, every object */
     struct rs_snap_graph *given; /* a snapshot the caller loaded (never with a filter) */
+    struct recent_stack recent_sites[RECENT_STACKS];
 };
 
 /* Snapshot s's graph: the caller's when it gave that one (*loaded_here false), else
@@ -437,6 +447,12 @@ static long *type_rows(struct growth_ctx *C, const struct rs_snap_graph *g)
 static int count_site(struct growth_ctx *C, size_t s, uint32_t stack, uint64_t size)
 {
     struct rs_growth *gr = C->gr;
+    struct recent_stack *recent = &C->recent_sites[(stack * 0x9E3779B1u) >> 24];
+    if (recent->row_plus1 && recent->stack == stack) {
+        gr->sites[recent->row_plus1 - 1].count[s]++;
+        gr->sites[recent->row_plus1 - 1].size[s] += size;
+        return 0;
+    }
     struct stack_ref *sr = NULL;
     HASH_FIND(hh, C->sites_by_stack, &stack, sizeof stack, sr);
     if (!sr) {
@@ -454,6 +470,10 @@ static int count_site(struct growth_ctx *C, size_t s, uint32_t stack, uint64_t s
         sr->stack = stack;
         sr->row = (size_t)row;
         HASH_ADD(hh, C->sites_by_stack, stack, sizeof sr->stack, sr);
+    }
+    if (sr->row < UINT32_MAX) {
+        recent->stack = stack;
+        recent->row_plus1 = (uint32_t)sr->row + 1;
     }
     gr->sites[sr->row].count[s]++;
     gr->sites[sr->row].size[s] += size;
@@ -659,8 +679,8 @@ static int growth_build(const struct rs_trace *t, struct rs_snap_source *src,
 {
     memset(gr, 0, sizeof *gr);
     size_t n = rs_snap_count_complete(t);
-    struct growth_ctx C = {t, src, names, gr, notes, NULL, NULL, NULL, NULL, 0, 0, err, errcap,
-                           filter, given};
+    struct growth_ctx C = {.t = t, .src = src, .names = names, .gr = gr, .notes = notes,
+                           .err = err, .errcap = errcap, .filter = filter, .given = given};
     uint64_t *times = NULL;
     struct rs_site_map **maps = NULL;
     struct kept_objects *kept = NULL;
