@@ -356,8 +356,8 @@ uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t m
     uint32_t id = rs_stack_intern(ring, words, n);
     m->valid = whole && n - top_n + 2 <= max_words;
     if (!m->valid)
-        return id; /* rare: frames of code not interned, or a top frame without words on
-                    * a stack cut for room */
+        return id; /* rare: frames of code not interned, more frames than the memo holds,
+                    * or a top frame without words on a stack cut for room */
     m->nwords = n - top_n;
     m->top_n = top_n;
     memcpy(m->words, words + top_n, m->nwords * sizeof *words);
