@@ -761,6 +761,15 @@ uint64_t rs_snap_big_size(const struct rs_snap_graph *g, uint32_t v)
     return lo < g->nbig && g->big[lo].node == v ? g->big[lo].size : UINT32_MAX;
 }
 
+/* The address index goes once the references are resolved, unless the caller keeps it. */
+static void drop_index_unless_kept(struct rs_snap_graph *g, unsigned flags)
+{
+    if (!(flags & RS_SNAP_KEEP_INDEX)) {
+        free(g->hash);
+        g->hash = NULL;
+    }
+}
+
 /* Pass 3: the references, resolved through the address index. */
 static int load_edges(struct load *L)
 {
@@ -855,10 +864,7 @@ int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
 
     if ((flags & RS_SNAP_LOAD_EDGES) && (rc = load_edges(&L)))
         goto fail;
-    if (!(flags & RS_SNAP_KEEP_INDEX)) {
-        free(g->hash);
-        g->hash = NULL;
-    }
+    drop_index_unless_kept(g, flags);
     return 0;
 
 fail:
@@ -885,10 +891,7 @@ int rs_snap_load_edges(struct rs_snap_graph *g, struct rs_snap_source *src, unsi
         g->m = 0;
         g->has_edges = false;
     }
-    if (!(flags & RS_SNAP_KEEP_INDEX)) {
-        free(g->hash);
-        g->hash = NULL;
-    }
+    drop_index_unless_kept(g, flags);
     return rc;
 }
 

@@ -186,10 +186,10 @@ static inline void frame_key(const struct rs_py_layout *L, char *f, uint64_t key
     frame_key_of(L, frame_layout_of(L), f, key);
 }
 
+/* The words of frame f, whose key frame_key gave. */
 static inline enum frame_use frame_words(const struct rs_py_layout *L, struct rs_ring *ring, char *f,
-                                         bool gil_held, uint64_t word[2], uint64_t key[2])
+                                         bool gil_held, uint64_t word[2], const uint64_t key[2])
 {
-    frame_key(L, f, key);
     char *code = rd_ptr(f, L->f_code);
     if (L->minor <= 10) {
         /* one eval-loop call per frame: every frame is an entry */
@@ -239,6 +239,7 @@ static uint32_t walk_frames(const struct rs_py_layout *L, struct rs_ring *ring, 
     uint64_t key[2];
     uint32_t nkeys = 0;
     for (; f && n + 2 <= max_words; f = rd_ptr(f, L->f_back)) {
+        frame_key(L, f, key);
         enum frame_use use = frame_words(L, ring, f, gil_held, words + n, key);
         if (use == FRAME_KEPT)
             n += 2;
@@ -337,8 +338,7 @@ uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t m
         if (m->tops[s].generation == m->generation && m->tops[s].key0 == top_key[0] && m->tops[s].key1 == top_key[1])
             return m->tops[s].id;
     }
-    uint64_t key[2];
-    enum frame_use top_use = frame_words(L, ring, f, gil_held, words, key);
+    enum frame_use top_use = frame_words(L, ring, f, gil_held, words, top_key);
     uint32_t top_n = top_use == FRAME_KEPT ? 2 : 0;
     /* A memo cut for room holds the frames below that fitted beside a top frame's two
      * words: a top frame that gives none leaves room for one more. */
