@@ -7,7 +7,7 @@
 #define FAR_SLOTS (1u << 16)
 
 RS_HIDDEN _Atomic uint32_t rs_owned_count;
-RS_HIDDEN _Atomic uint8_t rs_owned_filter[1u << RS_OWNED_FILTER_BITS];
+RS_HIDDEN _Atomic uint8_t rs_block_filter[1u << RS_BLOCK_FILTER_BITS];
 static struct rs_addr_set owned;
 
 void rs_owned_init(void)
@@ -18,12 +18,11 @@ void rs_owned_init(void)
 
 void rs_owned_add(const void *ptr)
 {
-    uint32_t bucket = rs_filter_bucket(ptr, RS_OWNED_FILTER_BITS);
-    rs_filter_add(rs_owned_filter, bucket);
+    rs_filter_add(ptr);
     if (rs_addr_set_add(&owned, (uintptr_t)ptr))
         atomic_fetch_add(&rs_owned_count, 1);
     else /* full: the block's eventual free is then recorded as a free of an unknown block */
-        rs_filter_remove(rs_owned_filter, bucket);
+        rs_filter_remove(ptr);
 }
 
 bool rs_owned_remove_slow(const void *ptr)
@@ -31,6 +30,6 @@ bool rs_owned_remove_slow(const void *ptr)
     if (!rs_addr_set_remove(&owned, (uintptr_t)ptr))
         return false;
     atomic_fetch_sub(&rs_owned_count, 1);
-    rs_filter_remove(rs_owned_filter, rs_filter_bucket(ptr, RS_OWNED_FILTER_BITS));
+    rs_filter_remove(ptr);
     return true;
 }

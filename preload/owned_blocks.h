@@ -12,10 +12,6 @@
 
 extern RS_HIDDEN _Atomic uint32_t rs_owned_count;
 
-/* The shim's live blocks are few: a 16 KB filter keeps the program's frees off the table. */
-#define RS_OWNED_FILTER_BITS 14
-extern RS_HIDDEN _Atomic uint8_t rs_owned_filter[1u << RS_OWNED_FILTER_BITS];
-
 /* Maps the table; before, the shim's blocks are not told apart (nothing makes them yet). */
 RS_HIDDEN void rs_owned_init(void);
 RS_HIDDEN void rs_owned_add(const void *p);
@@ -26,7 +22,7 @@ static inline bool rs_owned_remove(const void *p)
 {
     if (RS_LIKELY(atomic_load_explicit(&rs_owned_count, memory_order_relaxed) == 0))
         return false;
-    if (RS_LIKELY(!rs_filter_maybe(rs_owned_filter, rs_filter_bucket(p, RS_OWNED_FILTER_BITS))))
+    if (RS_LIKELY(!rs_filter_maybe(p)))
         return false;
     return rs_owned_remove_slow(p);
 }
@@ -52,11 +48,18 @@ static inline void rs_note_alloc(uint8_t kind, void *p, uint64_t size)
  * clock is read when the free is recorded (before the real free all the same). */
 static inline void rs_note_free(uint8_t kind, void *p, uint64_t time)
 {
-    if (!rs_owned_remove(p) && rs_recording_frees()) {
-        if (rs_cfg.sample_bytes && RS_LIKELY(!rs_sample_maybe(p)))
-            return; /* not a sampled block */
-        rs_record_free(kind, p, time);
+    if (rs_cfg.sample_bytes) {
+        /* Most frees stop at the filter, which marks the sampled blocks and the shim's
+         * alike. With a filter per set, bench/native_churn.c's free hook took 47
+         * instructions (callgrind), now 28; 10M pairs sampled 1.41x -> 1.34x plain. */
+        if (RS_LIKELY(!rs_filter_maybe(p)))
+            return;
+        if (!rs_owned_remove_slow(p) && rs_recording_frees() && rs_sample_free_slow(p))
+            rs_record_free(kind, p, time);
+        return;
     }
+    if (!rs_owned_remove(p) && rs_recording_frees())
+        rs_record_free(kind, p, time);
 }
 
 #endif

@@ -79,8 +79,6 @@ void rs_record_alloc(uint8_t kind, const void *addr, uint64_t size)
 
 void rs_record_free(uint8_t kind, const void *addr, uint64_t time)
 {
-    if (rs_cfg.sample_bytes && !rs_sample_free(addr))
-        return; /* a block that was not sampled */
     int saved_errno = errno;
     rs_tl_busy++;
     struct rs_ring *ring = rs_ring_current();

@@ -4,8 +4,6 @@
 
 #include <math.h>
 
-RS_HIDDEN _Atomic uint8_t *rs_sampled_filter;
-
 /* Live sampled blocks: a heap of H bytes has about H / mean of them (8k for 4 GB at the
  * default mean) in the small table; the large one holds 2M. */
 #define NEAR_SLOTS (1u << 14)
@@ -17,10 +15,7 @@ static double mean;
 bool rs_sampling_init(uint64_t mean_bytes)
 {
     mean = (double)mean_bytes;
-    /* every free reads it at a random place: its pages are mapped in now */
-    if (!rs_sampled_filter)
-        rs_sampled_filter = rs_sys_map_touched(1u << RS_SAMPLED_FILTER_BITS);
-    return rs_sampled_filter && rs_addr_set_init(&sampled_set, NEAR_SLOTS, FAR_SLOTS);
+    return rs_addr_set_init(&sampled_set, NEAR_SLOTS, FAR_SLOTS);
 }
 
 /* xorshift64*: per-thread, seeded from the thread id and the clock */
@@ -45,10 +40,9 @@ static int64_t next_gap(struct rs_ring *r)
 
 static void set_add(const void *p)
 {
-    uint32_t bucket = rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS);
-    rs_filter_add(rs_sampled_filter, bucket);
+    rs_filter_add(p);
     if (!rs_addr_set_add(&sampled_set, (uintptr_t)p))
-        rs_filter_remove(rs_sampled_filter, bucket); /* full: its free goes unrecorded */
+        rs_filter_remove(p); /* full: its free goes unrecorded */
 }
 
 bool rs_sample_alloc_slow(struct rs_ring *r, const void *p, uint64_t size)
@@ -72,7 +66,7 @@ bool rs_sample_free_slow(const void *p)
 {
     if (!rs_addr_set_remove(&sampled_set, (uintptr_t)p))
         return false;
-    rs_filter_remove(rs_sampled_filter, rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS));
+    rs_filter_remove(p);
     return true;
 }
 

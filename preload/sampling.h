@@ -13,12 +13,11 @@
 RS_HIDDEN bool rs_sampling_init(uint64_t mean_bytes);
 /* true: record this allocation (and remember the block) */
 RS_HIDDEN bool rs_sample_alloc_slow(struct rs_ring *r, const void *p, uint64_t size);
+/* true: the block was sampled (and is forgotten now); its free is recorded. Behind the
+ * filter (owned_blocks.h rs_note_free). */
 RS_HIDDEN bool rs_sample_free_slow(const void *p);
 /* What a sampled allocation of `size` bytes stands for (bytes). */
 RS_HIDDEN uint64_t rs_sample_weight(uint64_t size);
-
-#define RS_SAMPLED_FILTER_BITS 16
-extern RS_HIDDEN _Atomic uint8_t *rs_sampled_filter;
 
 /* The countdown alone: true when an allocation of `size` bytes is not sampled (it is
  * counted down). A new thread's countdown is 0, so its first allocation goes on to
@@ -38,20 +37,6 @@ static inline bool rs_sample_alloc(struct rs_ring *r, const void *p, uint64_t si
         return false;
     r->sample_countdown -= (int64_t)size;
     return rs_sample_alloc_slow(r, p, size);
-}
-
-/* false: the block at p was certainly not sampled (the free hooks test this inline). */
-static inline bool rs_sample_maybe(const void *p)
-{
-    return rs_filter_maybe(rs_sampled_filter, rs_filter_bucket(p, RS_SAMPLED_FILTER_BITS));
-}
-
-/* true: the block was sampled; its free is recorded */
-static inline bool rs_sample_free(const void *p)
-{
-    if (RS_LIKELY(!rs_sample_maybe(p)))
-        return false;
-    return rs_sample_free_slow(p);
 }
 
 #endif
