@@ -43,6 +43,16 @@ struct rs_walk_memo {
     uint64_t sp[RS_WALK_MEMO_FRAMES];                  /* the frame's stack pointer */
     uint64_t lookup[RS_WALK_MEMO_FRAMES];              /* the pc its rule was looked up at */
     const struct rs_unwind_rule *rule[RS_WALK_MEMO_FRAMES]; /* its slot in the cache */
+    /* Every word the walk read from the stack, in its order, so that the next walk can
+     * check it would read the same (native_stack.c replays_last_walk): */
+    uint64_t read_at[2 * RS_WALK_MEMO_FRAMES];
+    uint64_t read_value[2 * RS_WALK_MEMO_FRAMES];
+    uint32_t nreads;
+    int max;                                /* the frames it was allowed */
+    uint64_t start_bp;                      /* rbp at the first frame, when a rule used it */
+    uint64_t highest;                       /* its highest frame address */
+    bool start_bp_used;
+    bool replayable;                        /* it reached the stack's end, every read kept */
 };
 
 /* One per thread (in its ring): rules are facts about the process's code, valid until a
