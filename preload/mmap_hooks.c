@@ -39,7 +39,7 @@ static void *mmap_impl(void *addr, size_t len, int prot, int flags, int fd, off_
     if (flags & MAP_FIXED)
         rs_record_munmap(p, len, before); /* MAP_FIXED replaces whatever was there */
     if (flags & MAP_ANONYMOUS)
-        rs_record_alloc(RS_ALLOC_MMAP, p, len);
+        rs_record_alloc(RS_ALLOC_MMAP, p, len, __builtin_frame_address(0));
     return p;
 }
 
@@ -75,7 +75,7 @@ RS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
         return MAP_FAILED;
     if (rs_recording()) {
         rs_record_munmap(old, old_len, before);
-        rs_record_alloc(RS_ALLOC_MMAP, (void *)p, new_len);
+        rs_record_alloc(RS_ALLOC_MMAP, (void *)p, new_len, __builtin_frame_address(0));
     }
     return (void *)p;
 }

@@ -72,10 +72,13 @@ static inline const struct rs_unwind_rule *rule_at(struct rs_unwind_cache *c, ui
 /* The shim is built with frame pointers, so its own frames (this one, the recorder's, the
  * hook's) are stepped over by the rbp chain, without a rule lookup each: the first return
  * address outside the shim is the program's frame, and the registers there are the
- * frame's CFA and the rbp saved in it. On anything odd the walk starts here instead. */
-static inline void skip_own_frames(uint64_t floor, uint64_t *pc, uint64_t *sp, uint64_t *bp, uint64_t *lookup)
+ * frame's CFA and the rbp saved in it. The chain is entered at the hook's frame when the
+ * hook handed it down (start: 0 when not), which spares stepping the frames between (three
+ * of four from malloc). On anything odd the walk starts here instead. */
+static inline void skip_own_frames(uint64_t floor, uint64_t start, uint64_t *pc, uint64_t *sp, uint64_t *bp,
+                                   uint64_t *lookup)
 {
-    uint64_t fp = *bp;
+    uint64_t fp = start ? start : *bp;
     for (int depth = 0; depth < 16; depth++) {
         if (fp < *sp || (fp & 7) || fp - floor > MAX_STACK_SPAN)
             return;
@@ -144,14 +147,15 @@ static inline bool replays_last_walk(const struct rs_walk_memo *last, uint64_t f
  * the stack is the last walk's. With want_same, a stack found to be the last walk's by
  * replays_last_walk leaves ips unwritten. */
 __attribute__((noinline)) static int walk_with_rules(struct rs_unwind_cache *c, uint64_t *ips, int max,
-                                                     bool may_compute, bool want_same, bool *same)
+                                                     bool may_compute, bool want_same, bool *same,
+                                                     const void *hook_frame)
 {
     uint64_t pc, sp, bp;
     __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=&r"(pc), "=&r"(sp), "=&r"(bp));
     const uint64_t floor = sp;
     bool bp_known = true;
     uint64_t lookup = pc;
-    skip_own_frames(floor, &pc, &sp, &bp, &lookup);
+    skip_own_frames(floor, (uint64_t)(uintptr_t)hook_frame, &pc, &sp, &bp, &lookup);
     /* restrict: the two memos are apart, and this walk's stores must not make the last
      * walk's fields be read again */
     const struct rs_walk_memo *restrict last = &c->memo[c->memo_current];
@@ -293,7 +297,8 @@ static void compare_with_libunwind(const uint64_t *fast, uint32_t nfast, uint32_
  * *walked is the memo of this walk (NULL when libunwind took the stack), to file its id. */
 __attribute__((always_inline)) static inline uint32_t capture(struct rs_ring *ring, uint64_t *words,
                                                              uint32_t max_words, bool may_compute,
-                                                             uint32_t *known, struct rs_walk_memo **walked)
+                                                             const void *hook_frame, uint32_t *known,
+                                                             struct rs_walk_memo **walked)
 {
     if (walked)
         *walked = NULL;
@@ -321,7 +326,7 @@ __attribute__((always_inline)) static inline uint32_t capture(struct rs_ring *ri
         bool same;
         uint32_t last_id = c->memo[c->memo_current].id;
         int n = walk_with_rules(c, (uint64_t *)ips, frames_wanted(max_words), may_compute,
-                                known && last_id, &same);
+                                known && last_id, &same, hook_frame);
         if (RS_LIKELY(n >= 0)) {
             if (walked)
                 *walked = &c->memo[c->memo_current];
@@ -340,25 +345,27 @@ __attribute__((always_inline)) static inline uint32_t capture(struct rs_ring *ri
             return 0; /* an mmap before this thread's first malloc: no stack rather than a deadlock */
     }
 #else
-    (void)ring, (void)may_compute, (void)known;
+    (void)ring, (void)may_compute, (void)known, (void)hook_frame;
 #endif
     return capture_with_libunwind(words, max_words);
 }
 
-uint32_t rs_native_stack_capture(struct rs_ring *ring, uint64_t *words, uint32_t max_words, bool may_compute)
+uint32_t rs_native_stack_capture(struct rs_ring *ring, uint64_t *words, uint32_t max_words, bool may_compute,
+                                 const void *hook_frame)
 {
-    return capture(ring, words, max_words, may_compute, NULL, NULL);
+    return capture(ring, words, max_words, may_compute, hook_frame, NULL, NULL);
 }
 
 /* In a loop the stack is the last one: a walk that meets the last walk's frames at every
  * step gives its id without copying and interning the words again (bench/native_churn.c,
  * 1M pairs, callgrind: 1,228 -> 1,065 instructions a pair, the writer's included). */
-uint32_t rs_native_stack_id(struct rs_ring *ring, uint64_t *words, uint32_t max_words, bool may_compute)
+uint32_t rs_native_stack_id(struct rs_ring *ring, uint64_t *words, uint32_t max_words, bool may_compute,
+                            const void *hook_frame)
 {
     uint32_t known = 0;
     struct rs_walk_memo *walked;
     bool check = rs_cfg.unwind == RS_UNWIND_CHECK; /* every stack is compared with libunwind's */
-    uint32_t n = capture(ring, words, max_words, may_compute, check ? NULL : &known, &walked);
+    uint32_t n = capture(ring, words, max_words, may_compute, hook_frame, check ? NULL : &known, &walked);
     uint32_t id = known ? known : rs_stack_intern(ring, words, n);
     if (walked)
         walked->id = id;

@@ -36,7 +36,8 @@ static inline void rs_note_alloc(uint8_t kind, void *p, uint64_t size)
             struct rs_ring *r;
             if (rs_cfg.sample_bytes && (r = rs_tl_ring) != NULL && rs_sample_skips(r, size))
                 return;
-            rs_record_alloc(kind, p, size);
+            /* inlined into the hook: this is its frame */
+            rs_record_alloc(kind, p, size, __builtin_frame_address(0));
         }
     } else if (!rs_tl_passthrough &&
                atomic_load_explicit(&rs_state, memory_order_relaxed) == RS_STATE_ACTIVE) {

@@ -21,7 +21,7 @@ static inline void push(struct rs_ring *r, uint8_t tag, uint64_t time, const voi
     rs_event_pushed(r);
 }
 
-void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t time)
+void rs_record_alloc(uint8_t kind, const void *addr, uint64_t size, const void *hook_frame)
 {
     uint8_t tag = RS_TAG_ALLOC;
     struct rs_ring *ring;
@@ -48,10 +48,10 @@ void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t 
     bool python_stack = python_domain || atomic_load_explicit(&rs_py_stacks_on, memory_order_relaxed);
     uint32_t stack;
     if (native_stack && !python_stack) {
-        stack = rs_native_stack_id(ring, words, rs_cfg.stack_depth, kind != RS_ALLOC_MMAP);
+        stack = rs_native_stack_id(ring, words, rs_cfg.stack_depth, kind != RS_ALLOC_MMAP, hook_frame);
     } else {
         if (native_stack)
-            n = rs_native_stack_capture(ring, words, rs_cfg.stack_depth, kind != RS_ALLOC_MMAP);
+            n = rs_native_stack_capture(ring, words, rs_cfg.stack_depth, kind != RS_ALLOC_MMAP, hook_frame);
         uint32_t py_room = RS_STACK_MAX_WORDS - n;
         if (py_room > 2 * rs_cfg.stack_depth)
             py_room = 2 * rs_cfg.stack_depth;
@@ -67,14 +67,9 @@ void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t 
      * allocates before threading registers it (Thread._bootstrap_inner). */
     if (python_domain && ring && ring->python_allocs < 1000 && (++ring->python_allocs == 1 || ring->python_allocs == 200))
         rs_py_request_resolve();
-    push(ring, (uint8_t)(tag | kind), time ? time : rs_event_time(ring), addr, size, stack);
+    push(ring, (uint8_t)(tag | kind), rs_event_time(ring), addr, size, stack);
     rs_tl_busy--;
     errno = saved_errno;
-}
-
-void rs_record_alloc(uint8_t kind, const void *addr, uint64_t size)
-{
-    rs_record_alloc_at(kind, addr, size, 0);
 }
 
 void rs_record_free(uint8_t kind, const void *addr, uint64_t time)

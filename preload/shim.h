@@ -146,8 +146,9 @@ RS_HIDDEN void rs_sys_unmap(void *p, size_t bytes);
 RS_HIDDEN pid_t rs_gettid(void);
 
 /* record.c: the producer side used by every hook. */
-RS_HIDDEN void rs_record_alloc(uint8_t kind, const void *addr, uint64_t size);
-RS_HIDDEN void rs_record_alloc_at(uint8_t kind, const void *addr, uint64_t size, uint64_t time);
+/* hook_frame: the frame of the hook the program called (its __builtin_frame_address), where
+ * a native stack starts; NULL: the walk steps over the shim's frames from its own. */
+RS_HIDDEN void rs_record_alloc(uint8_t kind, const void *addr, uint64_t size, const void *hook_frame);
 RS_HIDDEN void rs_record_free(uint8_t kind, const void *addr, uint64_t time);
 RS_HIDDEN void rs_record_munmap(const void *addr, uint64_t length, uint64_t time);
 

@@ -27,13 +27,14 @@ RS_HIDDEN void rs_native_stack_init(void);
 /* Captures the calling thread's native stack (the shim's own frames cut off) into words;
  * returns the number of words. ring: the thread's (its rule cache), or NULL. may_compute:
  * a missing rule may be read now, which allocates. false from async-signal-safe hooks
- * (mmap): a signal handler may call them while its thread holds malloc's lock. */
+ * (mmap): a signal handler may call them while its thread holds malloc's lock. hook_frame:
+ * see rs_record_alloc. */
 struct rs_ring;
 RS_HIDDEN uint32_t rs_native_stack_capture(struct rs_ring *ring, uint64_t *words, uint32_t max_words,
-                                           bool may_compute);
+                                           bool may_compute, const void *hook_frame);
 /* The id of that stack, interned (words: room for max_words, used or not). */
 RS_HIDDEN uint32_t rs_native_stack_id(struct rs_ring *ring, uint64_t *words, uint32_t max_words,
-                                      bool may_compute);
+                                      bool may_compute, const void *hook_frame);
 /* REFSCOPE_UNWIND=check: says how the two ways compared. */
 RS_HIDDEN void rs_native_stack_report(void);
 
