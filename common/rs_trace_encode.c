@@ -117,29 +117,33 @@ static inline uint8_t *put_time_addr(struct rs_chunk_writer *w, uint8_t *p, uint
     return p;
 }
 
+/* An allocation's fields after its tag; NULL when there is no room. */
+static inline uint8_t *put_alloc(struct rs_chunk_writer *w, uint8_t tag, uint64_t time, uint64_t addr,
+                                 uint64_t size, uint32_t stack_id)
+{
+    uint8_t *p = event_begin(w, tag);
+    if (!p)
+        return NULL;
+    p = put_time_addr(w, p, time, addr);
+    p += rs_put_varint(p, size);
+    return p + rs_put_varint(p, stack_id);
+}
+
 void rs_rec_alloc(struct rs_chunk_writer *w, enum rs_alloc_kind kind, uint64_t time, uint64_t addr,
                   uint64_t size, uint32_t stack_id)
 {
-    uint8_t *p = event_begin(w, (uint8_t)(RS_TAG_ALLOC | (kind & RS_TAG_KIND_MASK)));
-    if (!p)
-        return;
-    p = put_time_addr(w, p, time, addr);
-    p += rs_put_varint(p, size);
-    p += rs_put_varint(p, stack_id);
-    event_end(w, p);
+    uint8_t *p = put_alloc(w, (uint8_t)(RS_TAG_ALLOC | (kind & RS_TAG_KIND_MASK)), time, addr, size, stack_id);
+    if (p)
+        event_end(w, p);
 }
 
 void rs_rec_sampled_alloc(struct rs_chunk_writer *w, enum rs_alloc_kind kind, uint64_t time,
                           uint64_t addr, uint64_t size, uint32_t stack_id, uint64_t weight)
 {
-    uint8_t *p = event_begin(w, (uint8_t)(RS_TAG_SAMPLED_ALLOC | (kind & RS_TAG_KIND_MASK)));
-    if (!p)
-        return;
-    p = put_time_addr(w, p, time, addr);
-    p += rs_put_varint(p, size);
-    p += rs_put_varint(p, stack_id);
-    p += rs_put_varint(p, weight);
-    event_end(w, p);
+    uint8_t *p = put_alloc(w, (uint8_t)(RS_TAG_SAMPLED_ALLOC | (kind & RS_TAG_KIND_MASK)), time, addr,
+                           size, stack_id);
+    if (p)
+        event_end(w, p + rs_put_varint(p, weight));
 }
 
 void rs_rec_free(struct rs_chunk_writer *w, enum rs_free_kind kind, uint64_t time, uint64_t addr)
