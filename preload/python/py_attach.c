@@ -413,20 +413,36 @@ static bool usable(void)
            !rs_py_is_finalizing() && atomic_load(&rs_state) == RS_STATE_ACTIVE;
 }
 
+/* How long a snapshot request waits for refscope's own Python work (a resolve, another
+ * snapshot) that let the GIL go half-way. */
+#define SNAPSHOT_WAIT_NS (2 * 1000 * 1000 * 1000ull)
+
 bool rs_py_attach_snapshot(const char *label)
 {
     if (!python_present || !usable())
         return false;
     bool ok = false;
-    int gil = rs_py.PyGILState_Ensure();
-    if (usable()) {
-        rs_tl_busy++;
-        rs_writer_mark(RS_MARK_SNAPSHOT_REQUEST, label);
-        rs_py_resolve();
-        ok = rs_py_snapshot(RS_SNAP_ATTACH, label);
-        rs_tl_busy--;
+    uint64_t deadline = rs_monotonic_ns() + SNAPSHOT_WAIT_NS;
+    for (;;) {
+        int gil = rs_py.PyGILState_Ensure();
+        /* Just attached, the poll thread's first resolve runs Python code (naming the
+         * threads), which hands the GIL to this thread at a switch interval: the snapshot
+         * would find the work in progress and give up (attach.python_service failed so
+         * about one run in ten). */
+        bool busy = rs_py_work_in_progress;
+        if (!busy && usable()) {
+            rs_tl_busy++;
+            rs_writer_mark(RS_MARK_SNAPSHOT_REQUEST, label);
+            rs_py_resolve();
+            ok = rs_py_snapshot(RS_SNAP_ATTACH, label);
+            rs_tl_busy--;
+        }
+        rs_py.PyGILState_Release(gil);
+        if (!busy || !usable() || rs_monotonic_ns() > deadline)
+            break;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
-    rs_py.PyGILState_Release(gil);
     if (ok)
         rs_writer_sync();
     return ok;

@@ -75,6 +75,8 @@ def serve(conn):
                 f.write(refscope_env().encode() + b"\n")
             elif cmd == b"count":
                 f.write(b"%d\n" % len(sessions))
+            elif cmd == b"first":  # the oldest Session's address (CPython's id)
+                f.write(b"%#x\n" % id(sessions[0]))
             elif cmd == b"quit":
                 f.write(b"bye\n")
                 stop.set()
