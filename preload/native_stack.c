@@ -125,8 +125,8 @@ static inline const struct rs_unwind_rule *predicted_rule(const struct rs_walk_m
  * pc, for as long as the memo lives) and the words it reads from the stack, so finding
  * the last walk's words again, in its order, is the walk (each address comes from words
  * already found the same, as the walk's would). bench/native_churn.c, 1M pairs, callgrind:
- * walk_with_rules 298 -> 179 instructions a stack (229 when the replay looked up each
- * frame's rule again); 10M pairs 4.45x -> 4.03x plain. */
+ * 298 -> 179 instructions a stack where walk_with_rules stepped every frame (229 when the
+ * replay looked up each frame's rule again); 10M pairs 4.45x -> 4.03x plain. */
 static inline bool replays_last_walk(const struct rs_walk_memo *last, uint64_t floor, uint64_t sp,
                                      uint64_t lookup, uint64_t bp, int max)
 {
@@ -144,11 +144,9 @@ static inline bool replays_last_walk(const struct rs_walk_memo *last, uint64_t f
  * are read here, in this function's own frame, where the rules describe them should the
  * shim's frames not be skipped (they are then cut off afterwards). *same: every frame was
  * the last walk's frame at the same place (stack pointer and pc), and there were as many:
- * the stack is the last walk's. With want_same, a stack found to be the last walk's by
- * replays_last_walk leaves ips unwritten. */
+ * the stack is the last walk's. The words it reads are kept for replays_last_walk. */
 __attribute__((noinline)) static int walk_with_rules(struct rs_unwind_cache *c, uint64_t *ips, int max,
-                                                     bool may_compute, bool want_same, bool *same,
-                                                     const void *hook_frame)
+                                                     bool may_compute, bool *same, const void *hook_frame)
 {
     uint64_t pc, sp, bp;
     __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=&r"(pc), "=&r"(sp), "=&r"(bp));
@@ -160,10 +158,6 @@ __attribute__((noinline)) static int walk_with_rules(struct rs_unwind_cache *c, 
      * walk's fields be read again */
     const struct rs_walk_memo *restrict last = &c->memo[c->memo_current];
     struct rs_walk_memo *restrict next = &c->memo[!c->memo_current];
-    if (want_same && replays_last_walk(last, floor, sp, lookup, bp, max)) {
-        *same = true;
-        return (int)last->n;
-    }
     const uint32_t last_n = last->n;
     const uint64_t start_bp = bp;
     bool bp_is_start = true, start_bp_used = false;
@@ -325,8 +319,8 @@ __attribute__((always_inline)) static inline uint32_t capture(struct rs_ring *ri
         void *ips[RS_STACK_MAX_WORDS + 16];
         bool same;
         uint32_t last_id = c->memo[c->memo_current].id;
-        int n = walk_with_rules(c, (uint64_t *)ips, frames_wanted(max_words), may_compute,
-                                known && last_id, &same, hook_frame);
+        int n = walk_with_rules(c, (uint64_t *)ips, frames_wanted(max_words), may_compute, &same,
+                                hook_frame);
         if (RS_LIKELY(n >= 0)) {
             if (walked)
                 *walked = &c->memo[c->memo_current];
