@@ -36,7 +36,8 @@ static inline void rs_note_alloc(uint8_t kind, void *p, uint64_t size)
             struct rs_ring *r;
             if (rs_cfg.sample_bytes && (r = rs_tl_ring) != NULL && rs_sample_skips(r, size))
                 return;
-            /* inlined into the hook: this is its frame */
+            /* the hook's frame once this is inlined into it (else this function's, which
+             * the walk steps over as one of the shim's) */
             rs_record_alloc(kind, p, size, __builtin_frame_address(0));
         }
     } else if (!rs_tl_passthrough &&
