@@ -358,7 +358,7 @@ uint32_t rs_native_stack_capture(struct rs_ring *ring, uint64_t *words, uint32_t
 __attribute__((always_inline)) static inline uint32_t replayed_stack_id(struct rs_ring *ring, uint32_t max_words,
                                                                        const void *hook_frame)
 {
-    if (!hook_frame || !ring || !rules_ready || !unwind_backtrace)
+    if (!hook_frame || !ring || !rules_ready) /* rules_ready: libunwind is loaded too */
         return 0;
     const struct rs_unwind_cache *c = &ring->unwind;
     if (c->generation != atomic_load_explicit(&rs_unwind_generation, memory_order_acquire))

@@ -1,6 +1,7 @@
 #include "sampling.h"
 
 #include "addr_set.h"
+#include "block_filter.h"
 
 #include <math.h>
 

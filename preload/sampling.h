@@ -3,11 +3,10 @@
  * with the configured mean; an allocation that crosses zero is recorded, and stands for
  * size / (1 - exp(-size / mean)) bytes, an unbiased estimate. Only sampled blocks have
  * their free recorded: a set of them, behind a counting filter (block_filter.h) that
- * turns most frees away with one byte load, says which. */
+ * turns most frees away with one byte load, says which (owned_blocks.h rs_note_free). */
 #ifndef REFSCOPE_SAMPLING_H
 #define REFSCOPE_SAMPLING_H
 
-#include "block_filter.h"
 #include "ring.h"
 
 RS_HIDDEN bool rs_sampling_init(uint64_t mean_bytes);

@@ -425,10 +425,10 @@ bool rs_py_attach_snapshot(const char *label)
     uint64_t deadline = rs_monotonic_ns() + SNAPSHOT_WAIT_NS;
     for (;;) {
         int gil = rs_py.PyGILState_Ensure();
-        /* Just attached, the poll thread's first resolve runs Python code (naming the
-         * threads), which hands the GIL to this thread at a switch interval: the snapshot
-         * would find the work in progress and give up (attach.python_service failed so
-         * about one run in ten). */
+        /* Just after the attach, refscope's own Python work (the first resolve, most
+         * likely) was found to have let the GIL go half-way, and this thread got it: the
+         * snapshot found that work in progress and gave up (attach.python_service failed
+         * so about one batch of its seven tests in five). Wait for it instead. */
         bool busy = rs_py_work_in_progress;
         if (!busy && usable()) {
             rs_tl_busy++;
