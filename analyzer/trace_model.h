@@ -4,6 +4,7 @@
 #ifndef REFSCOPE_TRACE_MODEL_H
 #define REFSCOPE_TRACE_MODEL_H
 
+#include "py_line_table.h"
 #include "rs_trace_format.h"
 
 #include <stdbool.h>
@@ -183,6 +184,9 @@ struct rs_trace_py_code {
     struct rs_text filename;
     struct rs_text qualname;
     uint64_t first_line;
+    bool has_line_table;              /* lines come from it, unless a PY_LINE record says */
+    struct rs_py_line_range *lines;   /* its line table, decoded (py_line_table.h) */
+    uint32_t nlines;
     UT_hash_handle hh;
 };
 

@@ -1,5 +1,5 @@
-/* The Python records: the interpreter (PY_INTERP), code objects by id (PY_CODE) and the
- * line of each (code id, offset) pair that stacks use (PY_LINE). A record repeated for the
+/* The Python records: the interpreter (PY_INTERP), code objects by id with their line
+ * tables (PY_CODE) and the line of (code id, offset) pairs of codes without one (PY_LINE). A record repeated for the
  * same id or pair replaces the earlier one. */
 #include "trace_records_py.h"
 
@@ -41,18 +41,33 @@ int rs_decode_py_code(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c
     if (!rs_cur_varint(c, &id) || !rs_cur_bytes(c, &file, &file_len) ||
         !rs_cur_bytes(c, &name, &name_len) || !rs_cur_varint(c, &first_line))
         CORRUPT("python code record cut short");
+    uint64_t line_format = RS_PY_LINES_NONE;
+    const uint8_t *table = NULL;
+    size_t table_len = 0;
+    if (rs_cur_left(c) && (!rs_cur_varint(c, &line_format) || !rs_cur_bytes(c, &table, &table_len)))
+        CORRUPT("python code record's line table cut short");
+    struct rs_py_line_range *lines;
+    uint32_t nlines;
+    int decoded = rs_py_line_table_decode(line_format, table, table_len, first_line, &lines, &nlines);
+    if (decoded == -2)
+        return RS_REC_NOMEM;
+    if (decoded)
+        CORRUPT("python code record with a malformed line table");
     struct rs_trace *t = ctx->trace;
     struct rs_trace_py_code *pc = NULL;
     HASH_FIND(hh, t->py_codes, &id, sizeof id, pc);
     bool added = false;
     if (!pc) {
-        if (!(pc = calloc(1, sizeof *pc)))
+        if (!(pc = calloc(1, sizeof *pc))) {
+            free(lines);
             return RS_REC_NOMEM;
+        }
         pc->id = id;
         added = true;
     }
     if (!rs_text_set(&pc->filename, file, file_len) ||
         !rs_text_set(&pc->qualname, name, name_len)) {
+        free(lines);
         if (added) {
             rs_text_clear(&pc->filename);
             free(pc);
@@ -60,6 +75,10 @@ int rs_decode_py_code(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c
         return RS_REC_NOMEM;
     }
     pc->first_line = first_line;
+    free(pc->lines);
+    pc->has_line_table = line_format != RS_PY_LINES_NONE;
+    pc->lines = lines;
+    pc->nlines = nlines;
     if (added)
         HASH_ADD(hh, t->py_codes, id, sizeof pc->id, pc);
     return RS_REC_OK;
@@ -95,6 +114,7 @@ void rs_trace_python_free(struct rs_trace *t)
         HASH_DEL(t->py_codes, pc);
         rs_text_clear(&pc->filename);
         rs_text_clear(&pc->qualname);
+        free(pc->lines);
         free(pc);
     }
     struct rs_trace_py_line *pl, *plt;

@@ -157,8 +157,11 @@ enum rs_record_tag {
     RS_TAG_PY_INTERP = 0x80,   /* string version (Py_GetVersion), varint hexversion
                                 * (major<<16 | minor<<8 | micro), varint flags RS_PY_* */
     RS_TAG_PY_CODE = 0x81,     /* varint code_id, string filename, string qualname,
-                                * varint first line */
-    RS_TAG_PY_LINE = 0x82,     /* varint code_id, varint offset, varint line (0: unknown) */
+                                * varint first line, then (optional) varint line table
+                                * format (RS_PY_LINES_*), string the code object's line
+                                * table: the analyzer finds the line of each offset */
+    RS_TAG_PY_LINE = 0x82,     /* varint code_id, varint offset, varint line (0: unknown);
+                                * for codes whose line table the trace lacks */
     /* 0x83-0xBF: reserved for Python */
 
     /* Object-graph snapshots, in meta chunks written by the snapshotting thread. A snapshot
@@ -187,6 +190,17 @@ enum rs_record_tag {
     RS_TAG_SNAP_END = 0xC6,    /* varint id, varint nodes, varint edges, varint pause_ns */
     /* 0xC7-0xFF: reserved for snapshots */
     /* 0xC0-0xFF: object-graph snapshot records */
+};
+
+/* The line tables of PY_CODE records, as CPython stores them. Offsets in stacks are in
+ * bytes of bytecode, as PyCode_Addr2Line takes them. */
+enum rs_py_line_format {
+    RS_PY_LINES_NONE = 0,
+    RS_PY_LINES_LNOTAB = 1,    /* 3.8-3.9 co_lnotab: (byte delta, signed line delta) pairs */
+    RS_PY_LINES_PAIRS = 2,     /* 3.10 co_linetable: (byte delta, signed line delta or -128
+                                * for no line) pairs */
+    RS_PY_LINES_LOCATIONS = 3, /* 3.11+ co_linetable: the location table (entries of code
+                                * units, Objects/locations.md in CPython) */
 };
 
 enum rs_py_flags {

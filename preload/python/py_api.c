@@ -113,6 +113,7 @@ bool rs_py_api_init(void)
     SYM(Py_DecRef, "Py_DecRef");
     SYM(PyCode_Addr2Line, "PyCode_Addr2Line");
     SYM(PyUnicode_AsUTF8AndSize, "PyUnicode_AsUTF8AndSize");
+    SYM(PyBytes_AsStringAndSize, "PyBytes_AsStringAndSize");
     SYM(PyUnicode_FromString, "PyUnicode_FromString");
     SYM(PyList_Append, "PyList_Append");
     SYM(PyErr_Occurred, "PyErr_Occurred");

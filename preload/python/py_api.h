@@ -58,6 +58,7 @@ struct rs_py_api {
     void (*Py_DecRef)(PyObject *);
     int (*PyCode_Addr2Line)(PyObject *, int);
     const char *(*PyUnicode_AsUTF8AndSize)(PyObject *, ssize_t *);
+    int (*PyBytes_AsStringAndSize)(PyObject *, char **, ssize_t *);
     PyObject *(*PyUnicode_FromString)(const char *);
     int (*PyList_Append)(PyObject *, PyObject *);
     PyObject *(*PyErr_Occurred)(void);

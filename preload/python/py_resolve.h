@@ -1,5 +1,6 @@
-/* Turns what the hooks recorded cheaply (code object ids, byte offsets, thread ids) into
- * what a report shows (file, qualified name, line, thread name). Runs with the GIL held,
+/* Turns what the hooks recorded cheaply (code object ids, thread ids) into what a report
+ * shows (file, qualified name and line table of each code object, thread name); the
+ * analyzer finds the line of each byte offset in the code's table. Runs with the GIL held,
  * outside any allocator hook: at start-up, from gc callbacks (throttled), from a pending
  * call when a new thread shows up, at exit and before os._exit. */
 #ifndef REFSCOPE_PY_RESOLVE_H
