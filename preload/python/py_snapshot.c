@@ -253,6 +253,13 @@ static void out_free(struct out *o)
 
 /* ---- the snapshot's state ---------------------------------------------------------------- */
 
+/* Most labels are met again and again at one address: a str object (an interned attribute
+ * name or dict key) or a C string (a member's name, a literal), which stays put while the
+ * snapshot runs, since nothing is freed meanwhile. Found there, a label skips the text's
+ * copy, hash and lookup: callgrind, bench/py_heap.py 500000 on Debian 3.11, its two
+ * snapshots 1,950M -> 1,692M instructions. */
+#define LABEL_AT_SLOTS 1024
+
 struct snap {
     struct out out;
     struct u64_map seen;     /* object address -> 1 */
@@ -267,6 +274,12 @@ struct snap {
     struct u64_vec refs;
     /* candidate labels: referent address -> label */
     struct u64_vec cand_ptr, cand_label;
+    /* labels by where their text is (label_at) */
+    struct {
+        const void *where;
+        uint32_t kind;
+        uint64_t label;
+    } label_at[LABEL_AT_SLOTS];
 };
 
 static uint32_t type_id(struct snap *s, const char *type)
@@ -315,16 +328,46 @@ static uint64_t label(struct snap *s, enum rs_edge_kind kind, const char *text, 
     return RS_EDGE_LABEL_ID(id);
 }
 
+/* The label of text at `where`, if met there before in this snapshot (else *slot is
+ * where to file it). */
+static bool label_seen_at(struct snap *s, enum rs_edge_kind kind, const void *where, uint64_t *label,
+                          unsigned *slot)
+{
+    *slot = (unsigned)(((uintptr_t)where ^ kind) * 0x9e3779b97f4a7c15u >> 54) & (LABEL_AT_SLOTS - 1);
+    if (s->label_at[*slot].where != where || s->label_at[*slot].kind != kind)
+        return false;
+    *label = s->label_at[*slot].label;
+    return true;
+}
+
+static uint64_t label_filed_at(struct snap *s, unsigned slot, enum rs_edge_kind kind, const void *where,
+                               uint64_t label)
+{
+    s->label_at[slot].where = where;
+    s->label_at[slot].kind = kind;
+    s->label_at[slot].label = label;
+    return label;
+}
+
+/* text: a literal or a member's name (it stays where it is) */
 static uint64_t label_cstr(struct snap *s, enum rs_edge_kind kind, const char *text)
 {
-    return label(s, kind, text, strlen(text));
+    uint64_t l;
+    unsigned slot;
+    if (label_seen_at(s, kind, text, &l, &slot))
+        return l;
+    return label_filed_at(s, slot, kind, text, label(s, kind, text, strlen(text)));
 }
 
 static uint64_t label_str_object(struct snap *s, enum rs_edge_kind kind, const void *str)
 {
+    uint64_t l;
+    unsigned slot;
+    if (label_seen_at(s, kind, str, &l, &slot))
+        return l;
     char text[128];
     size_t n = rs_key_text(str, text, sizeof text);
-    return label(s, kind, text, n);
+    return label_filed_at(s, slot, kind, str, label(s, kind, text, n));
 }
 
 /* Queues an object met as a referent, to be recorded once. */
