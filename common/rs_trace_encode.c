@@ -364,6 +364,7 @@ void rs_rec_snap_end(struct rs_chunk_writer *w, uint32_t id, uint64_t nodes, uin
 
 /* Counts are patched in place, so they are written as fixed 5-byte varints. */
 #define COUNT_BYTES 5
+_Static_assert(COUNT_BYTES == 5, "patch_count writes five bytes");
 
 static size_t reserve_count(struct rs_buf *b)
 {
@@ -381,8 +382,12 @@ static void patch_count(struct rs_buf *b, size_t at, uint64_t v)
         b->failed = true;
         return;
     }
-    for (int i = 0; i < COUNT_BYTES; i++)
-        b->data[at + i] = (uint8_t)(((v >> (7 * i)) & 0x7f) | (i < COUNT_BYTES - 1 ? 0x80 : 0));
+    uint8_t *d = b->data + at;
+    d[0] = (uint8_t)(v | 0x80);
+    d[1] = (uint8_t)(v >> 7 | 0x80);
+    d[2] = (uint8_t)(v >> 14 | 0x80);
+    d[3] = (uint8_t)(v >> 21 | 0x80);
+    d[4] = (uint8_t)(v >> 28 & 0x7f);
 }
 
 static void batch_open(struct rs_chunk_writer *w, struct rs_snap_batch *b, enum rs_record_tag tag)
@@ -397,16 +402,25 @@ void rs_snap_nodes_open(struct rs_chunk_writer *w, struct rs_snap_batch *b)
     batch_open(w, b, RS_TAG_SNAP_NODES);
 }
 
+/* Nodes and edges, like events, are written through one pointer after one check for room:
+ * a snapshot writes millions of them. */
 void rs_snap_node(struct rs_chunk_writer *w, struct rs_snap_batch *b, const struct rs_snap_node *n)
 {
-    rs_buf_varint(w->out, rs_zigzag((int64_t)(n->addr - b->last_addr)));
+    size_t label_len = n->label ? n->label_len : 0;
+    if (!rs_buf_reserve(w->out, 7 * RS_VARINT_MAX + label_len))
+        return;
+    uint8_t *p = w->out->data + w->out->len;
+    p += rs_put_varint(p, rs_zigzag((int64_t)(n->addr - b->last_addr)));
     b->last_addr = n->addr;
-    rs_buf_varint(w->out, n->type_id);
-    rs_buf_varint(w->out, n->size);
-    rs_buf_varint(w->out, n->refcnt);
-    rs_buf_varint(w->out, n->flags);
-    rs_buf_varint(w->out, n->preheader);
-    rs_buf_string(w->out, n->label ? n->label : "", n->label ? n->label_len : 0);
+    p += rs_put_varint(p, n->type_id);
+    p += rs_put_varint(p, n->size);
+    p += rs_put_varint(p, n->refcnt);
+    p += rs_put_varint(p, n->flags);
+    p += rs_put_varint(p, n->preheader);
+    p += rs_put_varint(p, label_len);
+    if (label_len)
+        memcpy(p, n->label, label_len);
+    w->out->len = (size_t)(p + label_len - w->out->data);
     b->count++;
 }
 
@@ -425,9 +439,12 @@ static void end_source(struct rs_chunk_writer *w, struct rs_snap_batch *b)
 void rs_snap_edge_source(struct rs_chunk_writer *w, struct rs_snap_batch *b, uint64_t source)
 {
     end_source(w, b);
-    rs_buf_varint(w->out, rs_zigzag((int64_t)(source - b->last_addr)));
+    if (!rs_buf_reserve(w->out, RS_VARINT_MAX + COUNT_BYTES))
+        return;
+    w->out->len += rs_put_varint(w->out->data + w->out->len, rs_zigzag((int64_t)(source - b->last_addr)));
     b->last_addr = source;
-    b->targets_count_at = reserve_count(w->out);
+    b->targets_count_at = w->out->len;
+    w->out->len += COUNT_BYTES;
     b->targets = 0;
     b->last_target = source;
     b->count++;
@@ -435,9 +452,13 @@ void rs_snap_edge_source(struct rs_chunk_writer *w, struct rs_snap_batch *b, uin
 
 void rs_snap_edge(struct rs_chunk_writer *w, struct rs_snap_batch *b, uint64_t target, uint64_t label)
 {
-    rs_buf_varint(w->out, rs_zigzag((int64_t)(target - b->last_target)));
+    if (!rs_buf_reserve(w->out, 2 * RS_VARINT_MAX))
+        return;
+    uint8_t *p = w->out->data + w->out->len;
+    p += rs_put_varint(p, rs_zigzag((int64_t)(target - b->last_target)));
     b->last_target = target;
-    rs_buf_varint(w->out, label);
+    p += rs_put_varint(p, label);
+    w->out->len = (size_t)(p - w->out->data);
     b->targets++;
 }
 

@@ -16,20 +16,26 @@ struct u64_vec {
     size_t n, cap;
 };
 
-static bool vec_push(struct u64_vec *a, uint64_t x)
+static __attribute__((noinline)) bool vec_grow(struct u64_vec *a)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 65536;
-        uint64_t *v = rs_sys_map(cap * sizeof *v);
-        if (!v)
-            return false;
-        if (a->v) {
-            memcpy(v, a->v, a->n * sizeof *v);
-            rs_sys_unmap(a->v, a->cap * sizeof *v);
-        }
-        a->v = v;
-        a->cap = cap;
+    size_t cap = a->cap ? a->cap * 2 : 65536;
+    uint64_t *v = rs_sys_map(cap * sizeof *v);
+    if (!v)
+        return false;
+    if (a->v) {
+        memcpy(v, a->v, a->n * sizeof *v);
+        rs_sys_unmap(a->v, a->cap * sizeof *v);
     }
+    a->v = v;
+    a->cap = cap;
+    return true;
+}
+
+/* Inline: a snapshot pushes several times per object and edge. */
+static inline bool vec_push(struct u64_vec *a, uint64_t x)
+{
+    if (RS_UNLIKELY(a->n == a->cap) && !vec_grow(a))
+        return false;
     a->v[a->n++] = x;
     return true;
 }
