@@ -119,12 +119,13 @@ int rs_py_line_table_decode(uint64_t format, const uint8_t *table, size_t len,
 {
     *ranges = NULL;
     *n = 0;
+    if (format == RS_PY_LINES_NONE)
+        return 0;
     if (first_line > INT32_MAX)
         return -1;
     struct ranges r = {0};
     int rc;
     switch (format) {
-    case RS_PY_LINES_NONE: return 0;
     case RS_PY_LINES_LNOTAB: rc = decode_lnotab(&r, table, len, (int64_t)first_line); break;
     case RS_PY_LINES_PAIRS: rc = decode_pairs(&r, table, len, (int64_t)first_line); break;
     case RS_PY_LINES_LOCATIONS: rc = decode_locations(&r, table, len, (int64_t)first_line); break;

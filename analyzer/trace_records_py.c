@@ -1,6 +1,6 @@
 /* The Python records: the interpreter (PY_INTERP), code objects by id with their line
- * tables (PY_CODE) and the line of (code id, offset) pairs of codes without one (PY_LINE). A record repeated for the
- * same id or pair replaces the earlier one. */
+ * tables (PY_CODE) and the line of (code id, offset) pairs of codes without one (PY_LINE).
+ * A record repeated for the same id or pair replaces the earlier one. */
 #include "trace_records_py.h"
 
 #include <stdlib.h>

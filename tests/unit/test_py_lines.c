@@ -88,6 +88,13 @@ static void test_locations(void)
     check_malformed(RS_PY_LINES_LOCATIONS, headless, sizeof headless);
     const uint8_t t2[] = {0x80};
     check_malformed(99, t2, sizeof t2);
+    /* a first line no code object has: the table cannot be read from it, unless there is
+     * none to read (an older trace's record) */
+    struct rs_py_line_range *r;
+    uint32_t nr;
+    CHECK_EQ_U64(rs_py_line_table_decode(RS_PY_LINES_LOCATIONS, t2, sizeof t2, UINT64_C(1) << 40, &r, &nr), -1);
+    CHECK_EQ_U64(rs_py_line_table_decode(RS_PY_LINES_NONE, NULL, 0, UINT64_C(1) << 40, &r, &nr), 0);
+    CHECK(r == NULL && nr == 0);
 }
 
 static void py_code(struct rs_chunk_writer *w, uint64_t id, uint64_t first_line, uint64_t format,
