@@ -120,7 +120,7 @@ static bool set_has(const struct u64_map *m, uint64_t k)
     return m->keys[map_index(m, k)] != 0;
 }
 
-static bool map_grow(struct u64_map *m)
+static __attribute__((noinline)) bool map_grow(struct u64_map *m)
 {
     struct u64_map bigger = {.is_set = m->is_set};
     if (!map_init(&bigger, (m->mask + 1)))
@@ -142,9 +142,10 @@ static bool map_grow(struct u64_map *m)
 }
 
 /* Inserts k -> v unless present; returns true when inserted. */
-static bool map_insert(struct u64_map *m, uint64_t k, uint64_t v, bool *failed)
+/* Inline: the set of objects seen takes an insert per reference. */
+static inline bool map_insert(struct u64_map *m, uint64_t k, uint64_t v, bool *failed)
 {
-    if ((m->n + 1) * 2 > m->mask + 1 && !map_grow(m)) {
+    if (RS_UNLIKELY((m->n + 1) * 2 > m->mask + 1) && !map_grow(m)) {
         *failed = true;
         return false;
     }
