@@ -275,6 +275,8 @@ struct snap {
     struct u64_map garbage;  /* objects in gc.garbage */
     struct u64_vec work;     /* objects still to record */
     uint32_t next_type, next_label;
+    const char *last_type; /* of the last type_id asked, and its id */
+    uint32_t last_type_id;
     uint32_t synthetic_frame_type;
     bool failed;
     /* referents of the object being recorded */
@@ -291,10 +293,14 @@ struct snap {
 
 static uint32_t type_id(struct snap *s, const char *type)
 {
+    /* the collector's lists hold runs of objects of one type (made together) */
+    if (type == s->last_type)
+        return s->last_type_id;
     uint64_t *known = map_find(&s->types, (uint64_t)(uintptr_t)type);
+    s->last_type = type;
     if (known)
-        return (uint32_t)*known;
-    uint32_t id = ++s->next_type;
+        return s->last_type_id = (uint32_t)*known;
+    uint32_t id = s->last_type_id = ++s->next_type;
     map_insert(&s->types, (uint64_t)(uintptr_t)type, id, &s->failed);
     char name[512];
     rs_type_name(type, name, sizeof name);
