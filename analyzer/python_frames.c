@@ -36,7 +36,7 @@ bool rs_python_frame_resolve(const struct rs_trace *t, uint64_t code, uint64_t o
     HASH_FIND(hh, t->py_lines, &key, sizeof key, pl);
     if (pl && pl->line <= (uint64_t)INT32_MAX)
         out->line = (int)pl->line;
-    else if (!pl && pc && pc->has_line_table)
+    else if (!pl && pc) /* no table: no range, line 0 */
         out->line = (int)rs_py_line_at(pc->lines, pc->nlines, offset);
     return true;
 }

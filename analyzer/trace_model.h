@@ -184,8 +184,8 @@ struct rs_trace_py_code {
     struct rs_text filename;
     struct rs_text qualname;
     uint64_t first_line;
-    bool has_line_table;              /* lines come from it, unless a PY_LINE record says */
-    struct rs_py_line_range *lines;   /* its line table, decoded (py_line_table.h) */
+    struct rs_py_line_range *lines;   /* its line table, decoded (py_line_table.h); a
+                                       * PY_LINE record of a pair wins over it */
     uint32_t nlines;
     UT_hash_handle hh;
 };

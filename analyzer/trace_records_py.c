@@ -76,7 +76,6 @@ int rs_decode_py_code(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c
     }
     pc->first_line = first_line;
     free(pc->lines);
-    pc->has_line_table = line_format != RS_PY_LINES_NONE;
     pc->lines = lines;
     pc->nlines = nlines;
     if (added)

@@ -84,24 +84,34 @@ bool rs_chunk_close(struct rs_chunk_writer *w, uint32_t seq)
     return true;
 }
 
-/* An event record is written through one pointer after one check for room: the checks,
- * loads and stores of the buffer's length per field were a third of the writer's work per
- * event (callgrind, bench/native_churn.c). Room for the longest: a tag and five varints. */
+/* Records written by the million (events, snapshot nodes and edges) are written through
+ * one pointer after one check for room: the checks, loads and stores of the buffer's
+ * length per field were a third of the writer's work per event (callgrind,
+ * bench/native_churn.c). buf_room: room for `max` bytes at the end, at *p (false: none,
+ * the buffer is marked failed); buf_end: the buffer ends where the writing stopped. */
+static inline bool buf_room(struct rs_buf *b, size_t max, uint8_t **p)
+{
+    if (!rs_buf_reserve(b, max))
+        return false;
+    *p = b->data + b->len;
+    return true;
+}
+
+static inline void buf_end(struct rs_buf *b, const uint8_t *end)
+{
+    b->len = (size_t)(end - b->data);
+}
+
+/* Room for the longest event: a tag and five varints. */
 #define EVENT_RECORD_MAX (1 + 5 * RS_VARINT_MAX)
 
 static inline uint8_t *event_begin(struct rs_chunk_writer *w, uint8_t tag)
 {
-    struct rs_buf *b = w->out;
-    if (!rs_buf_reserve(b, EVENT_RECORD_MAX))
+    uint8_t *p;
+    if (!buf_room(w->out, EVENT_RECORD_MAX, &p))
         return NULL;
-    uint8_t *p = b->data + b->len;
     *p = tag;
     return p + 1;
-}
-
-static inline void event_end(struct rs_chunk_writer *w, const uint8_t *end)
-{
-    w->out->len = (size_t)(end - w->out->data);
 }
 
 static inline uint8_t *put_time_addr(struct rs_chunk_writer *w, uint8_t *p, uint64_t time, uint64_t addr)
@@ -134,7 +144,7 @@ void rs_rec_alloc(struct rs_chunk_writer *w, enum rs_alloc_kind kind, uint64_t t
 {
     uint8_t *p = put_alloc(w, (uint8_t)(RS_TAG_ALLOC | (kind & RS_TAG_KIND_MASK)), time, addr, size, stack_id);
     if (p)
-        event_end(w, p);
+        buf_end(w->out, p);
 }
 
 void rs_rec_sampled_alloc(struct rs_chunk_writer *w, enum rs_alloc_kind kind, uint64_t time,
@@ -143,7 +153,7 @@ void rs_rec_sampled_alloc(struct rs_chunk_writer *w, enum rs_alloc_kind kind, ui
     uint8_t *p = put_alloc(w, (uint8_t)(RS_TAG_SAMPLED_ALLOC | (kind & RS_TAG_KIND_MASK)), time, addr,
                            size, stack_id);
     if (p)
-        event_end(w, p + rs_put_varint(p, weight));
+        buf_end(w->out, p + rs_put_varint(p, weight));
 }
 
 void rs_rec_free(struct rs_chunk_writer *w, enum rs_free_kind kind, uint64_t time, uint64_t addr)
@@ -151,7 +161,7 @@ void rs_rec_free(struct rs_chunk_writer *w, enum rs_free_kind kind, uint64_t tim
     uint8_t *p = event_begin(w, (uint8_t)(RS_TAG_FREE | (kind & RS_TAG_KIND_MASK)));
     if (!p)
         return;
-    event_end(w, put_time_addr(w, p, time, addr));
+    buf_end(w->out, put_time_addr(w, p, time, addr));
 }
 
 void rs_rec_munmap(struct rs_chunk_writer *w, uint64_t time, uint64_t addr, uint64_t length)
@@ -161,7 +171,7 @@ void rs_rec_munmap(struct rs_chunk_writer *w, uint64_t time, uint64_t addr, uint
         return;
     p = put_time_addr(w, p, time, addr);
     p += rs_put_varint(p, length);
-    event_end(w, p);
+    buf_end(w->out, p);
 }
 
 /* Length prefixes are written as fixed 4-byte varints (padded with continuation bits) so
@@ -402,14 +412,12 @@ void rs_snap_nodes_open(struct rs_chunk_writer *w, struct rs_snap_batch *b)
     batch_open(w, b, RS_TAG_SNAP_NODES);
 }
 
-/* Nodes and edges, like events, are written through one pointer after one check for room:
- * a snapshot writes millions of them. */
 void rs_snap_node(struct rs_chunk_writer *w, struct rs_snap_batch *b, const struct rs_snap_node *n)
 {
     size_t label_len = n->label ? n->label_len : 0;
-    if (!rs_buf_reserve(w->out, 7 * RS_VARINT_MAX + label_len))
+    uint8_t *p;
+    if (!buf_room(w->out, 7 * RS_VARINT_MAX + label_len, &p))
         return;
-    uint8_t *p = w->out->data + w->out->len;
     p += rs_put_varint(p, rs_zigzag((int64_t)(n->addr - b->last_addr)));
     b->last_addr = n->addr;
     p += rs_put_varint(p, n->type_id);
@@ -420,7 +428,7 @@ void rs_snap_node(struct rs_chunk_writer *w, struct rs_snap_batch *b, const stru
     p += rs_put_varint(p, label_len);
     if (label_len)
         memcpy(p, n->label, label_len);
-    w->out->len = (size_t)(p + label_len - w->out->data);
+    buf_end(w->out, p + label_len);
     b->count++;
 }
 
@@ -439,12 +447,13 @@ static void end_source(struct rs_chunk_writer *w, struct rs_snap_batch *b)
 void rs_snap_edge_source(struct rs_chunk_writer *w, struct rs_snap_batch *b, uint64_t source)
 {
     end_source(w, b);
-    if (!rs_buf_reserve(w->out, RS_VARINT_MAX + COUNT_BYTES))
+    uint8_t *p;
+    if (!buf_room(w->out, RS_VARINT_MAX + COUNT_BYTES, &p))
         return;
-    w->out->len += rs_put_varint(w->out->data + w->out->len, rs_zigzag((int64_t)(source - b->last_addr)));
+    p += rs_put_varint(p, rs_zigzag((int64_t)(source - b->last_addr)));
     b->last_addr = source;
-    b->targets_count_at = w->out->len;
-    w->out->len += COUNT_BYTES;
+    b->targets_count_at = (size_t)(p - w->out->data);
+    buf_end(w->out, p + COUNT_BYTES);
     b->targets = 0;
     b->last_target = source;
     b->count++;
@@ -452,13 +461,13 @@ void rs_snap_edge_source(struct rs_chunk_writer *w, struct rs_snap_batch *b, uin
 
 void rs_snap_edge(struct rs_chunk_writer *w, struct rs_snap_batch *b, uint64_t target, uint64_t label)
 {
-    if (!rs_buf_reserve(w->out, 2 * RS_VARINT_MAX))
+    uint8_t *p;
+    if (!buf_room(w->out, 2 * RS_VARINT_MAX, &p))
         return;
-    uint8_t *p = w->out->data + w->out->len;
     p += rs_put_varint(p, rs_zigzag((int64_t)(target - b->last_target)));
     b->last_target = target;
     p += rs_put_varint(p, label);
-    w->out->len = (size_t)(p - w->out->data);
+    buf_end(w->out, p);
     b->targets++;
 }
 

@@ -150,8 +150,9 @@ static bool resolve_lines_here;
 /* The code's line table, for the analyzer to find the line of every offset: asking
  * PyCode_Addr2Line for each (code, offset) pair of the stacks walked the table from its
  * start each time, with the GIL held (callgrind, Debian 3.11, a start-up importing a
- * dozen stdlib packages: 210M instructions, a fifth of all refscope added). */
-static void put_line_table(struct rs_buf *out, PyObject *code)
+ * dozen stdlib packages: 210M instructions, a fifth of all refscope added). false: the
+ * table could not be read (nothing written). */
+static bool put_line_table(struct rs_buf *out, PyObject *code)
 {
     int minor = rs_py_layout.minor;
     PyObject *table = rs_py.PyObject_GetAttrString(code, minor <= 9 ? "co_lnotab" : "co_linetable");
@@ -161,12 +162,12 @@ static void put_line_table(struct rs_buf *out, PyObject *code)
         rs_py.PyErr_Clear();
         if (table)
             rs_py.Py_DecRef(table);
-        resolve_lines_here = true;
-        return;
+        return false;
     }
     rs_buf_varint(out, minor <= 9 ? RS_PY_LINES_LNOTAB : minor == 10 ? RS_PY_LINES_PAIRS : RS_PY_LINES_LOCATIONS);
     rs_buf_string(out, bytes, (size_t)len);
     rs_py.Py_DecRef(table);
+    return true;
 }
 
 static void describe_codes(struct rs_chunk_writer *w, uint32_t upto)
@@ -187,10 +188,10 @@ static void describe_codes(struct rs_chunk_writer *w, uint32_t upto)
             rs_buf_string(w->out, file, strlen(file));
             rs_buf_string(w->out, name, strlen(name));
             rs_buf_varint(w->out, (uint64_t)long_attr(code, "co_firstlineno"));
-            bool resolved_here = resolve_lines_here;
-            put_line_table(w->out, code);
-            if (resolve_lines_here && !resolved_here)
+            if (!put_line_table(w->out, code) && !resolve_lines_here) {
+                resolve_lines_here = true;
                 stacks_done = 1; /* stacks passed over may hold this code */
+            }
             if (file_obj)
                 rs_py.Py_DecRef(file_obj);
             if (name_obj)

@@ -141,8 +141,8 @@ static __attribute__((noinline)) bool map_grow(struct u64_map *m)
     return true;
 }
 
-/* Inserts k -> v unless present; returns true when inserted. */
-/* Inline: the set of objects seen takes an insert per reference. */
+/* Inserts k -> v unless present; returns true when inserted. Inline: the set of objects
+ * seen takes an insert per reference. */
 static inline bool map_insert(struct u64_map *m, uint64_t k, uint64_t v, bool *failed)
 {
     if (RS_UNLIKELY((m->n + 1) * 2 > m->mask + 1) && !map_grow(m)) {
@@ -284,7 +284,7 @@ struct snap {
     /* candidate labels: referent address -> label */
     struct u64_vec cand_ptr, cand_label;
     /* labels by where their text is (label_at) */
-    struct {
+    struct label_at {
         const void *where;
         uint32_t kind;
         uint64_t label;
@@ -341,46 +341,32 @@ static uint64_t label(struct snap *s, enum rs_edge_kind kind, const char *text, 
     return RS_EDGE_LABEL_ID(id);
 }
 
-/* The label of text at `where`, if met there before in this snapshot (else *slot is
- * where to file it). */
-static bool label_seen_at(struct snap *s, enum rs_edge_kind kind, const void *where, uint64_t *label,
-                          unsigned *slot)
+/* Where the label of text at `where` is filed: it is that label when `where` and `kind`
+ * are the slot's. */
+static struct label_at *label_at(struct snap *s, enum rs_edge_kind kind, const void *where)
 {
-    *slot = (unsigned)(((uintptr_t)where ^ kind) * 0x9e3779b97f4a7c15u >> 54) & (LABEL_AT_SLOTS - 1);
-    if (s->label_at[*slot].where != where || s->label_at[*slot].kind != kind)
-        return false;
-    *label = s->label_at[*slot].label;
-    return true;
-}
-
-static uint64_t label_filed_at(struct snap *s, unsigned slot, enum rs_edge_kind kind, const void *where,
-                               uint64_t label)
-{
-    s->label_at[slot].where = where;
-    s->label_at[slot].kind = kind;
-    s->label_at[slot].label = label;
-    return label;
+    return &s->label_at[((uintptr_t)where ^ kind) * 0x9e3779b97f4a7c15u >> 54 & (LABEL_AT_SLOTS - 1)];
 }
 
 /* text: a literal or a member's name (it stays where it is) */
 static uint64_t label_cstr(struct snap *s, enum rs_edge_kind kind, const char *text)
 {
-    uint64_t l;
-    unsigned slot;
-    if (label_seen_at(s, kind, text, &l, &slot))
-        return l;
-    return label_filed_at(s, slot, kind, text, label(s, kind, text, strlen(text)));
+    struct label_at *at = label_at(s, kind, text);
+    if (at->where == text && at->kind == kind)
+        return at->label;
+    *at = (struct label_at){text, kind, label(s, kind, text, strlen(text))};
+    return at->label;
 }
 
 static uint64_t label_str_object(struct snap *s, enum rs_edge_kind kind, const void *str)
 {
-    uint64_t l;
-    unsigned slot;
-    if (label_seen_at(s, kind, str, &l, &slot))
-        return l;
+    struct label_at *at = label_at(s, kind, str);
+    if (at->where == str && at->kind == kind)
+        return at->label;
     char text[128];
     size_t n = rs_key_text(str, text, sizeof text);
-    return label_filed_at(s, slot, kind, str, label(s, kind, text, n));
+    *at = (struct label_at){str, kind, label(s, kind, text, n)};
+    return at->label;
 }
 
 /* Queues an object met as a referent, to be recorded once. */
