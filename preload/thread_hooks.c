@@ -41,7 +41,7 @@ RS_EXPORT int prctl(int option, ...)
     long rc = syscall(SYS_prctl, option, a2, a3, a4, a5);
     if (rc == 0 && option == PR_SET_NAME && a2 && rs_recording()) {
         rs_tl_busy++;
-        char name[17];
+        char name[RS_THREAD_NAME_MAX]; /* as rs_ring_set_name may read, though 16 are used */
         size_t n = strnlen((const char *)a2, 16);
         memcpy(name, (const char *)a2, n);
         name[n] = 0;
