@@ -165,7 +165,7 @@ __attribute__((always_inline)) static inline void frame_key_of(const struct rs_p
         return;
     }
     int owner = f[L->f_owner];
-    if (owner == OWNED_BY_CSTACK) {
+    if (kind == FRAMES_ENTRY_BELOW && owner == OWNED_BY_CSTACK) { /* 3.12+: 3.11 has no such owner */
         key[0] = 0;
         key[1] = OWNED_BY_CSTACK;
         return;
@@ -186,12 +186,15 @@ static inline void frame_key(const struct rs_py_layout *L, char *f, uint64_t key
     frame_key_of(L, frame_layout_of(L), f, key);
 }
 
-/* The words of frame f, whose key frame_key gave. */
-static inline enum frame_use frame_words(const struct rs_py_layout *L, struct rs_ring *ring, char *f,
-                                         bool gil_held, uint64_t word[2], const uint64_t key[2])
+/* The words of frame f, whose key frame_key_of gave. */
+__attribute__((always_inline)) static inline enum frame_use frame_words_of(const struct rs_py_layout *L,
+                                                                          enum frame_layout kind,
+                                                                          struct rs_ring *ring, char *f,
+                                                                          bool gil_held, uint64_t word[2],
+                                                                          const uint64_t key[2])
 {
     char *code = rd_ptr(f, L->f_code);
-    if (L->minor <= 10) {
+    if (kind == FRAMES_CODE_OFFSET) {
         /* one eval-loop call per frame: every frame is an entry */
         const struct rs_code_cache_entry *known = cached_code(ring, code);
         uint32_t id = known ? known->id : is_live_code(code) ? intern_code(ring, code, 0, gil_held) : 0;
@@ -219,12 +222,24 @@ static inline enum frame_use frame_words(const struct rs_py_layout *L, struct rs
     return FRAME_KEPT;
 }
 
-static inline char *top_frame(const struct rs_py_layout *L, void *tstate)
+static inline enum frame_use frame_words(const struct rs_py_layout *L, struct rs_ring *ring, char *f,
+                                         bool gil_held, uint64_t word[2], const uint64_t key[2])
 {
-    if (L->minor <= 10 || L->minor >= 13)
+    return frame_words_of(L, frame_layout_of(L), ring, f, gil_held, word, key);
+}
+
+__attribute__((always_inline)) static inline char *top_frame_of(const struct rs_py_layout *L,
+                                                               enum frame_layout kind, void *tstate)
+{
+    if (kind == FRAMES_CODE_OFFSET || (kind == FRAMES_ENTRY_BELOW && L->minor >= 13))
         return rd_ptr(tstate, L->ts_frame);
     char *cframe = rd_ptr(tstate, L->ts_cframe);
     return cframe ? rd_ptr(cframe, L->cframe_current) : NULL;
+}
+
+static inline char *top_frame(const struct rs_py_layout *L, void *tstate)
+{
+    return top_frame_of(L, frame_layout_of(L), tstate);
 }
 
 /* The words of frame f and the frames below it, appended at words[n] while there is room
@@ -291,19 +306,6 @@ __attribute__((always_inline)) static inline bool parents_match_of(const struct 
     return k == m->nkeys;
 }
 
-/* Every frame below the top one, at every allocation of a memo hit: one loop per frame
- * layout, so that a frame costs its loads and compares alone (callgrind, bench/py_threads.py
- * 1 4 on 3.11, about eight frames below the top: 283 -> 253 instructions per stack). */
-static bool parents_match(const struct rs_py_layout *L, const struct rs_py_memo *m, char *below)
-{
-    switch (frame_layout_of(L)) {
-    case FRAMES_CODE_OFFSET: return parents_match_of(L, FRAMES_CODE_OFFSET, m, below);
-    case FRAMES_ENTRY_BYTE: return parents_match_of(L, FRAMES_ENTRY_BYTE, m, below);
-    case FRAMES_ENTRY_BELOW: return parents_match_of(L, FRAMES_ENTRY_BELOW, m, below);
-    }
-    return false;
-}
-
 /* Files the id of a stack under its top frame's key, when the key fixes that frame's words
  * (its code is pinned, or it gives none for good). */
 static void remember_top(struct rs_py_memo *m, const uint64_t top_key[2], enum frame_use top_use, uint32_t id)
@@ -317,28 +319,31 @@ static void remember_top(struct rs_py_memo *m, const uint64_t top_key[2], enum f
     m->tops[s].id = id;
 }
 
-uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words)
+/* The stack id of tstate's frames, for one frame layout: the layout is a constant in each
+ * copy, so that a memo hit (every frame below the top compared, the top frame's key looked
+ * up) costs its loads and compares alone. callgrind on Debian's 3.11: bench/py_threads.py
+ * 1 4 (about eight frames below the top) 283 -> 253 instructions per stack when the frames
+ * below alone were compared so; with the top frame too, bench/py_threads.py 4,739M ->
+ * 4,669M instructions in all, bench/py_churn.py 200000 1,513M -> 1,503M. */
+__attribute__((always_inline)) static inline uint32_t stack_id_of(const struct rs_py_layout *L,
+                                                                 enum frame_layout kind, struct rs_ring *ring,
+                                                                 void *tstate, bool gil_held, uint64_t *words,
+                                                                 uint32_t max_words)
 {
-    struct rs_ring *ring = rs_tl_ring;
-    if (!ring)
-        return rs_stack_intern(NULL, words, rs_py_capture(tstate, gil_held, words, max_words));
-    if (!tstate || !slots)
-        return RS_STACK_ID_NONE;
-    const struct rs_py_layout *L = &rs_py_layout;
-    char *f = top_frame(L, tstate);
+    char *f = top_frame_of(L, kind, tstate);
     if (!f || max_words < 2)
         return RS_STACK_ID_NONE;
     struct rs_py_memo *m = &ring->py_memo[((uintptr_t)f * 0x9e3779b97f4a7c15u) >> 62 & (RS_PY_MEMOS - 1)];
     uint64_t top_key[2];
-    frame_key(L, f, top_key);
+    frame_key_of(L, kind, f, top_key);
     char *below = rd_ptr(f, L->f_back);
-    bool below_known = m->valid && m->max_words == max_words && parents_match(L, m, below);
+    bool below_known = m->valid && m->max_words == max_words && parents_match_of(L, kind, m, below);
     if (below_known) {
         unsigned s = top_slot(top_key);
         if (m->tops[s].generation == m->generation && m->tops[s].key0 == top_key[0] && m->tops[s].key1 == top_key[1])
             return m->tops[s].id;
     }
-    enum frame_use top_use = frame_words(L, ring, f, gil_held, words, top_key);
+    enum frame_use top_use = frame_words_of(L, kind, ring, f, gil_held, words, top_key);
     uint32_t top_n = top_use == FRAME_KEPT ? 2 : 0;
     /* A memo cut for room holds the frames below that fitted beside a top frame's two
      * words: a top frame that gives none leaves room for one more. */
@@ -366,6 +371,22 @@ uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t m
         m->generation = 1;
     remember_top(m, top_key, top_use, id);
     return id;
+}
+
+uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words)
+{
+    struct rs_ring *ring = rs_tl_ring;
+    if (!ring)
+        return rs_stack_intern(NULL, words, rs_py_capture(tstate, gil_held, words, max_words));
+    if (!tstate || !slots)
+        return RS_STACK_ID_NONE;
+    const struct rs_py_layout *L = &rs_py_layout;
+    switch (frame_layout_of(L)) {
+    case FRAMES_CODE_OFFSET: return stack_id_of(L, FRAMES_CODE_OFFSET, ring, tstate, gil_held, words, max_words);
+    case FRAMES_ENTRY_BYTE: return stack_id_of(L, FRAMES_ENTRY_BYTE, ring, tstate, gil_held, words, max_words);
+    case FRAMES_ENTRY_BELOW: return stack_id_of(L, FRAMES_ENTRY_BELOW, ring, tstate, gil_held, words, max_words);
+    }
+    return RS_STACK_ID_NONE;
 }
 
 uint32_t rs_py_code_count(void)
