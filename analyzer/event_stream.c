@@ -19,15 +19,16 @@ struct rs_event_stream {
     size_t nthreads;
     int fd;
     uint64_t page;
-    /* The chunk being decoded (any thread's), mapped: pread() copied every byte out of the
-     * page cache (5 % of `cycles` on a 5M-object trace). */
+    /* A range of the file around the chunks being decoded, mapped: pread() copied every
+     * byte out of the page cache (5 % of `cycles` on a 5M-object trace). */
     uint8_t *map;
     size_t map_len;
+    uint64_t map_from; /* the file offset of map[0] */
     struct rs_read_error err;
     bool failed;
 };
 
-static void unmap_chunk(struct rs_event_stream *s)
+static void unmap_range(struct rs_event_stream *s)
 {
     if (s->map)
         munmap(s->map, s->map_len);
@@ -35,23 +36,52 @@ static void unmap_chunk(struct rs_event_stream *s)
     s->map_len = 0;
 }
 
-/* Maps a chunk whole: its first byte, or NULL with s->err set. Its span is the first read's
+/* A mapping per chunk made two calls that change the address space (mmap, munmap) per
+ * 270 kB: each waits for the process's memory lock, which the report's other thread holds
+ * while it populates its tables, and each munmap flushes the other CPU's TLB; on the
+ * 5M-object trace the replay lost 0.25 s there. Chunks are read back nearly in file order
+ * (the merge takes them by time, and a chunk is written soon after its events), so one
+ * range mapped from a little before a chunk on serves the chunks after it; its pages stay
+ * mapped, up to rs_event_stream_map_bytes a stream, until the range moves. */
+size_t rs_event_stream_map_bytes = (size_t)16 << 20;
+
+/* A chunk whole: its first byte, or NULL with s->err set. Its span is the first read's
  * (rs_trace_read_chunk checks it is still the same chunk); the file is no shorter than then
- * (rs_event_stream_open), so no page of the mapping lies past its end. */
+ * (rs_event_stream_open), and the range ends at that length, so no page of the mapping
+ * lies past the file's end. */
 static const uint8_t *map_chunk(struct rs_event_stream *s, struct rs_chunk_span span)
 {
-    unmap_chunk(s);
-    uint64_t from = span.at - span.at % s->page;
-    size_t len = (size_t)(span.at - from) + span.len;
-    void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, (off_t)from);
-    if (p == MAP_FAILED) {
-        rs_read_fail(&s->err, s->trace->name, errno == ENOMEM ? RS_READ_ERR_NOMEM : RS_READ_ERR_IO,
-                     span.at, "%s", strerror(errno));
-        return NULL;
+    if (!s->map || span.at < s->map_from || span.at + span.len > s->map_from + s->map_len) {
+        unmap_range(s);
+        uint64_t back = rs_event_stream_map_bytes / 4 - rs_event_stream_map_bytes / 4 % s->page;
+        uint64_t from = span.at - span.at % s->page;
+        from = from > back ? from - back : 0;
+        uint64_t end = from + rs_event_stream_map_bytes;
+        if (end < span.at + span.len)
+            end = span.at + span.len;
+        if (end > s->trace->file_size)
+            end = s->trace->file_size;
+        void *p = mmap(NULL, (size_t)(end - from), PROT_READ, MAP_PRIVATE, s->fd, (off_t)from);
+        if (p == MAP_FAILED) {
+            rs_read_fail(&s->err, s->trace->name,
+                         errno == ENOMEM ? RS_READ_ERR_NOMEM : RS_READ_ERR_IO, span.at, "%s",
+                         strerror(errno));
+            return NULL;
+        }
+        s->map = p;
+        s->map_len = (size_t)(end - from);
+        s->map_from = from;
     }
-    s->map = p;
-    s->map_len = len;
-    return s->map + (span.at - from);
+    const uint8_t *chunk = s->map + (span.at - s->map_from);
+#ifdef MADV_POPULATE_READ
+    /* The chunk's pages in one call, as MAP_POPULATE did for a chunk's own mapping, instead
+     * of a fault every few pages; it only reads the address space, beside the other
+     * thread's faults. */
+    uint64_t page_at = span.at - span.at % s->page;
+    (void)madvise(s->map + (page_at - s->map_from), (size_t)(span.at + span.len - page_at),
+                  MADV_POPULATE_READ);
+#endif
+    return chunk;
 }
 
 /* A thread with no chunk left gives its window's memory back. */
@@ -78,11 +108,10 @@ bool rs_event_stream_next(struct rs_event_stream *s, size_t order)
         w->nevents = w->nextras = w->nchunks = 0;
         if (!chunk || rs_trace_read_chunk(s->scratch, chunk, span.len, span.at, src->tid,
                                           &s->err) != RS_READ_OK) {
-            unmap_chunk(s);
+            unmap_range(s);
             s->failed = true;
             return false;
         }
-        unmap_chunk(s);
         if (w->nevents)
             return true;
     }
@@ -163,6 +192,6 @@ void rs_event_stream_close(struct rs_event_stream *s)
     free(s->source);
     free(s->window);
     free(s->next_chunk);
-    unmap_chunk(s);
+    unmap_range(s);
     free(s);
 }

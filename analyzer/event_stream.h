@@ -28,6 +28,10 @@ static inline bool rs_trace_events_readable(const struct rs_trace *t)
 
 struct rs_event_stream;
 
+/* Bytes of the file one mapping of a stream covers (16 MB; a test makes it small so that
+ * the mapped range moves often). */
+extern size_t rs_event_stream_map_bytes;
+
 /* NULL on failure, with `err` filled (the file cannot be opened, out of memory). */
 struct rs_event_stream *rs_event_stream_open(const struct rs_trace *t, struct rs_read_error *err);
 /* The stream's threads are numbered by their `order` in the trace, 0..n-1. */

@@ -4,6 +4,7 @@
 #include "test_util.h"
 #include "trace_builder.h"
 #include "trace_reader.h"
+#include "event_stream.h"
 #include "live_set.h"
 #include "replay.h"
 #include "snap_sites.h"
@@ -416,6 +417,8 @@ static void sites_of_blocks(void)
  * over 4 GiB and frees of other threads' blocks. A file changed since it was read is an
  * error, not another answer. */
 enum { STREAM_THREADS = 3, STREAM_ROUNDS = 70, STREAM_PER_CHUNK = 5000 };
+/* When the sites are asked for. */
+#define STREAM_WHEN ((uint64_t)STREAM_ROUNDS * STREAM_PER_CHUNK / 3)
 
 static uint64_t lcg(uint64_t *x)
 {
@@ -458,26 +461,10 @@ static size_t build_threads_trace(struct tb *b, uint64_t *blocks)
     return nblocks;
 }
 
-static void streamed_events(void)
+/* The streamed replay and sites of `file` are those of `mem`, read from memory. */
+static void streamed_same(const struct rs_trace *mem, const struct rs_trace *file,
+                          const uint64_t *blocks, size_t nblocks)
 {
-    struct tb b;
-    uint64_t *blocks = malloc((size_t)STREAM_THREADS * STREAM_ROUNDS * STREAM_PER_CHUNK *
-                              sizeof *blocks);
-    CHECK(blocks != NULL);
-    if (!blocks)
-        return;
-    size_t nblocks = build_threads_trace(&b, blocks);
-    char *path = tb_write_temp(b.buf.data, b.buf.len);
-    struct rs_trace *mem = NULL, *file = NULL;
-    struct rs_read_error e;
-    CHECK(path != NULL);
-    CHECK_EQ_U64(rs_trace_read_buffer(b.buf.data, b.buf.len, "mem.rsc", &mem, &e), RS_READ_OK);
-    if (path)
-        CHECK_EQ_U64(rs_trace_read_file_no_events(path, &file, &e), RS_READ_OK);
-    if (!mem || !file)
-        goto out;
-    CHECK(file->events_dropped && file->nevents == mem->nevents);
-
     struct rs_replay rm, rf;
     CHECK_EQ_U64(rs_replay_run(mem, &rm), 0);
     CHECK_EQ_U64(rs_replay_run(file, &rf), 0);
@@ -502,14 +489,11 @@ static void streamed_events(void)
     size_t nfew = 100;
     uint64_t *a = malloc(nblocks * sizeof *a), *c = malloc(nblocks * sizeof *c);
     CHECK(a && c && nblocks > (UINT64_C(1) << 19));
-    if (!a || !c)
-        goto out_ac;
-    uint64_t when = (uint64_t)STREAM_ROUNDS * STREAM_PER_CHUNK / 3;
-    for (size_t part = 0; part < 2; part++) {
+    for (size_t part = 0; a && c && part < 2; part++) {
         size_t n = part ? nfew : nblocks;
         for (size_t i = 0; i < n; i++)
             a[i] = c[i] = blocks[part ? i * (nblocks / nfew) : i];
-        struct rs_site_query qa = {when, a, (uint32_t)n}, qc = {when, c, (uint32_t)n};
+        struct rs_site_query qa = {STREAM_WHEN, a, (uint32_t)n}, qc = {STREAM_WHEN, c, (uint32_t)n};
         CHECK_EQ_U64(rs_sites_of_blocks(mem, &qa, 1, err, sizeof err), 0);
         CHECK_EQ_U64(rs_sites_of_blocks(file, &qc, 1, err, sizeof err), 0);
         size_t same = 0, known = 0;
@@ -520,8 +504,48 @@ static void streamed_events(void)
         CHECK_EQ_U64(same, n);
         CHECK(known > 0 && known < n);
     }
+    free(a);
+    free(c);
+}
+
+static void streamed_events(void)
+{
+    struct tb b;
+    uint64_t *blocks = malloc((size_t)STREAM_THREADS * STREAM_ROUNDS * STREAM_PER_CHUNK *
+                              sizeof *blocks);
+    CHECK(blocks != NULL);
+    if (!blocks)
+        return;
+    size_t nblocks = build_threads_trace(&b, blocks);
+    char *path = tb_write_temp(b.buf.data, b.buf.len);
+    struct rs_trace *mem = NULL, *file = NULL;
+    struct rs_read_error e;
+    CHECK(path != NULL);
+    CHECK_EQ_U64(rs_trace_read_buffer(b.buf.data, b.buf.len, "mem.rsc", &mem, &e), RS_READ_OK);
+    if (path)
+        CHECK_EQ_U64(rs_trace_read_file_no_events(path, &file, &e), RS_READ_OK);
+    if (!mem || !file)
+        goto out;
+    CHECK(file->events_dropped && file->nevents == mem->nevents);
+
+    /* Mapped as one range (the file is under the 16 MB a stream maps at a time), then as a
+     * range of 64 kB (two chunks) that moves as the replay goes through the file, and of
+     * 4 kB, less than a chunk. */
+    size_t map_bytes = rs_event_stream_map_bytes;
+    CHECK(b.buf.len < map_bytes && b.buf.len > 16 * 65536);
+    static const size_t smaller[] = {65536, 4096};
+    for (size_t round = 0; round < 3; round++) {
+        if (round)
+            rs_event_stream_map_bytes = smaller[round - 1];
+        streamed_same(mem, file, blocks, nblocks);
+    }
+    rs_event_stream_map_bytes = map_bytes;
 
     /* A chunk's byte changed, then the file cut shorter, after the first read. */
+    char err[512];
+    uint64_t few[100];
+    for (size_t i = 0; i < 100; i++)
+        few[i] = blocks[i * (nblocks / 100)];
     FILE *f = fopen(path, "r+b");
     CHECK(f != NULL);
     if (f) {
@@ -529,17 +553,14 @@ static void streamed_events(void)
         fseek(f, (long)at, SEEK_SET);
         fputc(b.buf.data[at] ^ 0x55, f);
         fclose(f);
-        struct rs_site_query q = {when, c, (uint32_t)nfew};
+        struct rs_site_query q = {STREAM_WHEN, few, 100};
         CHECK_EQ_U64(rs_sites_of_blocks(file, &q, 1, err, sizeof err), (uint64_t)-1);
         CHECK_CONTAINS(err, "checksum mismatch");
     }
     CHECK(truncate(path, (off_t)(b.buf.len / 2)) == 0);
-    struct rs_site_query q = {when, c, (uint32_t)nfew};
+    struct rs_site_query q = {STREAM_WHEN, few, 100};
     CHECK_EQ_U64(rs_sites_of_blocks(file, &q, 1, err, sizeof err), (uint64_t)-1);
     CHECK_CONTAINS(err, "shorter than when it was first read");
-out_ac:
-    free(a);
-    free(c);
 out:
     rs_trace_free(mem);
     rs_trace_free(file);
