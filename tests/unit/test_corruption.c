@@ -76,6 +76,11 @@ static const struct crafted crafted[] = {
     {"tag alone", 5, 0, P("\x10"), RS_READ_ERR_RECORD_CORRUPT, "cut short", 0},
     {"11-byte varint", 5, 0, P("\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00\x00"),
      RS_READ_ERR_RECORD_CORRUPT, "cut short", 0},
+    /* the same with a free after it: 16 bytes from the tag on, read by the counting pass's
+     * fast path (trace_records.c count_short_events) */
+    {"11-byte varint, more after it", 5, 0,
+     P("\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00\x00\x10\x00\x00"),
+     RS_READ_ERR_RECORD_CORRUPT, "cut short", 0},
     {"stack id over 32 bits", 5, 0, P("\x00\x00\x00\x00\x80\x80\x80\x80\x10"),
      RS_READ_ERR_RECORD_CORRUPT, "cut short", 0},
     {"time overflow", 5, UINT64_MAX, P("\x10\x01\x00"), RS_READ_ERR_RECORD_CORRUPT,
@@ -154,7 +159,7 @@ static void check_crafted_counted(void)
 {
     static const char *const also_counted[] = {
         "unknown event kind", "munmap with kind bits", "free kind out of range",
-        "alloc cut at chunk end", "tag alone", "11-byte varint",
+        "alloc cut at chunk end", "tag alone", "11-byte varint", "11-byte varint, more after it",
     };
     for (size_t i = 0; i < sizeof crafted / sizeof *crafted; i++) {
         const struct crafted *c = &crafted[i];
