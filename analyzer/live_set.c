@@ -78,7 +78,7 @@ static void forget_wide(struct rs_live_set *s, const struct rs_live_slot *b)
 /* The slot holding addr, or the empty slot where it would go. */
 static struct rs_live_slot *slot_of(const struct rs_live_set *s, uint64_t addr)
 {
-    for (uint64_t i = rs_addr_home(addr, s->cap);; i = i + 1 < s->cap ? i + 1 : 0) {
+    for (uint64_t i = rs_addr_home_spread(addr, s->cap);; i = i + 1 < s->cap ? i + 1 : 0) {
         struct rs_live_slot *b = &s->slots[i];
         if (!in_use(b) || b->addr == addr)
             return b;
@@ -112,7 +112,7 @@ static void take_out(struct rs_live_set *s, uint64_t i)
                 return;
             if (gen_of(b) != s->gen)
                 continue;
-            uint64_t k = rs_addr_home(b->addr, s->cap);
+            uint64_t k = rs_addr_home_spread(b->addr, s->cap);
             /* Can slot j's block move to i? Only if its home k is not in (i, j]. */
             if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
                 continue;

@@ -84,7 +84,7 @@ __attribute__((always_inline)) static inline void rs_live_prefetch(const struct 
                                                                    uint64_t addr)
 {
     if (s->slots)
-        __builtin_prefetch(&s->slots[rs_addr_home(addr, s->cap)]);
+        __builtin_prefetch(&s->slots[rs_addr_home_spread(addr, s->cap)]);
 }
 
 /* Room for `blocks` blocks with the table 2/3 full, in an empty set (a set already in use
@@ -92,7 +92,8 @@ __attribute__((always_inline)) static inline void rs_live_prefetch(const struct 
  * knows about how many blocks it will hold at most sizes the table once. Not the 3/4 that
  * triggers growth: the runs of slots of neighbouring pages (addr_home.h) merge into long
  * clusters in a fuller table, 28 slots walked per lookup on average at 3/4 (7 at 1/2) in a
- * replay of 20M events, 5.25 -> 4.58 s for the report. Not half full either: the report
+ * replay of 20M events, 5.25 -> 4.58 s for the report (runs of 256 slots then; spread runs
+ * walk 7.9 at 2/3). Not half full either: the report
  * replays beside its snapshot analysis (report.c), and on the 5M-object benchmark the two
  * peaked at 2.01 times the trace with the table half full, 1.95 at 2/3, the replay as fast
  * (2.07 s against 1.99 s, 7 runs: more slots walked, fewer pages to clear). False when out
