@@ -28,7 +28,7 @@ static inline bool rs_trace_events_readable(const struct rs_trace *t)
 
 struct rs_event_stream;
 
-/* Bytes of the file one mapping of a stream covers (16 MB; a test makes it small so that
+/* Bytes of the file one mapping of a stream covers (4 MB; a test makes it small so that
  * the mapped range moves often). */
 extern size_t rs_event_stream_map_bytes;
 

@@ -528,15 +528,13 @@ static void streamed_events(void)
         goto out;
     CHECK(file->events_dropped && file->nevents == mem->nevents);
 
-    /* Mapped as one range (the file is under the 16 MB a stream maps at a time), then as a
-     * range of 64 kB (two chunks) that moves as the replay goes through the file, and of
-     * 4 kB, less than a chunk. */
+    /* Mapped as one range larger than the file, then as ranges of 64 kB (two chunks) that
+     * move as the replay goes through the file, and of 4 kB, less than a chunk. */
     size_t map_bytes = rs_event_stream_map_bytes;
-    CHECK(b.buf.len < map_bytes && b.buf.len > 16 * 65536);
-    static const size_t smaller[] = {65536, 4096};
+    CHECK(b.buf.len > 16 * 65536);
+    const size_t sizes[] = {b.buf.len + 65536, 65536, 4096};
     for (size_t round = 0; round < 3; round++) {
-        if (round)
-            rs_event_stream_map_bytes = smaller[round - 1];
+        rs_event_stream_map_bytes = sizes[round];
         streamed_same(mem, file, blocks, nblocks);
     }
     rs_event_stream_map_bytes = map_bytes;
