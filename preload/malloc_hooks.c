@@ -112,24 +112,46 @@ static inline bool need_bootstrap(void)
     return false;
 }
 
-RS_EXPORT void *malloc(size_t size)
+/* The allocation recorded (or counted down): out of line, so that malloc's way for an
+ * allocation the sampling countdown skips saves no register. */
+static __attribute__((noinline)) void *malloc_noted(size_t size)
 {
-    if (RS_UNLIKELY(need_bootstrap()))
-        return bootstrap_alloc(size, 16);
     void *p = real.malloc(size);
     if (RS_LIKELY(p != NULL))
         rs_note_alloc(RS_ALLOC_MALLOC, p, size);
     return p;
 }
 
+/* Sampling: an allocation the countdown skips (most of them) is decided before the call and
+ * only jumps to the real malloc (rs_sample_skips_before). */
+RS_EXPORT void *malloc(size_t size)
+{
+    if (RS_UNLIKELY(need_bootstrap()))
+        return bootstrap_alloc(size, 16);
+    if (rs_sample_skips_before(size))
+        return real.malloc(size);
+    return malloc_noted(size);
+}
+
+static __attribute__((noinline)) void free_noted(void *p)
+{
+    rs_note_free(RS_FREE_FREE, p, 0);
+    real.free(p);
+}
+
+/* Sampling: the free of a block the filter turns away (most of them) only jumps to the real
+ * free. */
 RS_EXPORT void free(void *p)
 {
     if (!p || RS_UNLIKELY(is_bootstrap(p)))
         return;
     if (RS_UNLIKELY(need_bootstrap()))
         return;
-    rs_note_free(RS_FREE_FREE, p, 0);
-    real.free(p);
+    if (rs_sample_free_skips(p)) {
+        real.free(p);
+        return;
+    }
+    free_noted(p);
 }
 
 RS_EXPORT void *calloc(size_t n, size_t size)

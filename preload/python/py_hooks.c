@@ -21,6 +21,9 @@ static bool installed_early;
 /* Set while probing whether an allocation in this domain still reaches our hook. */
 static RS_TLS int probing_domain = -1;
 static RS_TLS bool probe_reached;
+/* Probes running (any thread's): while there is one, a sampled hook_malloc goes the way
+ * that tells a probe it was reached. */
+static _Atomic int probes_running;
 
 static void *hook_malloc(void *ctx, size_t size)
 {
@@ -73,9 +76,59 @@ static void hook_free(void *ctx, void *p)
     rs_tl_passthrough--;
 }
 
+/* The hooks installed when sampling. An allocation the countdown skips, and the free of a
+ * block the filter turns away (most of them), only call the allocator below: the decision
+ * is taken before that call, so nothing is left to do after it and no register is kept
+ * across it (callgrind, Debian 3.11 bench/py_churn.py 100000 sampled: 54 -> 36
+ * instructions a malloc hook, 34 -> 26 a free hook, 442.6M -> 430.5M for the run, plain
+ * 365.8M). The rest go on to the hooks above. Separate hooks, chosen at installation,
+ * because the test of the mode in the hooks above cost full tracking 6M of its 789M. */
+static void *hook_malloc_sampled(void *ctx, size_t size)
+{
+    struct chain *c = ctx;
+    if (RS_LIKELY(atomic_load_explicit(&rs_py_attach_requested, memory_order_relaxed) &&
+                  !atomic_load_explicit(&probes_running, memory_order_relaxed) &&
+                  rs_sample_skips_before(size))) {
+        rs_tl_passthrough++;
+        void *p = c->below.malloc(c->below.ctx, size);
+        rs_tl_passthrough--;
+        return p;
+    }
+    return hook_malloc(ctx, size);
+}
+
+static void *hook_calloc_sampled(void *ctx, size_t n, size_t size)
+{
+    struct chain *c = ctx;
+    uint64_t bytes;
+    if (RS_LIKELY(!__builtin_mul_overflow((uint64_t)n, (uint64_t)size, &bytes) &&
+                  rs_sample_skips_before(bytes))) {
+        rs_tl_passthrough++;
+        void *p = c->below.calloc(c->below.ctx, n, size);
+        rs_tl_passthrough--;
+        return p;
+    }
+    return hook_calloc(ctx, n, size);
+}
+
+static void hook_free_sampled(void *ctx, void *p)
+{
+    struct chain *c = ctx;
+    if (RS_LIKELY(!p || rs_sample_free_skips(p))) {
+        rs_tl_passthrough++;
+        c->below.free(c->below.ctx, p);
+        rs_tl_passthrough--;
+        return;
+    }
+    hook_free(ctx, p);
+}
+
 static void install(struct chain *c)
 {
-    PyMemAllocatorEx ours = {c, hook_malloc, hook_calloc, hook_realloc, hook_free};
+    bool sampled = rs_cfg.sample_bytes != 0;
+    PyMemAllocatorEx ours = {c, sampled ? hook_malloc_sampled : hook_malloc,
+                             sampled ? hook_calloc_sampled : hook_calloc, hook_realloc,
+                             sampled ? hook_free_sampled : hook_free};
     rs_py.PyMem_GetAllocator(c->domain, &c->below);
     rs_py.PyMem_SetAllocator(c->domain, &ours);
 }
@@ -92,10 +145,12 @@ void rs_py_hooks_install(void)
  * first needs them installed again. GIL held. */
 static bool still_reached(int domain)
 {
+    atomic_fetch_add(&probes_running, 1);
     probing_domain = domain;
     probe_reached = false;
     void *p = domain == RS_PYMEM_DOMAIN_OBJ ? rs_py.PyObject_Malloc(1) : rs_py.PyMem_Malloc(1);
     probing_domain = -1;
+    atomic_fetch_sub(&probes_running, 1);
     if (p)
         domain == RS_PYMEM_DOMAIN_OBJ ? rs_py.PyObject_Free(p) : rs_py.PyMem_Free(p);
     return probe_reached;
@@ -127,7 +182,7 @@ static bool uninstall(struct chain *c)
 {
     PyMemAllocatorEx now;
     rs_py.PyMem_GetAllocator(c->domain, &now);
-    if (now.ctx != c || now.malloc != hook_malloc)
+    if (now.ctx != c || (now.malloc != hook_malloc && now.malloc != hook_malloc_sampled))
         return false;
     rs_py.PyMem_SetAllocator(c->domain, &c->below);
     return true;
