@@ -80,7 +80,7 @@ static void hook_free(void *ctx, void *p)
  * block the filter turns away (most of them), only call the allocator below: the decision
  * is taken before that call, so nothing is left to do after it and no register is kept
  * across it (callgrind, Debian 3.11 bench/py_churn.py 100000 sampled: 54 -> 36
- * instructions a malloc hook, 34 -> 26 a free hook, 442.6M -> 430.5M for the run, plain
+ * instructions a malloc hook, 34 -> 26 a free hook, 442.6M -> 429.4M for the run, plain
  * 365.8M). The rest go on to the hooks above. Separate hooks, chosen at installation,
  * because the test of the mode in the hooks above cost full tracking 6M of its 789M. */
 static void *hook_malloc_sampled(void *ctx, size_t size)

@@ -8,6 +8,9 @@ BIG, BIG_SIZE = 8, 1 << 20
 CHURN = 100000
 
 kept = []
+# a list of its own: one list grown by both threads has its array on the line that grew it
+# last, which changes from run to run
+kept_big = []
 
 
 def keep_small():
@@ -17,7 +20,7 @@ def keep_small():
 
 def keep_big():
     for _ in range(BIG):
-        kept.append(bytearray(BIG_SIZE))  # BIG LEAK
+        kept_big.append(bytearray(BIG_SIZE))  # BIG LEAK
 
 
 def churn():
@@ -30,4 +33,4 @@ worker.start()
 keep_small()
 churn()
 worker.join()
-print(len(kept), sum(len(b) for b in kept))
+print(len(kept), len(kept_big), sum(len(b) for b in kept + kept_big))
