@@ -106,9 +106,11 @@ static bool counted(const struct rs_ring *r)
 
 struct rs_ring *rs_ring_claim(void)
 {
+    int saved_errno = errno; /* rs_record_free keeps the program's errno only on its fast path */
     struct rs_ring *r = ring_claim_free();
     if (!r)
         r = ring_map_new();
+    errno = saved_errno;
     if (!r)
         return NULL;
     ring_reset_identity(r);
@@ -196,7 +198,19 @@ struct rs_ring *rs_ring_find_thread(pthread_t thread)
     return NULL;
 }
 
+/* errno is the program's again on return (sched_yield, nanosleep and a drain here can set
+ * it; rs_record_free does not keep it itself). */
+static bool wait_for_room(struct rs_ring *r, uint64_t head);
+
 bool rs_ring_wait_for_room(struct rs_ring *r, uint64_t head)
+{
+    int saved_errno = errno;
+    bool room = wait_for_room(r, head);
+    errno = saved_errno;
+    return room;
+}
+
+static bool wait_for_room(struct rs_ring *r, uint64_t head)
 {
     if (rs_cfg.drop_on_full)
         return false;

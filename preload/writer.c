@@ -492,8 +492,10 @@ bool rs_writer_running(void)
 
 void rs_writer_restart_due(uint64_t at)
 {
+    int saved_errno = errno; /* from a recorded free, which does not keep it itself */
     if (atomic_compare_exchange_strong(&rs_writer_restart_at_ns, &at, 0))
         rs_writer_start_thread();
+    errno = saved_errno;
 }
 
 /* A round from the calling thread, if the writer lock comes within timeout_ns. */

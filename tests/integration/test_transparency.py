@@ -24,6 +24,15 @@ def test(work):
         check_eq(under.stdout, plain.stdout, f"{cmd}: stdout")
         check_eq(under.stderr, plain.stderr, f"{cmd}: stderr")
         check(os.path.exists(out), f"{cmd}: trace written")
+    # a ring of 1,024 events fills at once: frees wait for the writer (errno kept, above)
+    small = dict(env, REFSCOPE_RING_EVENTS="1024")
+    plain = run([program("transparency"), "arg1"], input=stdin, env=small)
+    under = run([REFSCOPE, "run", "-q", "-o", work.file("small-ring.rsc"), "--", program("transparency"), "arg1"],
+                input=stdin, env=small)
+    check_eq((under.returncode, under.stdout, under.stderr), (plain.returncode, plain.stdout, plain.stderr),
+             "a small ring: status, stdout, stderr")
+    waits = run([REFSCOPE, "report", work.file("small-ring.rsc")]).stdout.decode()
+    check("waited" in waits, f"the small ring was found full: {waits[:300]}")
     # a program killed by a signal: same signal seen by the caller
     plain = run(["/bin/sh", "-c", "kill -TERM $$"])
     under = run([REFSCOPE, "run", "-q", "-o", work.file("sig.rsc"), "--", "/bin/sh", "-c", "kill -TERM $$"])

@@ -18,12 +18,28 @@ static void *worker(void *arg)
 {
     long n = (long)arg, sum = 0;
     for (long i = 0; i < n; i++) {
-        char *p = malloc((size_t)(i % 100) + 1);
+        char *volatile p = malloc((size_t)(i % 100) + 1);
         p[0] = (char)i;
         sum += p[0];
         free(p);
     }
     return (void *)sum;
+}
+
+/* errno across frees that are the thread's first recorded call (its ring is claimed then)
+ * and frees that find the thread's ring full (the test runs it with a small ring too). */
+static void *frees_keep_errno(void *block)
+{
+    errno = 4321;
+    free(block);
+    int kept = errno == 4321;
+    for (int i = 0; i < 200000 && kept; i++) {
+        void *volatile p = malloc(16); /* volatile: GCC drops a malloc/free pair it sees whole */
+        errno = 4321;
+        free(p);
+        kept = errno == 4321;
+    }
+    return (void *)(long)kept;
 }
 
 int main(int argc, char **argv)
@@ -61,6 +77,12 @@ int main(int argc, char **argv)
         total += (long)r;
     }
     printf("threads sum=%ld\n", total);
+
+    pthread_t freer;
+    void *kept = NULL;
+    pthread_create(&freer, NULL, frees_keep_errno, malloc(32));
+    pthread_join(freer, &kept);
+    printf("errno kept across a thread's frees: %s\n", kept ? "yes" : "no");
 
     char line[256];
     if (fgets(line, sizeof line, stdin))
