@@ -104,13 +104,11 @@ static bool counted(const struct rs_ring *r)
     return program_ring(r) && atomic_load_explicit(&r->parking, memory_order_acquire) != RS_RING_PARKED;
 }
 
-struct rs_ring *rs_ring_claim(void)
+static struct rs_ring *claim(void)
 {
-    int saved_errno = errno; /* rs_record_free keeps the program's errno only on its fast path */
     struct rs_ring *r = ring_claim_free();
     if (!r)
         r = ring_map_new();
-    errno = saved_errno;
     if (!r)
         return NULL;
     ring_reset_identity(r);
@@ -119,6 +117,17 @@ struct rs_ring *rs_ring_claim(void)
     atomic_fetch_add(&rs_stamp.epoch, 1);
     atomic_store_explicit(&r->state, RS_RING_ACTIVE, memory_order_release);
     rs_tl_ring = r;
+    return r;
+}
+
+/* The slow ways out of a recorded free (this, rs_ring_wait_for_room and
+ * rs_writer_restart_due) give the program's errno back themselves: rs_record_free does not
+ * keep it (a ring is mapped here). */
+struct rs_ring *rs_ring_claim(void)
+{
+    int saved_errno = errno;
+    struct rs_ring *r = claim();
+    errno = saved_errno;
     return r;
 }
 
@@ -198,18 +207,6 @@ struct rs_ring *rs_ring_find_thread(pthread_t thread)
     return NULL;
 }
 
-/* errno is the program's again on return (sched_yield, nanosleep and a drain here can set
- * it; rs_record_free does not keep it itself). */
-static bool wait_for_room(struct rs_ring *r, uint64_t head);
-
-bool rs_ring_wait_for_room(struct rs_ring *r, uint64_t head)
-{
-    int saved_errno = errno;
-    bool room = wait_for_room(r, head);
-    errno = saved_errno;
-    return room;
-}
-
 static bool wait_for_room(struct rs_ring *r, uint64_t head)
 {
     if (rs_cfg.drop_on_full)
@@ -240,6 +237,16 @@ static bool wait_for_room(struct rs_ring *r, uint64_t head)
                           atomic_load_explicit(&r->wait_ns, memory_order_relaxed) + waited,
                           memory_order_relaxed);
     return true;
+}
+
+/* errno is the program's again on return (sched_yield, nanosleep and a drain here can set
+ * it; rs_record_free does not keep it itself). */
+bool rs_ring_wait_for_room(struct rs_ring *r, uint64_t head)
+{
+    int saved_errno = errno;
+    bool room = wait_for_room(r, head);
+    errno = saved_errno;
+    return room;
 }
 
 void rs_ring_after_fork_child(void)

@@ -210,7 +210,8 @@ RS_HIDDEN void rs_ring_parking_init(void);
 
 /* The calling thread's ring once it has one (read by the inline sampling test). */
 extern RS_HIDDEN RS_TLS struct rs_ring *rs_tl_ring;
-/* Claims a ring for the calling thread (rs_ring_current's first call in a thread). */
+/* Claims a ring for the calling thread (rs_ring_current's first call in a thread); errno
+ * is left as it was. */
 RS_HIDDEN struct rs_ring *rs_ring_claim(void);
 /* The ring of the calling thread, claimed on first use; NULL when none can be mapped. */
 static inline struct rs_ring *rs_ring_current(void)
@@ -228,7 +229,8 @@ RS_HIDDEN struct rs_ring *rs_ring_find_thread(pthread_t thread);
 RS_HIDDEN void rs_ring_after_fork_child(void);
 
 /* Slow path of rs_ring_push when the ring is full: waits for the writer (or drains on its
- * behalf when no writer runs) unless configured to drop. Returns false to drop. */
+ * behalf when no writer runs) unless configured to drop. Returns false to drop. errno is
+ * left as it was. */
 RS_HIDDEN bool rs_ring_wait_for_room(struct rs_ring *r, uint64_t head);
 
 /* Slots this far ahead are asked for, for writing, one cache line at a time. The writer
