@@ -142,6 +142,9 @@ int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
  * references. */
 int rs_snap_load_edges(struct rs_snap_graph *g, struct rs_snap_source *src, unsigned flags,
                        char *err, size_t errcap);
+/* The size of a snapshot's records from which its references are decoded by two threads
+ * (4 MB; tests set it to compare both ways on small snapshots). */
+void rs_snap_set_parallel_min_bytes(uint64_t bytes);
 void rs_snap_graph_free(struct rs_snap_graph *g);
 /* Things worth saying about how the snapshot decoded (duplicates, unknown types...). */
 void rs_snap_add_notes(const struct rs_snap_graph *g, struct rs_notes *notes);
