@@ -3,8 +3,10 @@
 #include "trace_model.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void rs_notes_add(struct rs_notes *notes, enum rs_note_level level, const char *fmt, ...)
 {
@@ -22,6 +24,35 @@ void rs_notes_add(struct rs_notes *notes, enum rs_note_level level, const char *
     notes->items[notes->n].level = level;
     notes->items[notes->n].text = text;
     notes->n++;
+}
+
+void rs_notes_merge_front(struct rs_notes *into, struct rs_notes *from)
+{
+    if (!from->n)
+        return;
+    struct rs_note *all = malloc((from->n + into->n) * sizeof *all);
+    if (!all) { /* keep into's as they are: a note lost is not worth failing the report */
+        rs_notes_free(from);
+        return;
+    }
+    size_t cap = from->n + into->n, n = from->n;
+    memcpy(all, from->items, from->n * sizeof *all);
+    for (size_t i = 0; i < into->n; i++) {
+        bool repeated = false;
+        for (size_t k = 0; k < from->n && !repeated; k++)
+            repeated = strcmp(into->items[i].text, from->items[k].text) == 0;
+        if (repeated)
+            free(into->items[i].text);
+        else
+            all[n++] = into->items[i];
+    }
+    free(into->items);
+    free(from->items);
+    into->items = all;
+    into->n = n;
+    into->cap = cap;
+    from->items = NULL;
+    from->n = from->cap = 0;
 }
 
 void rs_notes_free(struct rs_notes *notes)

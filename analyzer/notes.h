@@ -21,5 +21,9 @@ struct rs_notes {
 void rs_notes_add(struct rs_notes *notes, enum rs_note_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void rs_notes_free(struct rs_notes *notes);
+/* Moves the notes of `from` in front of those of `into` (from is left empty); a note of
+ * `into` with the text of one moved goes: two symbolizers of one trace say the same of a
+ * module. */
+void rs_notes_merge_front(struct rs_notes *into, struct rs_notes *from);
 
 #endif

@@ -530,17 +530,25 @@ static void teardown_counts(struct rs_report *r)
 static void *build_suspects(void *arg)
 {
     struct rs_report *r = arg;
-    r->suspects = rs_suspects_build(r->trace, r->path, r->sym);
+    r->suspects = rs_suspects_build(r->trace, r->path, r->suspects_sym);
     return NULL;
 }
 
-/* Starts building the suspects in a thread of their own, beside the replay: the replay uses
- * neither the symbolizer nor the notes (which the symbolizer adds to as it loads modules),
- * and nothing else touches them until join_suspects. On 5M objects the report went from
- * 3.7 to about 2 s. Where no thread can be made, they are built when joined. */
+static bool want_suspects(const struct rs_report *r)
+{
+    return r->opt.suspects && r->trace->snapshots;
+}
+
+/* Starts building the suspects in a thread of their own, beside the replay (on 5M objects
+ * the report went from 3.7 to about 2 s). They symbolize with a symbolizer of their own,
+ * which adds to notes of their own as it loads modules, so the main thread can symbolize
+ * its sections once the replay is done, without waiting for them: a trace of a Python
+ * program has native frames there, and the interpreter's debug information took 0.05-0.08
+ * s to load after the suspects on the 5M-object bench trace. Where no thread can be made,
+ * they are built when joined. */
 static void start_suspects(struct rs_report *r)
 {
-    if (r->opt.suspects && r->trace->snapshots)
+    if (want_suspects(r))
         r->suspects_running = pthread_create(&r->suspects_thread, NULL, build_suspects, r) == 0;
 }
 
@@ -553,12 +561,14 @@ static void wait_suspects(struct rs_report *r)
     }
 }
 
+/* The notes of the suspects' symbolizer come first, as they did when both shared one. */
 static void join_suspects(struct rs_report *r)
 {
     if (r->suspects_running)
         wait_suspects(r);
-    else if (r->opt.suspects && r->trace->snapshots && !r->suspects)
+    else if (want_suspects(r) && !r->suspects)
         build_suspects(r);
+    rs_notes_merge_front(&r->notes, &r->suspects_notes);
 }
 
 int rs_report_build(struct rs_report *r, const char *path, const struct rs_report_options *opt,
@@ -588,7 +598,8 @@ int rs_report_build(struct rs_report *r, const char *path, const struct rs_repor
     }
     if (!list_threads(r))
         goto nomem;
-    if (!(r->sym = rs_symbolizer_new(t, &r->notes)))
+    if (!(r->sym = rs_symbolizer_new(t, &r->notes)) ||
+        (want_suspects(r) && !(r->suspects_sym = rs_symbolizer_new(t, &r->suspects_notes))))
         goto nomem;
     start_suspects(r);
     int replayed = rs_replay_run_timeline(t, &r->replay, opt->timeline);
@@ -615,7 +626,6 @@ int rs_report_build(struct rs_report *r, const char *path, const struct rs_repor
     }
     gather_counts(r);
 
-    join_suspects(r);
     const struct rs_replay *p = &r->replay;
     if (p->has_program_end) {
         r->program_end = &t->marks[p->program_end_mark];
@@ -628,6 +638,7 @@ int rs_report_build(struct rs_report *r, const char *path, const struct rs_repor
     }
     if (build_section(r, &p->peak, false, &r->at_peak))
         goto nomem;
+    join_suspects(r);
     add_notes(r);
     return 0;
 
@@ -655,7 +666,10 @@ void rs_report_free(struct rs_report *r)
     }
     rs_symbolizer_free(r->sym);
     r->sym = NULL;
+    rs_symbolizer_free(r->suspects_sym);
+    r->suspects_sym = NULL;
     rs_notes_free(&r->notes);
+    rs_notes_free(&r->suspects_notes);
     rs_replay_free(&r->replay);
     free(r->threads);
     r->threads = NULL;

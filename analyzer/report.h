@@ -130,8 +130,11 @@ struct rs_report {
 
     /* The leak suspects (report_suspects.h) with opt.suspects; NULL when the trace has no
      * snapshot or memory ran out. Built in a thread of their own while the replay runs,
-     * joined before sym and notes are used again (report.c). */
+     * with a symbolizer and notes of their own (the notes join `notes` once the thread is
+     * joined, report.c). */
     struct rs_suspects *suspects;
+    struct rs_symbolizer *suspects_sym;
+    struct rs_notes suspects_notes;
     pthread_t suspects_thread;
     bool suspects_running;
 };

@@ -153,8 +153,35 @@ static void build(struct tb *b, const struct find_ctx *mods, bool wrong_libc_id)
     tb_chunk_end(b, 0);
 }
 
+/* The suspects' symbolizer has notes of its own, put in front of the report's when its
+ * thread is joined; a note both symbolizers made is said once. */
+static void test_notes_merge(void)
+{
+    struct rs_notes report = {0}, suspects = {0};
+    rs_notes_add(&report, RS_NOTE_WARNING, "%s: not found on this machine", "/lib/a.so");
+    rs_notes_add(&report, RS_NOTE_INFO, "report only");
+    rs_notes_add(&suspects, RS_NOTE_WARNING, "%s: not found on this machine", "/lib/a.so");
+    rs_notes_add(&suspects, RS_NOTE_WARNING, "suspects only");
+    rs_notes_merge_front(&report, &suspects);
+    CHECK_EQ_U64(report.n, 3);
+    CHECK_EQ_U64(suspects.n, 0);
+    if (report.n == 3) {
+        CHECK_STR(report.items[0].text, "/lib/a.so: not found on this machine");
+        CHECK_STR(report.items[1].text, "suspects only");
+        CHECK_STR(report.items[2].text, "report only");
+        CHECK_EQ_U64(report.items[2].level, RS_NOTE_INFO);
+    }
+    rs_notes_add(&report, RS_NOTE_INFO, "added after");
+    CHECK_EQ_U64(report.n, 4);
+    rs_notes_merge_front(&report, &suspects); /* nothing to move */
+    CHECK_EQ_U64(report.n, 4);
+    rs_notes_free(&report);
+    rs_notes_free(&suspects);
+}
+
 int main(void)
 {
+    test_notes_merge();
     struct find_ctx mods = {0};
     dl_iterate_phdr(find_modules, &mods);
     CHECK(mods.self.nsegs > 0 && mods.libc.nsegs > 0);
