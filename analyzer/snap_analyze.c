@@ -886,10 +886,17 @@ void rs_cycles_free(struct rs_cycles *c)
 
 /* The gc.garbage lists: lists whose every reference (at least one) is to an object of
  * gc.garbage. Their references do not make those objects reachable for this analysis. */
-static void mark_garbage_lists(const struct rs_snap_graph *g, uint8_t *mark, uint8_t bit)
+/* Returns -1 when out of memory. Which types are lists is decided once per type (they are
+ * few), not by a name compared per object (0.03 s of 7M objects). */
+static int mark_garbage_lists(const struct rs_snap_graph *g, uint8_t *mark, uint8_t bit)
 {
+    bool *is_list = calloc(g->ntypes ? g->ntypes : 1, sizeof *is_list);
+    if (!is_list)
+        return -1;
+    for (uint32_t i = 0; i < g->ntypes; i++)
+        is_list[i] = strcmp(g->strings + g->types[i].name, "builtins.list") == 0;
     for (uint32_t v = 0; v < g->n; v++) {
-        if (!g->out_len[v] || strcmp(rs_snap_type_name(g, v), "builtins.list") != 0)
+        if (!g->out_len[v] || !is_list[g->type[v]])
             continue;
         bool all = true;
         for (uint32_t e = g->out_start[v]; e < g->out_start[v] + g->out_len[v] && all; e++)
@@ -897,6 +904,8 @@ static void mark_garbage_lists(const struct rs_snap_graph *g, uint8_t *mark, uin
         if (all)
             mark[v] |= bit;
     }
+    free(is_list);
+    return 0;
 }
 
 static uint64_t fnv(uint64_t h, uint64_t v)
@@ -1012,7 +1021,8 @@ enum { REACH = 1, SKIP = 2, INSET = 4, HELD = 8, INTERP = 16, OWNEXT = 32, GARB 
 static int unreachable_set(const struct rs_snap_graph *g, uint8_t *mark, uint8_t *set,
                            uint32_t *starts, uint64_t *nset)
 {
-    mark_garbage_lists(g, mark, SKIP);
+    if (mark_garbage_lists(g, mark, SKIP))
+        return -1;
     size_t ns = 0;
     for (size_t i = 0; i < g->nroots; i++) {
         if (g->roots[i].node != RS_SNAP_NONE)
@@ -1030,6 +1040,51 @@ static int unreachable_set(const struct rs_snap_graph *g, uint8_t *mark, uint8_t
     return 0;
 }
 
+/* Whether an object the walk from the roots went through (REACH and not SKIP in mark) can
+ * refer to v: it cannot when v is outside what the walk reached, since it marks every
+ * referent of those objects. */
+static bool walked_through(const uint8_t *mark, uint32_t u)
+{
+    return (mark[u] & (REACH | SKIP)) == REACH;
+}
+
+/* For each object of the set, the references to it from GC-tracked objects (in in_gc; the
+ * other entries are left as they were). Only objects the walk from the roots did not go
+ * through can hold one: on 7M objects all of them reached, the count over every reference
+ * was most of the time of `cycles` after the walk. */
+static void set_in_degrees(const struct rs_snap_graph *g, const uint8_t *mark, const uint8_t *set,
+                           uint32_t *in_gc)
+{
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (set[v])
+            in_gc[v] = 0;
+    }
+    for (uint32_t u = 0; u < g->n; u++) {
+        if (walked_through(mark, u) || !(g->flags[u] & RS_NODE_GC_TRACKED))
+            continue;
+        for (uint32_t e = g->out_start[u]; e < g->out_start[u] + g->out_len[u]; e++) {
+            uint32_t t = g->dst[e];
+            if (set[t] && in_gc[t] < UINT32_MAX)
+                in_gc[t]++;
+        }
+    }
+}
+
+/* Whether a gc.garbage list refers to an object the walk from the roots did not reach: a
+ * walk from elsewhere can then enter the set through the objects the roots reach. */
+static bool garbage_lists_lead_out(const struct rs_snap_graph *g, const uint8_t *mark)
+{
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (!(mark[v] & SKIP))
+            continue;
+        for (uint32_t e = g->out_start[v]; e < g->out_start[v] + g->out_len[v]; e++) {
+            if (!(mark[g->dst[e]] & REACH))
+                return true;
+        }
+    }
+    return false;
+}
+
 /* The objects no module and no thread's frame reaches (gc.garbage's own references not
  * followed): GC-tracked, not immortal (set[v] = 1, *nset of them). In mark: REACH for what
  * the roots reach, SKIP for the gc.garbage lists, OWNEXT for those of the set with
@@ -1041,7 +1096,7 @@ static int unreachable_marks(const struct rs_snap_graph *g, uint8_t *mark, uint8
 {
     if (unreachable_set(g, mark, set, starts, nset))
         return -1;
-    rs_snap_in_degrees(g, NULL, in_gc);
+    set_in_degrees(g, mark, set, in_gc);
     size_t ns = 0;
     for (uint32_t v = 0; v < g->n; v++) {
         if (set[v] && g->refcnt[v] > in_gc[v]) {
@@ -1133,13 +1188,16 @@ int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
         goto out;
     free(in_gc);
     in_gc = NULL;
-    /* Held by the interpreter: reached from types, frozen or immortal objects. */
+    /* Held by the interpreter: reached from types, frozen or immortal objects. Only the
+     * set's marks are read, and a way into the set leaves what the roots reach only through
+     * a gc.garbage list: unless one leads out, the walk stops at what the roots reach (on
+     * 7M objects it went through all of them again). */
     size_t ns = 0;
     for (uint32_t v = 0; v < g->n; v++) {
         if (g->flags[v] & (RS_NODE_TYPE | RS_NODE_FROZEN | RS_NODE_IMMORTAL | RS_NODE_MODULE))
             starts[ns++] = v;
     }
-    if (rs_snap_reach(g, starts, ns, mark, INTERP, 0))
+    if (rs_snap_reach(g, starts, ns, mark, INTERP, garbage_lists_lead_out(g, mark) ? 0 : REACH))
         goto out;
 
     uint32_t ncomp;
