@@ -1,5 +1,6 @@
 #include "trace_reader.h"
 
+#include "chunk_counter.h"
 #include "decode_cursor.h"
 #include "escape.h"
 #include "trace_records.h"
@@ -313,6 +314,18 @@ static const uint8_t *bytes_at(struct trace_bytes *b, uint64_t at, size_t want, 
 
 /* ---- chunks -------------------------------------------------------------------------- */
 
+/* The thread of a thread chunk, with the chunk added to its list; NULL when out of memory. */
+static struct rs_trace_thread *add_thread_chunk(struct rs_trace *t, uint64_t at,
+                                                const struct rs_chunk_header *ch)
+{
+    struct rs_trace_thread *th = rs_trace_thread_get(t, ch->tid);
+    if (!th || !rs_grow((void **)&th->chunks, &th->chunks_cap, th->nchunks, sizeof *th->chunks))
+        return NULL;
+    th->chunks[th->nchunks++] =
+        (struct rs_chunk_span){at, RS_CHUNK_HEADER_SIZE + (size_t)ch->payload_len};
+    return th;
+}
+
 static enum rs_read_status read_records(const uint8_t *chunk, uint64_t at,
                                         const struct rs_chunk_header *ch, struct rs_trace *t,
                                         struct rs_read_error *err)
@@ -328,12 +341,8 @@ static enum rs_read_status read_records(const uint8_t *chunk, uint64_t at,
     uint8_t here = RS_REC_IN_META;
     if (ch->tid != RS_CHUNK_TID_META) {
         here = RS_REC_IN_THREAD;
-        ctx.thread = rs_trace_thread_get(t, ch->tid);
-        if (!ctx.thread || !rs_grow((void **)&ctx.thread->chunks, &ctx.thread->chunks_cap,
-                                    ctx.thread->nchunks, sizeof *ctx.thread->chunks))
+        if (!(ctx.thread = add_thread_chunk(t, at, ch)))
             return fail(err, t->name, RS_READ_ERR_NOMEM, at, "out of memory");
-        ctx.thread->chunks[ctx.thread->nchunks++] =
-            (struct rs_chunk_span){at, RS_CHUNK_HEADER_SIZE + (size_t)ch->payload_len};
     }
     const uint8_t *payload = chunk + RS_CHUNK_HEADER_SIZE;
     struct rs_cursor c = {payload, payload + ch->payload_len};
@@ -419,8 +428,9 @@ enum rs_read_status rs_trace_read_chunk(struct rs_trace *t, const uint8_t *chunk
     return read_records(chunk, at, &ch, t, err);
 }
 
-static enum rs_read_status read_chunks(struct trace_bytes *b, uint64_t at, struct rs_trace *t,
-                                       struct rs_read_error *err)
+static enum rs_read_status read_chunks_counted(struct trace_bytes *b, uint64_t at,
+                                               struct rs_trace *t, struct rs_chunk_counter *counter,
+                                               struct rs_read_error *err)
 {
     uint32_t expected_seq = 0;
     for (;;) {
@@ -447,15 +457,23 @@ static enum rs_read_status read_chunks(struct trace_bytes *b, uint64_t at, struc
             return err->status;
         if (left < whole)
             goto partial;
-        if (rs_crc32(p + RS_CHUNK_CRC_FROM, whole - RS_CHUNK_CRC_FROM) != ch.crc)
+        struct rs_event_tally counted;
+        bool by_counter = ch.tid != RS_CHUNK_TID_META && rs_chunk_counter_take(counter, at, &counted);
+        if (!by_counter && rs_crc32(p + RS_CHUNK_CRC_FROM, whole - RS_CHUNK_CRC_FROM) != ch.crc)
             return checksum_mismatch(t, at, err);
         if (ch.seq != expected_seq)
             return fail(err, t->name, RS_READ_ERR_CHUNK_CORRUPT, at,
                         "corrupt chunk at byte %llu (sequence number %u, expected %u)",
                         (unsigned long long)at, ch.seq, expected_seq);
-        enum rs_read_status s = read_records(p, at, &ch, t, err);
-        if (s != RS_READ_OK)
-            return s;
+        if (by_counter) {
+            if (!add_thread_chunk(t, at, &ch))
+                return fail(err, t->name, RS_READ_ERR_NOMEM, at, "out of memory");
+            rs_trace_add_tally(t, &counted);
+        } else {
+            enum rs_read_status s = read_records(p, at, &ch, t, err);
+            if (s != RS_READ_OK)
+                return s;
+        }
         expected_seq++;
         t->nchunks++;
         at += whole;
@@ -467,6 +485,19 @@ partial:
     t->partial = true;
     t->partial_at = at;
     return RS_READ_OK;
+}
+
+/* A file read without its events has every other thread chunk counted by a second thread
+ * (chunk_counter.h): on the 5M-object bench trace the count and the checksums were ~0.13
+ * of the 0.2 s the read took before anything else could start. */
+static enum rs_read_status read_chunks(struct trace_bytes *b, uint64_t at, struct rs_trace *t,
+                                       struct rs_read_error *err)
+{
+    struct rs_chunk_counter *counter =
+        b->mapped && t->events_dropped ? rs_chunk_counter_start(b->fd, at, b->file_size) : NULL;
+    enum rs_read_status s = read_chunks_counted(b, at, t, counter, err);
+    rs_chunk_counter_stop(counter);
+    return s;
 }
 
 /* Which events a read keeps in memory. */

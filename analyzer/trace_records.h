@@ -56,6 +56,20 @@ struct rs_record_handler {
  * short and *why set. */
 int rs_count_events(struct rs_trace *t, const uint8_t **at, const uint8_t *end, const char **why);
 
+/* What counting event records adds up to: their number, allocations less frees, and the
+ * highest value that difference reached (0 at least) on the way. */
+struct rs_event_tally {
+    uint64_t nevents;
+    int64_t live;
+    uint64_t peak;
+};
+/* rs_count_events into a tally of its own (a chunk counted apart from the trace). */
+int rs_count_events_into(struct rs_event_tally *c, const uint8_t **at, const uint8_t *end,
+                         const char **why);
+/* Adds the tally of a chunk counted apart, as if its events had been counted at this
+ * point of the file. */
+void rs_trace_add_tally(struct rs_trace *t, const struct rs_event_tally *c);
+
 /* NULL when this reader does not know the tag. */
 const struct rs_record_handler *rs_record_handler(uint8_t tag);
 
