@@ -309,72 +309,87 @@ int rs_snap_scc(const struct rs_snap_graph *g, const uint8_t *in_set, uint32_t *
         *ncomp = nc;
         return 0;
     }
-    size_t n = g->n ? g->n : 1;
-    uint32_t *index = rs_malloc_table(n, sizeof *index);
+    /* The set's objects are numbered apart (in comp, until each gets its component) and
+     * the walk's arrays are the set's size: the set is what no root reaches, a few objects
+     * in most heaps, where an index of the whole graph was 28 MB of fresh memory written on
+     * 7M objects to find nothing. */
+    uint32_t k = 0;
+    for (uint32_t v = 0; v < g->n; v++)
+        comp[v] = in_set[v] ? k++ : RS_SNAP_NONE;
+    size_t n = k ? k : 1;
+    uint32_t *index = malloc(n * sizeof *index);
     uint32_t *low = malloc(n * sizeof *low);
+    uint32_t *own = malloc(n * sizeof *own); /* the component of each, once known */
     uint32_t *stk = malloc(n * sizeof *stk);
     struct frame *call = malloc(n * sizeof *call);
     *ncomp = 0;
-    if (!index || !low || !stk || !call) {
+    if (!index || !low || !own || !stk || !call) {
         free(index);
         free(low);
+        free(own);
         free(stk);
         free(call);
         return -1;
     }
-    for (uint32_t v = 0; v < g->n; v++) {
-        comp[v] = RS_SNAP_NONE;
-        index[v] = RS_SNAP_NONE;
+    for (uint32_t i = 0; i < k; i++) {
+        index[i] = RS_SNAP_NONE;
+        own[i] = RS_SNAP_NONE;
     }
     uint32_t next = 0, nc = 0;
     size_t sp = 0;
     for (uint32_t root = 0; root < g->n; root++) {
-        if (!in_set[root] || index[root] != RS_SNAP_NONE)
+        if (comp[root] == RS_SNAP_NONE || index[comp[root]] != RS_SNAP_NONE)
             continue;
         size_t cp = 0;
         call[cp++] = (struct frame){root, OUT_BEGIN(g, root)};
-        index[root] = low[root] = next++;
-        stk[sp++] = root;
+        index[comp[root]] = low[comp[root]] = next++;
+        stk[sp++] = comp[root];
         while (cp) {
             struct frame *f = &call[cp - 1];
-            uint32_t v = f->v;
+            uint32_t v = f->v, lv = comp[v];
             uint32_t end = OUT_END(g, v);
             bool descended = false;
             while (f->e < end) {
                 uint32_t w = g->dst[f->e++];
-                if (!in_set[w])
+                uint32_t lw = comp[w];
+                if (lw == RS_SNAP_NONE)
                     continue;
-                if (index[w] == RS_SNAP_NONE) {
-                    index[w] = low[w] = next++;
-                    stk[sp++] = w;
+                if (index[lw] == RS_SNAP_NONE) {
+                    index[lw] = low[lw] = next++;
+                    stk[sp++] = lw;
                     call[cp++] = (struct frame){w, OUT_BEGIN(g, w)};
                     descended = true;
                     break;
                 }
-                if (comp[w] == RS_SNAP_NONE && index[w] < low[v]) /* on the stack */
-                    low[v] = index[w];
+                if (own[lw] == RS_SNAP_NONE && index[lw] < low[lv]) /* on the stack */
+                    low[lv] = index[lw];
             }
             if (descended)
                 continue;
-            if (low[v] == index[v]) {
-                uint32_t w;
+            if (low[lv] == index[lv]) {
+                uint32_t lw;
                 do {
-                    w = stk[--sp];
-                    comp[w] = nc;
-                } while (w != v);
+                    lw = stk[--sp];
+                    own[lw] = nc;
+                } while (lw != lv);
                 nc++;
             }
             cp--;
             if (cp) {
-                uint32_t parent = call[cp - 1].v;
-                if (low[v] < low[parent])
-                    low[parent] = low[v];
+                uint32_t parent = comp[call[cp - 1].v];
+                if (low[lv] < low[parent])
+                    low[parent] = low[lv];
             }
         }
+    }
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (comp[v] != RS_SNAP_NONE)
+            comp[v] = own[comp[v]];
     }
     *ncomp = nc;
     free(index);
     free(low);
+    free(own);
     free(stk);
     free(call);
     return 0;
