@@ -1,12 +1,11 @@
 #include "chunk_counter.h"
 
+#include "file_read.h"
 #include "rs_trace_format.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 /* Tallies the counter may have ready ahead of the reader: it waits beyond that. */
 #define AHEAD 64
@@ -49,35 +48,14 @@ static bool counters_share(uint64_t thread_chunk)
     return thread_chunk % 2 == 1;
 }
 
-static bool read_at(int fd, uint8_t *buf, size_t len, uint64_t at)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t r = pread(fd, buf + got, len - got, (off_t)(at + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        got += (size_t)r;
-    }
-    return true;
-}
-
 static void count_chunk(struct rs_chunk_counter *c, uint64_t at, const struct rs_chunk_header *ch,
                         size_t whole, struct tally_at *out)
 {
     *out = (struct tally_at){.at = at};
-    if (whole > c->cap) {
-        uint8_t *b = realloc(c->buf, whole);
-        if (!b)
-            return;
-        c->buf = b;
-        c->cap = whole;
-    }
-    if (!read_at(c->fd, c->buf, whole, at) ||
-        rs_crc32(c->buf + RS_CHUNK_CRC_FROM, whole - RS_CHUNK_CRC_FROM) != ch->crc)
+    const uint8_t *chunk = rs_pread_buffered(c->fd, &c->buf, &c->cap, whole, at);
+    if (!chunk || rs_crc32(chunk + RS_CHUNK_CRC_FROM, whole - RS_CHUNK_CRC_FROM) != ch->crc)
         return;
-    const uint8_t *p = c->buf + RS_CHUNK_HEADER_SIZE, *end = c->buf + whole;
+    const uint8_t *p = chunk + RS_CHUNK_HEADER_SIZE, *end = chunk + whole;
     const char *why;
     out->ok = rs_count_events_into(&out->tally, &p, end, &why) == RS_REC_OK && p == end;
 }
@@ -106,7 +84,7 @@ static void *counter_main(void *arg)
     while (!atomic_load(&c->stopping)) {
         uint8_t head[RS_CHUNK_HEADER_SIZE];
         struct rs_chunk_header ch;
-        if (c->file_size - at < RS_CHUNK_HEADER_SIZE || !read_at(c->fd, head, sizeof head, at) ||
+        if (c->file_size - at < RS_CHUNK_HEADER_SIZE || !rs_pread_all(c->fd, head, sizeof head, at) ||
             rs_decode_chunk_header(head, &ch) != 0 || ch.payload_len > RS_CHUNK_MAX_PAYLOAD)
             break;
         size_t whole = RS_CHUNK_HEADER_SIZE + (size_t)ch.payload_len;

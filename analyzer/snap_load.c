@@ -3,6 +3,7 @@
 #include "addr_home.h"
 #include "decode_cursor.h"
 #include "escape.h"
+#include "file_read.h"
 #include "zeroed_table.h"
 
 #include <errno.h>
@@ -70,23 +71,7 @@ static const uint8_t *source_read(struct rs_snap_source *s, uint64_t off, uint64
     size_t len = (size_t)(end - off);
     if (s->mem)
         return end <= s->mem_len ? s->mem + off : NULL;
-    if (len > s->cap) {
-        uint8_t *b = realloc(s->buf, len ? len : 1);
-        if (!b)
-            return NULL;
-        s->buf = b;
-        s->cap = len;
-    }
-    size_t got = 0;
-    while (got < len) {
-        ssize_t r = pread(s->fd, s->buf + got, len - got, (off_t)(off + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return NULL;
-        got += (size_t)r;
-    }
-    return s->buf;
+    return rs_pread_buffered(s->fd, &s->buf, &s->cap, len, off);
 }
 
 /* ---- errors ------------------------------------------------------------------------- */
