@@ -14,14 +14,38 @@
 /* A replay that kept every live block would need a table of all of them (tens of
  * millions of slots for a large program, more than a graph); the snapshots only need the
  * blocks their objects are in, so the table holds those addresses alone, each with the
- * state of the block there, and the replay skips every other address. */
+ * state of the block there, and the replay skips every other address.
+ *
+ * A slot is 12 bytes, not 16: the table is the largest thing the sites pass allocates
+ * (14M slots, 224 MB at 16 bytes, for the 5M-object trace, and at the peak of `report`
+ * and `growth`). The address shares its word with the allocation's kind, in the low bits a
+ * block's alignment leaves clear, and its epoch, in the top bits no user-space address
+ * reaches; no block live there is a stack of RS_SITE_UNKNOWN, the answer it gives. An
+ * address that does not leave those bits clear is not followed: its objects' sites are
+ * unknown. */
 struct slot {
-    uint64_t addr;           /* 0: empty (no block starts at address 0) */
-    uint32_t stack;          /* of the live block there */
-    uint16_t epoch;          /* checkpoints passed when it was allocated (saturated) */
-    uint8_t kind;            /* of that allocation */
-    bool live;               /* a block is live there */
-};
+    uint64_t key;   /* block address | kind | epoch << KEY_EPOCH_SHIFT; 0: empty */
+    uint32_t stack; /* of the block live there; NOT_LIVE: none */
+} __attribute__((packed, aligned(4)));
+
+_Static_assert(sizeof(struct slot) == 12, "a slot is 12 bytes");
+
+#define KEY_ADDR_BITS UINT64_C(0x0000fffffffffff8)
+#define KEY_KIND_BITS UINT64_C(0x7)
+#define KEY_EPOCH_SHIFT 48
+#define NOT_LIVE RS_SITE_UNKNOWN
+
+_Static_assert(RS_TAG_KIND_MASK <= KEY_KIND_BITS, "an allocation's kind fits below the address");
+
+static uint64_t slot_addr(const struct slot *s)
+{
+    return s->key & KEY_ADDR_BITS;
+}
+
+static bool slot_live(const struct slot *s)
+{
+    return s->stack != NOT_LIVE;
+}
 
 /* The table is sized to what it holds (not to a power of two: it is the largest thing
  * next to the events). */
@@ -82,9 +106,10 @@ static struct slot *blocks_find(const struct blocks *b, uint64_t addr)
         return NULL;
     for (uint64_t i = rs_addr_home(addr, b->cap);; i = i + 1 < b->cap ? i + 1 : 0) {
         struct slot *s = &b->slots[i];
-        if (s->addr == addr)
+        uint64_t key = s->key;
+        if ((key & KEY_ADDR_BITS) == addr)
             return s;
-        if (s->addr == 0)
+        if (key == 0)
             return NULL;
     }
 }
@@ -109,8 +134,8 @@ __attribute__((always_inline)) static inline void prefetch_query_ahead(
 
 static void blocks_put(struct slot *slots, uint64_t cap, const struct slot *from)
 {
-    uint64_t i = rs_addr_home(from->addr, cap);
-    while (slots[i].addr)
+    uint64_t i = rs_addr_home(slot_addr(from), cap);
+    while (slots[i].key)
         i = i + 1 < cap ? i + 1 : 0;
     slots[i] = *from;
 }
@@ -128,7 +153,7 @@ static bool blocks_reserve(struct blocks *b, uint64_t want)
     if (!ns)
         return false;
     for (uint64_t i = 0; b->slots && i < b->cap; i++) {
-        if (b->slots[i].addr)
+        if (b->slots[i].key)
             blocks_put(ns, cap, &b->slots[i]);
     }
     free(b->slots);
@@ -137,14 +162,14 @@ static bool blocks_reserve(struct blocks *b, uint64_t want)
     return true;
 }
 
-/* Adds addr (no block live there yet). */
+/* Adds addr (no block live there yet), unless a slot cannot hold it. */
 static bool blocks_add(struct blocks *b, uint64_t addr)
 {
-    if (addr == 0 || blocks_find(b, addr))
+    if (addr == 0 || (addr & ~KEY_ADDR_BITS) || blocks_find(b, addr))
         return true;
     if ((b->used + 1) * 5 > b->cap * 3 && !blocks_reserve(b, b->used + 1 + b->used / 2))
         return false;
-    blocks_put(b->slots, b->cap, &(struct slot){.addr = addr});
+    blocks_put(b->slots, b->cap, &(struct slot){.key = addr, .stack = NOT_LIVE});
     b->used++;
     return true;
 }
@@ -154,7 +179,7 @@ static bool prefer(const struct rs_trace_event *ev, const struct rs_trace_thread
 {
     (void)thread;
     const struct slot *s = blocks_find(arg, ev->addr);
-    bool live = s && s->live;
+    bool live = s && slot_live(s);
     enum rs_event_type type = rs_ev_type(ev);
     return type == RS_EVENT_FREE || type == RS_EVENT_MUNMAP ? live : !live;
 }
@@ -163,19 +188,19 @@ static void apply(struct slot *s, const struct rs_trace_event *ev, size_t k)
 {
     switch (rs_ev_type(ev)) {
     case RS_EVENT_ALLOC:
-    case RS_EVENT_SAMPLED_ALLOC:
-        s->stack = ev->stack_id;
-        s->kind = rs_ev_kind(ev);
-        s->live = true;
-        s->epoch = (uint16_t)(k < UINT16_MAX ? k : UINT16_MAX);
+    case RS_EVENT_SAMPLED_ALLOC: {
+        uint64_t epoch = k < UINT16_MAX ? k : UINT16_MAX;
+        s->key = slot_addr(s) | (rs_ev_kind(ev) & KEY_KIND_BITS) | epoch << KEY_EPOCH_SHIFT;
+        s->stack = ev->stack_id; /* RS_SITE_UNKNOWN as a stack id (a corrupt trace) reads as none live */
         break;
+    }
     case RS_EVENT_FREE:
-        s->live = false;
+        s->stack = NOT_LIVE;
         break;
     case RS_EVENT_MUNMAP:
         /* Only whole mappings matter here: objects are not mmap blocks. */
-        if (s->kind == RS_ALLOC_MMAP)
-            s->live = false;
+        if ((s->key & KEY_KIND_BITS) == RS_ALLOC_MMAP)
+            s->stack = NOT_LIVE;
         break;
     }
 }
@@ -230,9 +255,8 @@ int rs_sites_of_blocks(const struct rs_trace *t, struct rs_site_query *q, size_t
         for (uint32_t v = 0; v < q[k].n; v++) {
             prefetch_query_ahead(&b, &q[k], v);
             const struct slot *s = blocks_find(&b, q[k].block[v]);
-            bool live = s && s->live;
-            q[k].block[v] = live ? (uint64_t)s->stack << 32 | s->epoch
-                                 : (uint64_t)RS_SITE_UNKNOWN << 32 | RS_EPOCH_UNKNOWN;
+            q[k].block[v] = s && slot_live(s) ? (uint64_t)s->stack << 32 | s->key >> KEY_EPOCH_SHIFT
+                                               : (uint64_t)RS_SITE_UNKNOWN << 32 | RS_EPOCH_UNKNOWN;
         }
     }
     const char *why = rs_merge_error(mg);

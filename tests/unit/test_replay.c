@@ -376,6 +376,12 @@ static void sites_of_blocks(void)
         {1, A, 11, 0x2000, 64, 2, 0, 0},
         {1, A, 12, 0x3000, 4096, 3, RS_ALLOC_MMAP, 0},
         {1, A, 13, 0x4000, 64, 4, 0, 0},
+        /* Addresses a slot of the table cannot hold (snap_sites.c): neither is the block at
+         * 0x1000, and a block there is not followed. */
+        {1, F, 14, 0x1004, 0, 0, 0, 0},
+        {1, F, 15, (UINT64_C(1) << 48) | 0x1000, 0, 0, 0, 0},
+        {1, A, 16, 0x6004, 64, 7, 0, 0},
+        {1, A, 17, (UINT64_C(1) << 48) | 0x7000, 64, 8, 0, 0},
         /* checkpoint 0 at t=20 */
         {2, A, 30, 0x1000, 32, 5, 0, 0},       /* reused at the instant thread 1 frees it */
         {2, F, 31, 0x2000, 0, 0, 0, 0},        /* freed by another thread */
@@ -388,7 +394,8 @@ static void sites_of_blocks(void)
     struct rs_trace *t = trace_of(evs, sizeof evs / sizeof *evs);
     if (!t)
         return;
-    static const uint64_t blocks[] = {0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0};
+    static const uint64_t blocks[] = {0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0, 0x6004,
+                                      (UINT64_C(1) << 48) | 0x7000};
     enum { N = sizeof blocks / sizeof *blocks };
     uint64_t at0[N], at1[N]; /* the queries' addresses, answered in place */
     memcpy(at0, blocks, sizeof blocks);
@@ -396,11 +403,12 @@ static void sites_of_blocks(void)
     struct rs_site_query q[] = {{20, at0, N}, {50, at1, N}};
     char err[512];
     CHECK_EQ_U64(rs_sites_of_blocks(t, q, 2, err, sizeof err), 0);
-    static const uint32_t want_site0[N] = {1, 2, 3, 4, RS_SITE_UNKNOWN, RS_SITE_UNKNOWN};
+    static const uint32_t want_site0[N] = {1, 2, 3, 4, RS_SITE_UNKNOWN, RS_SITE_UNKNOWN,
+                                           RS_SITE_UNKNOWN, RS_SITE_UNKNOWN};
     static const uint32_t want_site1[N] = {5, 6, RS_SITE_UNKNOWN, 4, RS_SITE_UNKNOWN,
-                                           RS_SITE_UNKNOWN};
+                                           RS_SITE_UNKNOWN, RS_SITE_UNKNOWN, RS_SITE_UNKNOWN};
     static const uint32_t want_epoch1[N] = {1, 1, RS_EPOCH_UNKNOWN, 0, RS_EPOCH_UNKNOWN,
-                                            RS_EPOCH_UNKNOWN};
+                                            RS_EPOCH_UNKNOWN, RS_EPOCH_UNKNOWN, RS_EPOCH_UNKNOWN};
     for (size_t i = 0; i < N; i++) {
         CHECK_EQ_U64(rs_answer_site(at0[i]), want_site0[i]);
         CHECK_EQ_U64(rs_answer_epoch(at0[i]),
