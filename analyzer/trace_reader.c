@@ -354,6 +354,8 @@ static enum rs_read_status read_records(const uint8_t *chunk, uint64_t at,
             return fail(err, t->name, RS_READ_ERR_RECORD_CORRUPT, bad_at,
                         "corrupt record at byte %llu (%s)", (unsigned long long)bad_at, why);
         }
+        if (here == RS_REC_IN_THREAD && !count_only)
+            rs_decode_event_run(&ctx, &c);
         if (c.p >= c.end)
             break;
         uint64_t rec_at = rs_chunk_file_offset(&ctx, c.p);

@@ -246,6 +246,89 @@ static int decode_munmap(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor
     return RS_REC_OK;
 }
 
+/* ---- runs of common events ----------------------------------------------------------- */
+
+/* What the run decoder takes: allocations and frees of every kind the general decoders
+ * know (handlers below), nothing else. */
+enum { RUN_NONE, RUN_ALLOC, RUN_FREE };
+static const uint8_t run_kind[RS_TAG_LENGTH_PREFIXED] = {
+    [RS_TAG_ALLOC...(RS_TAG_ALLOC + RS_ALLOC_KIND_COUNT - 1)] = RUN_ALLOC,
+    [RS_TAG_FREE...(RS_TAG_FREE + RS_FREE_KIND_COUNT - 1)] = RUN_FREE,
+};
+
+/* Events decoded between two checks for room in the thread's array. */
+#define RUN_BATCH 64
+/* The longest record the run decoder takes: a tag and four varints of 9 bytes at most.
+ * Closer than that to the chunk's end, records go to the general decoders, which check
+ * every byte against the end. */
+#define RUN_RECORD_MAX (1 + 4 * 9)
+
+/* A varint of at most 9 bytes (below 2^63: every value these records hold in a trace
+ * that is not damaged); false for a longer one, which the general decoder judges. The
+ * caller has checked that 9 bytes are there. */
+static inline bool run_varint(const uint8_t **p, uint64_t *v)
+{
+    const uint8_t *q = *p;
+    uint64_t r = 0;
+    for (unsigned shift = 0; shift < 63; shift += 7) {
+        uint8_t b = *q++;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            *p = q;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool reserve_events(struct rs_trace_thread *th, size_t room)
+{
+    while (th->cap - th->nevents < room) {
+        if (!rs_grow((void **)&th->events, &th->cap, th->cap, sizeof *th->events))
+            return false;
+    }
+    return true;
+}
+
+void rs_decode_event_run(struct rs_chunk_ctx *ctx, struct rs_cursor *c)
+{
+    struct rs_trace_thread *th = ctx->thread;
+    const uint8_t *p = c->p, *end = c->end;
+    uint64_t time = ctx->time, addr = ctx->addr;
+    struct rs_event_tally tally = tally_of(ctx->trace);
+    while (end - p >= RUN_RECORD_MAX && reserve_events(th, RUN_BATCH)) {
+        struct rs_trace_event *ev = &th->events[th->nevents], *batch_end = ev + RUN_BATCH;
+        for (; ev < batch_end && end - p >= RUN_RECORD_MAX; ev++) {
+            uint8_t tag = *p;
+            unsigned kind = tag < RS_TAG_LENGTH_PREFIXED ? run_kind[tag] : RUN_NONE;
+            const uint8_t *q = p + 1;
+            uint64_t dt, da, size = 0, stack = 0;
+            if (kind == RUN_NONE || !run_varint(&q, &dt) || !run_varint(&q, &da) ||
+                time + dt < time || time + dt >= RS_EV_TIME_LIMIT)
+                goto out;
+            if (kind == RUN_ALLOC && (!run_varint(&q, &size) || !run_varint(&q, &stack) ||
+                                      size >= RS_EV_SIZE_BEYOND || stack > UINT32_MAX))
+                goto out;
+            time += dt;
+            addr += (uint64_t)rs_unzigzag(da);
+            ev->time = time;
+            ev->tag = tag;
+            ev->addr = addr;
+            ev->size32 = (uint32_t)size;
+            ev->stack_id = (uint32_t)stack;
+            th->nevents++;
+            tally_event(&tally, event_shape[tag].live_change);
+            p = q;
+        }
+    }
+out:
+    ctx->time = time;
+    ctx->addr = addr;
+    c->p = p;
+    set_tally(ctx->trace, &tally);
+}
+
 /* ---- metadata ------------------------------------------------------------------------ */
 
 /* A stack record gives the stack's own inner frames, then takes its outermost `shared`

@@ -70,6 +70,15 @@ int rs_count_events_into(struct rs_event_tally *c, const uint8_t **at, const uin
  * point of the file. */
 void rs_trace_add_tally(struct rs_trace *t, const struct rs_event_tally *c);
 
+/* In a thread chunk whose events are kept: decodes the event records from c->p on into
+ * the thread's array, as their general decoders would, for as long as they are
+ * allocations of a size that fits in an event and frees, well formed and not within a
+ * record's length of the end; c->p is left at the first record it did not take, for the
+ * general decoders (which judge a damaged one). A run of such records is most of a
+ * trace, and this loop decodes them with no call or check per record beyond the record's
+ * own bytes. */
+void rs_decode_event_run(struct rs_chunk_ctx *ctx, struct rs_cursor *c);
+
 /* NULL when this reader does not know the tag. */
 const struct rs_record_handler *rs_record_handler(uint8_t tag);
 

@@ -115,6 +115,21 @@ static const struct crafted crafted[] = {
      RS_READ_ERR_RECORD_CORRUPT, "end without its beginning", 3},
     {"end record cut short", 0, 0, P("\x46\x02\x01\x02"), RS_READ_ERR_RECORD_CORRUPT,
      "end record cut short", 0},
+    /* The same damage after four frees and with more records behind it: met by the run
+     * decoder (trace_records.c rs_decode_event_run), which leaves the record to the
+     * general decoders, so the error and its offset are the same. */
+#define FREES4 "\x10\x01\x02\x10\x01\x02\x10\x01\x02\x10\x01\x02"
+#define FREES14 FREES4 FREES4 FREES4 "\x10\x01\x02\x10\x01\x02"
+    {"unknown event kind after a run", 5, 0, P(FREES4 "\x07\x00\x00\x00\x00" FREES14),
+     RS_READ_ERR_RECORD_CORRUPT, "(unknown event tag 0x07)", 12},
+    {"11-byte varint after a run", 5, 0,
+     P(FREES4 "\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00\x00" FREES14),
+     RS_READ_ERR_RECORD_CORRUPT, "cut short", 12},
+    {"stack id over 32 bits after a run", 5, 0,
+     P(FREES4 "\x00\x00\x00\x00\x80\x80\x80\x80\x10" FREES14), RS_READ_ERR_RECORD_CORRUPT,
+     "cut short", 12},
+    {"time past 2^56 ns after a run", 5, RS_EV_TIME_LIMIT - 5, P(FREES4 "\x10\x01\x00" FREES14),
+     RS_READ_ERR_RECORD_CORRUPT, "event time overflows (over 2^56 ns)", 12},
     /* Things a reader must accept. */
     {"unknown length-prefixed record", 0, 0, P("\x7e\x03\xff\xff\xff\x99\x00"), RS_READ_OK, NULL, 0},
     {"known record with appended fields", 0, 0, P("\x47\x05\x00\x01\x41\x09\x09"), RS_READ_OK,
@@ -160,6 +175,7 @@ static void check_crafted_counted(void)
     static const char *const also_counted[] = {
         "unknown event kind", "munmap with kind bits", "free kind out of range",
         "alloc cut at chunk end", "tag alone", "11-byte varint", "11-byte varint, more after it",
+        "unknown event kind after a run", "11-byte varint after a run",
     };
     for (size_t i = 0; i < sizeof crafted / sizeof *crafted; i++) {
         const struct crafted *c = &crafted[i];
@@ -188,7 +204,9 @@ static void check_crafted_counted(void)
                 fprintf(stderr, "  counted case \"%s\": %s\n", c->what, err.message);
         } else {
             CHECK_EQ_U64(s, RS_READ_OK);
-            CHECK(t && t->events_dropped && t->nevents == 1);
+            /* the cases after a run hold 4 + 1 + 14 event records, the others one */
+            uint64_t nevents = strstr(c->what, "after a run") ? 19 : 1;
+            CHECK(t && t->events_dropped && t->nevents == nevents);
             struct rs_replay r;
             CHECK_EQ_U64(t ? rs_replay_run(t, &r) : 0, (uint64_t)-2);
             CHECK_CONTAINS(t ? r.read_error : "", c->message);
