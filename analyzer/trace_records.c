@@ -153,13 +153,19 @@ int rs_count_events_into(struct rs_event_tally *c, const uint8_t **at, const uin
     return RS_REC_OK;
 }
 
+/* Whether an event dt after `time` keeps the time below the reader's limit (2^56 ns). */
+static inline bool time_step_ok(uint64_t time, uint64_t dt)
+{
+    return time + dt >= time && time + dt < RS_EV_TIME_LIMIT;
+}
+
 static int event_common(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor *c,
                         const char **why, struct rs_trace_event **out)
 {
     uint64_t dt, da;
     if (!rs_cur_varint(c, &dt) || !rs_cur_varint(c, &da))
         CORRUPT("event record cut short");
-    if (ctx->time + dt < ctx->time || ctx->time + dt >= RS_EV_TIME_LIMIT)
+    if (!time_step_ok(ctx->time, dt))
         CORRUPT("event time overflows (over 2^56 ns)");
     ctx->time += dt;
     ctx->addr += (uint64_t)rs_unzigzag(da);
@@ -248,20 +254,17 @@ static int decode_munmap(struct rs_chunk_ctx *ctx, uint8_t tag, struct rs_cursor
 
 /* ---- runs of common events ----------------------------------------------------------- */
 
-/* What the run decoder takes: allocations and frees of every kind the general decoders
- * know (handlers below), nothing else. */
-enum { RUN_NONE, RUN_ALLOC, RUN_FREE };
-static const uint8_t run_kind[RS_TAG_LENGTH_PREFIXED] = {
-    [RS_TAG_ALLOC...(RS_TAG_ALLOC + RS_ALLOC_KIND_COUNT - 1)] = RUN_ALLOC,
-    [RS_TAG_FREE...(RS_TAG_FREE + RS_FREE_KIND_COUNT - 1)] = RUN_FREE,
-};
+/* What the run decoder takes: allocations (4 varints in event_shape) and frees (2) of every
+ * kind the general decoders know, nothing else. */
+#define RUN_ALLOC_VARINTS 4
+#define RUN_FREE_VARINTS 2
 
 /* Events decoded between two checks for room in the thread's array. */
 #define RUN_BATCH 64
 /* The longest record the run decoder takes: a tag and four varints of 9 bytes at most.
  * Closer than that to the chunk's end, records go to the general decoders, which check
  * every byte against the end. */
-#define RUN_RECORD_MAX (1 + 4 * 9)
+#define RUN_RECORD_MAX (1 + RUN_ALLOC_VARINTS * 9)
 
 /* A varint of at most 9 bytes (below 2^63: every value these records hold in a trace
  * that is not damaged); false for a longer one, which the general decoder judges. The
@@ -301,14 +304,15 @@ void rs_decode_event_run(struct rs_chunk_ctx *ctx, struct rs_cursor *c)
         struct rs_trace_event *ev = &th->events[th->nevents], *batch_end = ev + RUN_BATCH;
         for (; ev < batch_end && end - p >= RUN_RECORD_MAX; ev++) {
             uint8_t tag = *p;
-            unsigned kind = tag < RS_TAG_LENGTH_PREFIXED ? run_kind[tag] : RUN_NONE;
+            unsigned varints = tag < RS_TAG_LENGTH_PREFIXED ? event_shape[tag].varints : 0;
             const uint8_t *q = p + 1;
             uint64_t dt, da, size = 0, stack = 0;
-            if (kind == RUN_NONE || !run_varint(&q, &dt) || !run_varint(&q, &da) ||
-                time + dt < time || time + dt >= RS_EV_TIME_LIMIT)
+            if ((varints != RUN_ALLOC_VARINTS && varints != RUN_FREE_VARINTS) ||
+                !run_varint(&q, &dt) || !run_varint(&q, &da) || !time_step_ok(time, dt))
                 goto out;
-            if (kind == RUN_ALLOC && (!run_varint(&q, &size) || !run_varint(&q, &stack) ||
-                                      size >= RS_EV_SIZE_BEYOND || stack > UINT32_MAX))
+            if (varints == RUN_ALLOC_VARINTS &&
+                (!run_varint(&q, &size) || !run_varint(&q, &stack) || size >= RS_EV_SIZE_BEYOND ||
+                 stack > UINT32_MAX))
                 goto out;
             time += dt;
             addr += (uint64_t)rs_unzigzag(da);
