@@ -153,8 +153,13 @@ static inline enum frame_layout frame_layout_of(const struct rs_py_layout *L)
 
 /* key: what fixes the frame's words, without reading its code object. 3.11+: the
  * instruction pointer (into the code's own bytes: an interned code is pinned, so no other
- * code ever lies there), the owner and the entry flag. Before: the code and the offset.
- * Always inlined with `kind` a constant where it runs per frame of a memo hit. */
+ * code ever lies there) and the owner; on 3.11 also the is_entry byte, which lies just
+ * before the owner, both read in one load. 3.12+ has no such byte: a frame is an entry
+ * when the frame below it is a C-stack frame or there is none, which the key leaves to the
+ * key of the frame below (parents_match_of compares both; walk_frames keeps no memo whose
+ * last frame's entry a frame it did not keep decides). Before 3.11: the code and the
+ * offset. Always inlined with `kind` a constant where it runs per frame of a memo hit, so
+ * that a frame there costs its loads and compares alone. */
 __attribute__((always_inline)) static inline void frame_key_of(const struct rs_py_layout *L,
                                                                enum frame_layout kind, char *f,
                                                                uint64_t key[2])
@@ -164,21 +169,32 @@ __attribute__((always_inline)) static inline void frame_key_of(const struct rs_p
         key[1] = (uint32_t) * (int *)(f + L->f_instr);
         return;
     }
-    int owner = f[L->f_owner];
-    if (kind == FRAMES_ENTRY_BELOW && owner == OWNED_BY_CSTACK) { /* 3.12+: 3.11 has no such owner */
-        key[0] = 0;
-        key[1] = OWNED_BY_CSTACK;
+    if (kind == FRAMES_ENTRY_BYTE) {
+        uint16_t entry_and_owner;
+        memcpy(&entry_and_owner, f + L->f_is_entry, sizeof entry_and_owner);
+        key[0] = (uintptr_t)rd_ptr(f, L->f_instr);
+        key[1] = entry_and_owner;
         return;
     }
-    bool entry;
-    if (kind == FRAMES_ENTRY_BYTE) {
-        entry = f[L->f_is_entry] != 0;
-    } else {
-        char *prev = rd_ptr(f, L->f_back);
-        entry = !prev || prev[L->f_owner] == OWNED_BY_CSTACK;
-    }
-    key[0] = (uintptr_t)rd_ptr(f, L->f_instr);
-    key[1] = (uint64_t)owner | (uint64_t)entry << 8;
+    int owner = (unsigned char)f[L->f_owner];
+    key[0] = owner == OWNED_BY_CSTACK ? 0 : (uintptr_t)rd_ptr(f, L->f_instr);
+    key[1] = (unsigned)owner;
+}
+
+/* The owner and the entry flag of a frame whose key frame_key_of gave (f: the frame). */
+__attribute__((always_inline)) static inline int key_owner(enum frame_layout kind, const uint64_t key[2])
+{
+    return kind == FRAMES_ENTRY_BYTE ? (int)(key[1] >> 8) : (int)(key[1] & 0xff);
+}
+
+__attribute__((always_inline)) static inline bool frame_is_entry(const struct rs_py_layout *L,
+                                                                 enum frame_layout kind, char *f,
+                                                                 const uint64_t key[2])
+{
+    if (kind == FRAMES_ENTRY_BYTE)
+        return (key[1] & 0xff) != 0;
+    char *prev = rd_ptr(f, L->f_back);
+    return !prev || (unsigned char)prev[L->f_owner] == OWNED_BY_CSTACK;
 }
 
 static inline void frame_key(const struct rs_py_layout *L, char *f, uint64_t key[2])
@@ -203,10 +219,10 @@ __attribute__((always_inline)) static inline enum frame_use frame_words_of(const
         put_frame(word, id, (int64_t)(int32_t)key[1] * L->lasti_scale, true);
         return FRAME_KEPT;
     }
-    int owner = (int)(key[1] & 0xff);
+    int owner = key_owner(kind, key);
     if (owner == OWNED_BY_CSTACK)
         return FRAME_SKIPPED;
-    bool entry = key[1] >> 8;
+    bool entry = frame_is_entry(L, kind, f, key);
     char *instr = (char *)(uintptr_t)key[0];
     const struct rs_code_cache_entry *known = cached_code(ring, code);
     if (!known && !is_live_code(code))
@@ -271,6 +287,9 @@ static uint32_t walk_frames(const struct rs_py_layout *L, struct rs_ring *ring, 
     if (memo) {
         memo->nkeys = nkeys;
         memo->cut = f != NULL;
+        /* 3.12+: the last frame's entry flag is the owner of one not kept */
+        if (memo->cut && frame_layout_of(L) == FRAMES_ENTRY_BELOW)
+            *whole = false;
     }
     return n;
 }
@@ -373,7 +392,7 @@ __attribute__((always_inline)) static inline uint32_t stack_id_of(const struct r
     return id;
 }
 
-uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words)
+static uint32_t stack_id_any_layout(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words)
 {
     struct rs_ring *ring = rs_tl_ring;
     if (!ring)
@@ -388,6 +407,42 @@ uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t m
     }
     return RS_STACK_ID_NONE;
 }
+
+#ifndef RS_PY_MEMO_CHECK
+uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words)
+{
+    return stack_id_any_layout(tstate, gil_held, words, max_words);
+}
+#else
+/* A test build (librefscope_memocheck.so, tests/integration/test_py_stack_memo.py): each
+ * stack the memos give is checked against a walk of every frame, and the counts are
+ * printed when the process exits. */
+#include <stdio.h>
+#include <unistd.h>
+
+static _Atomic uint64_t memo_checked, memo_differ;
+
+uint32_t rs_py_stack_id(void *tstate, bool gil_held, uint64_t *words, uint32_t max_words)
+{
+    uint32_t id = stack_id_any_layout(tstate, gil_held, words, max_words);
+    if (rs_tl_ring && tstate && slots) {
+        uint64_t walked[RS_STACK_MAX_WORDS];
+        uint32_t n = rs_py_capture(tstate, gil_held, walked, max_words);
+        memo_checked++;
+        memo_differ += rs_stack_intern(rs_tl_ring, walked, n) != id;
+    }
+    return id;
+}
+
+__attribute__((destructor)) static void memo_check_report(void)
+{
+    char line[128];
+    int n = snprintf(line, sizeof line, "refscope memo check: %llu stacks checked, %llu differ\n",
+                     (unsigned long long)memo_checked, (unsigned long long)memo_differ);
+    if (write(STDERR_FILENO, line, (size_t)n) < 0)
+        return;
+}
+#endif
 
 uint32_t rs_py_code_count(void)
 {
