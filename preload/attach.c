@@ -194,6 +194,7 @@ static void reset_rings(void)
         uint64_t head = atomic_load(&r->head);
         atomic_store(&r->tail, head);
         r->cached_tail = head;
+        atomic_store(&r->writer_asked, 0);
         r->head_at_claim = head;
         atomic_store(&r->waits, 0);
         atomic_store(&r->wait_ns, 0);

@@ -38,6 +38,7 @@ static void ring_reset_identity(struct rs_ring *r)
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     r->head_at_claim = head;
     r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    atomic_store_explicit(&r->writer_asked, 0, memory_order_relaxed);
     atomic_store_explicit(&r->waits, 0, memory_order_relaxed);
     atomic_store_explicit(&r->wait_ns, 0, memory_order_relaxed);
     atomic_store_explicit(&r->drops, 0, memory_order_relaxed);
@@ -214,6 +215,7 @@ static bool wait_for_room(struct rs_ring *r, uint64_t head)
     uint64_t start = rs_now_ns();
     atomic_store_explicit(&r->waits, atomic_load_explicit(&r->waits, memory_order_relaxed) + 1,
                           memory_order_relaxed);
+    rs_writer_wake();
     for (unsigned spins = 0;; spins++) {
         if (atomic_load_explicit(&rs_state, memory_order_relaxed) != RS_STATE_ACTIVE)
             return false;
@@ -241,10 +243,22 @@ static bool wait_for_room(struct rs_ring *r, uint64_t head)
 
 /* errno is the program's again on return (sched_yield, nanosleep and a drain here can set
  * it; rs_record_free does not keep it itself). */
-bool rs_ring_wait_for_room(struct rs_ring *r, uint64_t head)
+bool rs_ring_make_room(struct rs_ring *r, uint64_t head)
 {
     int saved_errno = errno;
-    bool room = wait_for_room(r, head);
+    r->cached_tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    uint64_t used = head - r->cached_tail, half = r->capacity / 2;
+    bool room = true;
+    if (used >= half && !atomic_load_explicit(&r->writer_asked, memory_order_relaxed)) {
+        atomic_store_explicit(&r->writer_asked, 1, memory_order_relaxed);
+        rs_writer_wake();
+    }
+    if (used >= r->capacity) {
+        room = wait_for_room(r, head);
+        used = head - r->cached_tail;
+    }
+    /* Half full or more: looked at again halfway to full, not at every push. */
+    r->room_check = used < half ? half : used + (r->capacity - used + 1) / 2;
     errno = saved_errno;
     return room;
 }
@@ -256,6 +270,7 @@ void rs_ring_after_fork_child(void)
         uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
         atomic_store_explicit(&r->tail, head, memory_order_relaxed);
         r->cached_tail = head;
+        atomic_store_explicit(&r->writer_asked, 0, memory_order_relaxed);
         if (r != mine)
             atomic_store_explicit(&r->state, RS_RING_FREE, memory_order_relaxed);
     }

@@ -218,6 +218,7 @@ static uint64_t drain_ring(struct rs_ring *r)
         tail += n;
         drained += n;
         atomic_store_explicit(&r->tail, tail, memory_order_release);
+        atomic_store_explicit(&r->writer_asked, 0, memory_order_relaxed);
         if (wbuf.len >= FLUSH_AT)
             flush_buf();
     }
@@ -340,16 +341,16 @@ static bool round_locked(bool final, int end_reason)
 
 /* ---- the thread ------------------------------------------------------------------------ */
 
-static void writer_sleep(uint64_t ns)
+/* seen: writer_wake before the round, so that a wake asked during the round is not lost. */
+static void writer_sleep(uint64_t ns, uint32_t seen)
 {
-    uint32_t seen = atomic_load(&writer_wake);
     if (atomic_load(&writer_stop) || atomic_load(&handoff_state) == HANDOFF_FULL)
         return;
     struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
     syscall(SYS_futex, &writer_wake, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
 }
 
-static void writer_wakeup(void)
+void rs_writer_wake(void)
 {
     atomic_fetch_add(&writer_wake, 1);
     syscall(SYS_futex, &writer_wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
@@ -418,6 +419,7 @@ static void *writer_main(void *unused)
                 break;
             }
         }
+        uint32_t wake_seen = atomic_load(&writer_wake);
         write_handoff();
         if (!lock_acquire(0))
             break;
@@ -434,7 +436,7 @@ static void *writer_main(void *unused)
             sleep_ns = BUSY_SLEEP_NS / 4;
         else if (sleep_ns < IDLE_SLEEP_MAX_NS)
             sleep_ns *= 2;
-        writer_sleep(sleep_ns);
+        writer_sleep(sleep_ns, wake_seen);
     }
     write_handoff();
     atomic_fetch_sub(&rs_shim_threads, 1);
@@ -471,7 +473,7 @@ static void stop_thread(void)
 {
     if (atomic_load(&writer_thread_live)) {
         atomic_store(&writer_stop, 1);
-        writer_wakeup();
+        rs_writer_wake();
         pthread_join(writer_thread, NULL);
         atomic_store(&writer_thread_live, false);
     }
@@ -541,7 +543,7 @@ void rs_writer_flush_before_death(const char *signal_name, uint64_t timeout_ns)
     /* The writer thread does the round: this thread may have died holding a lock that the
      * round needs (the loader's, the heap's); the wait is bounded, the process dies anyway. */
     uint32_t want = atomic_fetch_add(&death_rounds_asked, 1) + 1;
-    writer_wakeup();
+    rs_writer_wake();
     for (;;) {
         uint32_t done = atomic_load(&death_rounds_done);
         uint64_t now = rs_now_ns();
@@ -567,7 +569,7 @@ void rs_writer_finish(int end_reason)
                 atomic_store(&rs_state, RS_STATE_FINISHED);
         }
         lock_release();
-        writer_wakeup();
+        rs_writer_wake();
     } else {
         atomic_store(&rs_state, RS_STATE_FINISHED);
     }
@@ -680,7 +682,7 @@ bool rs_writer_meta_chunk_handoff(const uint8_t *const *parts, const size_t *len
     }
     handoff_n = n;
     atomic_store_explicit(&handoff_state, HANDOFF_FULL, memory_order_release);
-    writer_wakeup();
+    rs_writer_wake();
     return true;
 }
 

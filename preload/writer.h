@@ -25,6 +25,8 @@ static inline void rs_writer_maybe_restart(uint64_t now)
     if (RS_UNLIKELY(at != 0) && now >= at)
         rs_writer_restart_due(at);
 }
+/* Ends the writer thread's sleep between rounds, if it sleeps: a ring is filling. */
+RS_HIDDEN void rs_writer_wake(void);
 /* A producer drains all rings itself (no writer thread running). */
 RS_HIDDEN bool rs_writer_drain_here(void);
 /* A round right now, from the calling thread (before dlclose, for instance). */
