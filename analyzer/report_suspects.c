@@ -113,6 +113,28 @@ static int sites_of_last(const struct rs_trace *t, const struct rs_snap_graph *g
     return 0;
 }
 
+/* *marks: per object of g, whether no module or thread reaches it (GC-tracked only), made
+ * only when a suspect is a leaked type that is not growing; else NULL. Returns -1 when out
+ * of memory. */
+static int unreached_marks(const struct rs_suspects *S, const struct rs_snap_graph *g, uint8_t **marks)
+{
+    *marks = NULL;
+    bool wanted = false;
+    for (size_t k = 0; k < S->n; k++)
+        wanted |= S->v[k].leaked && !S->v[k].growing;
+    if (!wanted)
+        return 0;
+    uint32_t *nodes;
+    size_t n;
+    if (rs_snap_unreachable(g, &nodes, &n))
+        return -1;
+    *marks = calloc(g->n ? g->n : 1, 1);
+    for (size_t i = 0; *marks && i < n; i++)
+        (*marks)[nodes[i]] = 1;
+    free(nodes);
+    return *marks ? 0 : -1;
+}
+
 /* Fills the details of each suspect from g, the last snapshot loaded with its references
  * (site: its objects' sites, NULL without names). The objects' labels are read for the
  * chains alone. Returns 0, -1 (note set). */
@@ -128,6 +150,7 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
     uint32_t *targets = malloc(n * sizeof *targets);
     struct rs_chain *chains = calloc(S->n ? S->n : 1, sizeof *chains);
     struct rs_snap_domtree d = {0};
+    uint8_t *unreached = NULL;
     int rc = -1;
     if (!chains || (S->names && (!site || (!reuse && rs_snap_sites(t, g, site)))) || !in_all || !kind ||
         !targets ||
@@ -135,15 +158,18 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
         goto nomem;
     rs_snap_in_degrees(g, in_all, NULL);
     rs_snap_root_kinds(g, in_all, kind);
+    if (unreached_marks(S, g, &unreached))
+        goto nomem;
     for (size_t k = 0; k < S->n; k++) {
         struct suspect *s = &S->v[k];
-        size_t nt = 0;
+        size_t nt = 0, nunreached = 0;
         s->count = s->size = 0;
         for (uint32_t v = 0; v < g->n; v++) {
             if (strcmp(rs_snap_type_name(g, v), s->name) != 0 ||
                 (g->flags[v] & (RS_NODE_GC_TRACKED | RS_NODE_SYNTHETIC)) != RS_NODE_GC_TRACKED)
                 continue;
             targets[nt++] = v;
+            nunreached += unreached && unreached[v];
             s->count++;
             s->size += rs_snap_size(g, v);
         }
@@ -161,6 +187,16 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
             }
             if (i >= 64)
                 break; /* a sample is enough to name the top site */
+        }
+        /* A type leaked, not growing: the chain of a leaked one (held from C), not of one of
+         * its kind a module still holds (the shortest chain would be that one's). */
+        if (s->leaked && !s->growing && nunreached) {
+            size_t w = 0;
+            for (size_t i = 0; i < nt; i++) {
+                if (unreached[targets[i]])
+                    targets[w++] = targets[i];
+            }
+            nt = w;
         }
         if (rs_snap_backref_chain(g, kind, targets, nt, 0, &chains[k]))
             goto nomem;
@@ -281,6 +317,7 @@ nomem:
              (unsigned)S->last->id);
 out:
     rs_snap_domtree_free(&d);
+    free(unreached);
     if (site != last_site)
         free(site);
     free(in_all);

@@ -1,5 +1,7 @@
 """A C extension that leaks a reference per call (argv[1] is the interpreter): its objects
-are reported as leaked references, with their allocation site."""
+are reported as leaked references, with their allocation site, and the report's leak
+suspect for their type shows the chain of a leaked one (held from C), not that of the one
+a module holds."""
 import json
 import sys
 import sysconfig
@@ -33,6 +35,16 @@ def test(work):
     others = [x for x in c["leaked"] if x["type"] != "__main__.Blob"]
     others = [(x["type"], x["count"]) for x in others]
     check(not others, f"nothing else is reported leaked: {others}")
+    r = report(trace)
+    suspects = [s for s in r["leak_suspects"] if s["type"] == "__main__.Blob"]
+    check(suspects, f"Blob is a leak suspect: {[s['type'] for s in r['leak_suspects']]}")
+    s = suspects[0]
+    check("leaked" in s["reasons"], f"Blob suspected as leaked: {s['reasons']}")
+    check_eq(s["count"], 21, "Blob objects in the last snapshot")
+    check_eq((s["root"] or {}).get("kind"), "c_held", "the root of Blob's chain")
+    check_eq([step["type"] for step in s["chain"]], ["__main__.Blob"], "Blob's chain")
+    text = report_text(trace)
+    check("__main__.Blob  (held from C)" in text, f"the text names the chain: {text[-1500:]}")
 
 
 main(test)

@@ -1,4 +1,5 @@
-"""Passes 20 Blob objects to a C extension that leaks a reference to each."""
+"""Passes 20 Blob objects to a C extension that leaks a reference to each, and keeps one
+more in a global."""
 import sys
 
 sys.path.insert(0, sys.argv[1])
@@ -17,3 +18,6 @@ def make(i):
 
 for i in range(20):
     make(i)
+# One more of the kind, held by a module and not leaked: the leak suspect's chain must be a
+# leaked one's (held from C), not this one's, though this one's is the shortest from a module.
+kept = Blob(100)
