@@ -124,15 +124,12 @@ static int unreached_marks(const struct rs_suspects *S, const struct rs_snap_gra
         wanted |= S->v[k].leaked && !S->v[k].growing;
     if (!wanted)
         return 0;
-    uint32_t *nodes;
-    size_t n;
-    if (rs_snap_unreachable(g, &nodes, &n))
-        return -1;
     *marks = calloc(g->n ? g->n : 1, 1);
-    for (size_t i = 0; *marks && i < n; i++)
-        (*marks)[nodes[i]] = 1;
-    free(nodes);
-    return *marks ? 0 : -1;
+    if (*marks && rs_snap_unreachable_set(g, *marks, NULL) == 0)
+        return 0;
+    free(*marks);
+    *marks = NULL;
+    return -1;
 }
 
 /* Fills the details of each suspect from g, the last snapshot loaded with its references

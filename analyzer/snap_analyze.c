@@ -1109,17 +1109,29 @@ static int unreachable_marks(const struct rs_snap_graph *g, uint8_t *mark, uint8
     return rs_snap_reach(g, starts, ns, mark, HELD, 0);
 }
 
+int rs_snap_unreachable_set(const struct rs_snap_graph *g, uint8_t *set, uint64_t *count)
+{
+    size_t cap = g->n ? g->n : 1;
+    uint8_t *mark = calloc(cap, 1);
+    uint32_t *starts = malloc(cap * sizeof *starts);
+    uint64_t nset = 0;
+    int rc = mark && starts && g->has_edges ? unreachable_set(g, mark, set, starts, &nset) : -1;
+    free(mark);
+    free(starts);
+    if (count)
+        *count = nset;
+    return rc;
+}
+
 int rs_snap_unreachable(const struct rs_snap_graph *g, uint32_t **nodes, size_t *n)
 {
     *nodes = NULL;
     *n = 0;
     size_t cap = g->n ? g->n : 1;
-    uint8_t *mark = calloc(cap, 1);
     uint8_t *set = calloc(cap, 1);
-    uint32_t *starts = malloc(cap * sizeof *starts);
     uint64_t nset = 0;
     int rc = -1;
-    if (mark && set && starts && g->has_edges && unreachable_set(g, mark, set, starts, &nset) == 0 &&
+    if (set && rs_snap_unreachable_set(g, set, &nset) == 0 &&
         (*nodes = malloc((nset ? nset : 1) * sizeof **nodes))) {
         for (uint32_t v = 0; v < g->n; v++) {
             if (set[v])
@@ -1127,9 +1139,7 @@ int rs_snap_unreachable(const struct rs_snap_graph *g, uint32_t **nodes, size_t 
         }
         rc = 0;
     }
-    free(mark);
     free(set);
-    free(starts);
     return rc;
 }
 

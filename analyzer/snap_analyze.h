@@ -181,6 +181,9 @@ int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable);
  * only ones rs_snap_cycles looks up the site of. Needs the edges. Returns 0, -1 when out
  * of memory. */
 int rs_snap_unreachable(const struct rs_snap_graph *g, uint32_t **nodes, size_t *n);
+/* The same objects as marks: set[v] = 1 for each (set: g->n bytes, zeroed by the caller),
+ * *count (when not NULL) of them. */
+int rs_snap_unreachable_set(const struct rs_snap_graph *g, uint8_t *set, uint64_t *count);
 
 /* `site` (per object, may be NULL) and `names` (may be NULL) decide which leaked-looking
  * objects are the interpreter's own; show_all reports those too. */
