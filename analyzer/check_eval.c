@@ -17,6 +17,7 @@
 #include "rs_uthash.h"
 #include "snap_analyze.h"
 #include "snap_sites.h"
+#include "supp_match.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -24,18 +25,6 @@
 #include <time.h>
 
 #define MAX_FINDINGS 200     /* kept per rule (largest first); the outputs show fewer */
-
-/* Per allocation stack: which suppressions' site/stack terms match it, found when first
- * asked (most objects are taken out by the first suppressions, so the others, and the
- * symbolization of whole stacks for stack: terms, are rarely needed). */
-struct where_entry {
-    uint32_t stack;
-    const struct rs_site_name *site;
-    int frames_state;        /* 0 not symbolized yet, 1 frames valid, -1 none */
-    struct rs_frames frames; /* the whole stack, hybrid view */
-    uint8_t *ok;             /* per suppression: 0 not known yet, 1 no, 2 yes */
-    UT_hash_handle hh;
-};
 
 /* Per stack id: the allocator domains it allocated from (bit per rs_alloc_kind). */
 struct domain_entry {
@@ -64,7 +53,7 @@ struct ctx {
     struct rs_site_names *names;
     struct rs_snap_source src;
     bool src_open;
-    struct where_entry *where;
+    struct rs_supp_matcher match; /* the suppressions */
     char *err;
     size_t errcap;
 
@@ -200,70 +189,12 @@ static struct rs_check_finding *gather_get(struct gather *g, const char *key, co
 
 /* ---- suppressions ------------------------------------------------------------------- */
 
-static struct where_entry *where_of(struct ctx *x, uint32_t stack)
-{
-    struct where_entry *w = NULL;
-    HASH_FIND(hh, x->where, &stack, sizeof stack, w);
-    if (w)
-        return w;
-    size_t ns = x->c->nsupp;
-    w = calloc(1, sizeof *w);
-    if (!w || !(w->ok = calloc(ns ? ns : 1, 1))) {
-        free(w);
-        return NULL;
-    }
-    w->stack = stack;
-    w->site = x->names ? rs_site_name(x->names, stack) : NULL;
-    HASH_ADD(hh, x->where, stack, sizeof w->stack, w);
-    return w;
-}
-
-static bool has_stack_term(const struct rs_suppression *s)
-{
-    for (size_t k = 0; k < s->nterms; k++)
-        if (s->terms[k].kind == RS_TERM_STACK)
-            return true;
-    return false;
-}
-
-/* Do suppression i's site, stack and interpreter terms match the stack? */
-static bool where_ok(struct ctx *x, struct where_entry *w, size_t i)
-{
-    if (w->ok[i])
-        return w->ok[i] == 2;
-    const struct rs_suppression *s = &x->c->supp[i];
-    if (has_stack_term(s) && w->frames_state == 0) {
-        const struct rs_trace_stack *st =
-            w->stack != RS_SITE_UNKNOWN && w->stack != RS_STACK_ID_NONE && x->sym
-                ? rs_trace_stack_find(x->t, w->stack) : NULL;
-        w->frames_state = st && rs_symbolize_stack_view(x->sym, st->words, st->nwords,
-                                                        RS_VIEW_HYBRID, 0, &w->frames) == 0
-                              ? 1 : -1;
-    }
-    bool m = rs_supp_where_match(s, w->site, w->frames_state == 1 ? &w->frames : NULL,
-                                 x->c->python);
-    w->ok[i] = m ? 2 : 1;
-    return m;
-}
-
 /* Is an object of `type` (NULL: a raw block) allocated at `stack` suppressed for the rule?
  * type_ok: the type terms' verdicts for its type, when known in advance. Counts the hit. */
 static bool suppressed(struct ctx *x, enum rs_check_rule rule, const char *type,
                        const uint8_t *type_ok, uint32_t stack, uint64_t weight)
 {
-    struct where_entry *w = where_of(x, stack);
-    for (size_t i = 0; i < x->c->nsupp; i++) {
-        struct rs_suppression *s = &x->c->supp[i];
-        if (!rs_supp_rule_match(s, (int)rule))
-            continue;
-        if (s->has_type && !(type_ok ? type_ok[i] : rs_supp_type_match(s, type)))
-            continue;
-        if (s->has_where && !(w && where_ok(x, w, i)))
-            continue;
-        s->hits = sat_add(s->hits, weight);
-        return true;
-    }
-    return false;
+    return rs_supp_matcher_hit(&x->match, rule, type, type_ok, stack, weight);
 }
 
 /* ---- leaked bytes --------------------------------------------------------------------- */
@@ -546,6 +477,7 @@ static int snap_begin(void *arg, size_t s, struct rs_snap_graph *g, const struct
     x->type_ok = calloc((size_t)(g->ntypes ? g->ntypes : 1) * (ns ? ns : 1), 1);
     if (!x->collectable || !x->type_ok || rs_snap_collectable(g, x->collectable))
         return -2;
+    rs_snap_weak_to_collectable(g, x->collectable);
     for (uint32_t i = 0; i < g->ntypes; i++) {
         const char *name = g->strings + g->types[i].name;
         for (size_t k = 0; k < ns; k++)
@@ -1394,6 +1326,7 @@ int rs_check_eval(struct rs_check *c, const char *path, struct rs_check_config *
     int rc = -2;
     if (!(x.names = rs_site_names_new(trace, x.sym)))
         goto out;
+    rs_supp_matcher_init(&x.match, c->supp, c->nsupp, c->python, trace, x.sym, x.names);
     if (trace->nevents == 0)
         skip(c, RS_RULE_LEAKED_BYTES, "the trace has no allocation events");
     else if (want_report && leaked_bytes(&x, &rep))
@@ -1414,14 +1347,7 @@ out:
         gather_free(&x.cur[r]);
         gather_free(&x.base[r]);
     }
-    struct where_entry *w, *wt;
-    HASH_ITER(hh, x.where, w, wt) {
-        HASH_DEL(x.where, w);
-        if (w->frames_state == 1)
-            rs_frames_free(&w->frames);
-        free(w->ok);
-        free(w);
-    }
+    rs_supp_matcher_free(&x.match);
     free(x.collectable);
     free(x.type_ok);
     rs_growth_free(&x.gr);

@@ -2,7 +2,10 @@
 
 #include "escape.h"
 #include "format_num.h"
+#include "check.h"
+#include "python_frames.h"
 #include "snap_analyze.h"
+#include "supp_match.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +99,104 @@ static int by_suspect(const void *a, const void *b)
     if (x->retained != y->retained)
         return x->retained > y->retained ? -1 : 1;
     return strcmp(x->name, y->name);
+}
+
+/* The suppressions `refscope check` uses by default (check_config.c): the suspects leave out
+ * what the check leaves out (the interpreter's caches, objects its start-up or imports made,
+ * what the thread state holds...), so that a program the check passes has no suspects. */
+struct quiet {
+    struct rs_check_config cfg;
+    struct rs_supp_matcher match;
+    uint8_t *type_ok;        /* of the snapshot being counted: [type * nsupp + s] */
+    uint8_t *collectable;    /* of the snapshot being counted: garbage, not a leak */
+};
+
+static int quiet_init(struct quiet *q, const struct rs_trace *t, struct rs_symbolizer *sym,
+                      struct rs_site_names *names)
+{
+    memset(q, 0, sizeof *q);
+    rs_check_config_init(&q->cfg);
+    if (rs_check_config_finish(&q->cfg) != 0)
+        return -1;
+    rs_supp_matcher_init(&q->match, q->cfg.supp, q->cfg.nsupp, rs_trace_is_python(t), t, sym,
+                         names);
+    return 0;
+}
+
+static void quiet_free(struct quiet *q)
+{
+    rs_supp_matcher_free(&q->match);
+    rs_check_config_free(&q->cfg);
+    free(q->type_ok);
+    free(q->collectable);
+}
+
+static bool quiet_hit(struct quiet *q, enum rs_check_rule rule, const char *type, uint32_t site)
+{
+    return rs_supp_matcher_hit(&q->match, rule, type, NULL, site, 0);
+}
+
+static int quiet_begin(void *arg, size_t s, struct rs_snap_graph *g, const struct rs_site_map *live)
+{
+    (void)s, (void)live;
+    struct quiet *q = arg;
+    size_t ns = q->cfg.nsupp;
+    free(q->type_ok);
+    free(q->collectable);
+    q->type_ok = malloc((size_t)(g->ntypes ? g->ntypes : 1) * (ns ? ns : 1));
+    q->collectable = calloc(g->n ? g->n : 1, 1);
+    if (!q->type_ok || !q->collectable || rs_snap_collectable(g, q->collectable))
+        return -2;
+    rs_snap_weak_to_collectable(g, q->collectable);
+    for (uint32_t i = 0; i < g->ntypes; i++)
+        for (size_t k = 0; k < ns; k++)
+            q->type_ok[(size_t)i * ns + k] =
+                rs_supp_type_match(&q->cfg.supp[k], g->strings + g->types[i].name);
+    return 0;
+}
+
+static bool quiet_keep(void *arg, size_t s, const struct rs_snap_graph *g, uint32_t v,
+                       uint32_t site)
+{
+    (void)s;
+    struct quiet *q = arg;
+    return !q->collectable[v] && !rs_supp_matcher_hit(&q->match, RS_RULE_GROWTH, NULL,
+                                q->type_ok + (size_t)g->type[v] * q->cfg.nsupp, site, 0);
+}
+
+/* A type that grows steadily stays a suspect only if it still does without the objects the
+ * check leaves out of growth: those its suppressions take out, and garbage the collector
+ * would free (cycles waiting for a collection). The growth is counted again that way, each
+ * snapshot loaded with its references, when there is such a type (a leaking program; a
+ * clean one rarely has any). Returns 0, -1 (err set). */
+static int unsuppressed_growth(const struct rs_trace *t, struct rs_snap_source *src,
+                               struct rs_site_names *names, struct quiet *q, struct rs_growth *gr,
+                               char *err, size_t errcap)
+{
+    bool any = false;
+    for (size_t i = 0; i < gr->ntypes; i++)
+        any |= gr->types[i].suspect;
+    if (!any)
+        return 0;
+    struct rs_growth_filter filter = {.load_flags = RS_SNAP_LOAD_EDGES, .begin = quiet_begin,
+                                      .keep = quiet_keep, .arg = q};
+    struct rs_growth kept;
+    struct rs_notes notes;
+    memset(&notes, 0, sizeof notes);
+    int rc = rs_growth_build_filtered(t, src, names, &filter, &kept, &notes, err, errcap);
+    rs_notes_free(&notes);
+    if (rc)
+        return -1;
+    for (size_t i = 0; i < gr->ntypes; i++) {
+        if (!gr->types[i].suspect)
+            continue;
+        bool still = false;
+        for (size_t k = 0; k < kept.ntypes && !still; k++)
+            still = kept.types[k].suspect && strcmp(kept.types[k].key, gr->types[i].key) == 0;
+        gr->types[i].suspect = still;
+    }
+    rs_growth_free(&kept);
+    return 0;
 }
 
 /* The site of every object of g, the last snapshot: from the growth's replay when it made
@@ -364,6 +465,17 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
         rs_snap_source_close(&src);
         return S;
     }
+    struct quiet q;
+    int quiet_rc = quiet_init(&q, t, sym, S->names);
+    if (quiet_rc || unsuppressed_growth(t, &src, S->names, &q, &gr, err, sizeof err)) {
+        snprintf(S->note, sizeof S->note, "%s", quiet_rc ? "out of memory" : err);
+        quiet_free(&q);
+        if (loaded)
+            rs_snap_graph_free(&g);
+        rs_growth_free(&gr);
+        rs_snap_source_close(&src);
+        return S;
+    }
     if (loaded && rs_snap_load_edges(&g, &src, 0, load_err, sizeof load_err)) {
         rs_snap_graph_free(&g);
         loaded = false;
@@ -389,14 +501,20 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
             for (size_t i = 0; i < cy.ngroups; i++) {
                 if (cy.groups[i].cls != RS_CYCLE_LEAKED)
                     continue;
-                for (size_t k = 0; k < cy.groups[i].ntypes; k++) {
-                    struct suspect *s = find_or_add(S, cy.groups[i].types[k].name, gr.nsnaps);
+                for (size_t k = 0; k < cy.groups[i].ntype_sites; k++) {
+                    const struct rs_count_item *it = &cy.groups[i].type_sites[k];
+                    if (quiet_hit(&q, RS_RULE_LEAKED_REFS, it->name, it->site))
+                        continue;
+                    struct suspect *s = find_or_add(S, it->name, gr.nsnaps);
                     if (s)
                         s->leaked = true;
                 }
             }
             for (size_t i = 0; i < cy.nleaked; i++) {
-                struct suspect *s = find_or_add(S, cy.leaked[i].name, gr.nsnaps);
+                const struct rs_count_item *it = &cy.leaked[i];
+                if (quiet_hit(&q, RS_RULE_LEAKED_REFS, it->name, it->site))
+                    continue;
+                struct suspect *s = find_or_add(S, it->name, gr.nsnaps);
                 if (s)
                     s->leaked = true;
             }
@@ -419,6 +537,10 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
         snprintf(S->note, sizeof S->note, "%s", load_err);
     }
     free(site);
+    quiet_free(&q);
+    if (!S->n && S->nsnaps < 2 && !S->note[0])
+        snprintf(S->note, sizeof S->note, "one snapshot: growth needs two or more, taken while "
+                 "the program runs (refscope.snapshot(), REFSCOPE_SNAPSHOT_INTERVAL)");
     rs_qsort(S->v, S->n, sizeof *S->v, by_suspect);
     while (S->n > RS_SUSPECTS_MAX)
         free_suspect(&S->v[--S->n]);
@@ -426,6 +548,7 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
     rs_snap_source_close(&src);
     return S;
 nomem:
+    quiet_free(&q);
     if (loaded)
         rs_snap_graph_free(&g);
     rs_growth_free(&gr);

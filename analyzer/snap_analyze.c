@@ -303,21 +303,43 @@ int rs_snap_retained_one(struct rs_snap_graph *g, uint32_t target, uint64_t *ret
 
 /* ---- growth ----------------------------------------------------------------------- */
 
+/* Steady growth, from the last time the count was at its lowest (a leak that began after a
+ * clean-up counts from there): it rose in at least two intervals, in half of them or in the
+ * last two, lost little along the way (under a tenth of its gain), and gained more than
+ * the count moves by itself: twice any drop of the series no larger than the gain (drops
+ * larger than that are clean-ups, not noise), and a two-hundredth of the count. A count
+ * that rose once and stayed (a cache filled after the first snapshot, a warm-up) is not
+ * steady; nor is one that goes up and down by a few around a level (objects in flight when
+ * each snapshot was taken). */
 bool rs_growth_is_suspect(const uint64_t *count, size_t n)
 {
     if (n < 3)
         return false;
-    bool nondecreasing = true;
+    size_t low = 0;
     for (size_t i = 1; i < n; i++) {
-        if (count[i] < count[i - 1])
-            nondecreasing = false;
+        if (count[i] <= count[low])
+            low = i;
     }
-    if (nondecreasing && count[n - 1] > count[0])
-        return true;
-    size_t run = 1; /* snapshots at the end, strictly increasing */
-    while (run < n && count[n - run] > count[n - run - 1])
-        run++;
-    return run >= 3;
+    size_t intervals = n - 1 - low;
+    if (intervals < 2)
+        return false;
+    uint64_t gain = count[n - 1] - count[low];
+    size_t rises = 0;
+    uint64_t dropped = 0;
+    for (size_t i = low + 1; i < n; i++) {
+        if (count[i] > count[i - 1])
+            rises++;
+        else
+            dropped += count[i - 1] - count[i];
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t drop = count[i] < count[i - 1] ? count[i - 1] - count[i] : 0;
+        if (drop && drop <= gain && 2 * drop >= gain)
+            return false;
+    }
+    bool last_two_rose = count[n - 1] > count[n - 2] && count[n - 2] > count[n - 3];
+    return rises >= 2 && (rises * 2 >= intervals || last_two_rose) && dropped * 10 <= gain &&
+           gain * 200 >= count[low];
 }
 
 struct row_ref {
@@ -1048,24 +1070,34 @@ static bool walked_through(const uint8_t *mark, uint32_t u)
     return (mark[u] & (REACH | SKIP)) == REACH;
 }
 
-/* For each object of the set, the references to it from GC-tracked objects (in in_gc; the
- * other entries are left as they were). Only objects the walk from the roots did not go
- * through can hold one: on 7M objects all of them reached, the count over every reference
- * was most of the time of `cycles` after the walk. */
-static void set_in_degrees(const struct rs_snap_graph *g, const uint8_t *mark, const uint8_t *set,
-                           uint32_t *in_gc)
+/* Objects the walk from the roots did not reach, tracked by the collector or not (not
+ * immortal, not synthetic): who holds the set's objects is decided among these. */
+static bool open_node(const struct rs_snap_graph *g, const uint8_t *mark, uint32_t v)
+{
+    return !(mark[v] & REACH) && !(g->flags[v] & (RS_NODE_IMMORTAL | RS_NODE_SYNTHETIC));
+}
+
+/* For each object left open by the walk from the roots, the references to it from other
+ * objects (in in_deg; the other entries are left as they were). Only objects the walk did
+ * not go through can hold one: on 7M objects all of them reached, the count over every
+ * reference was most of the time of `cycles` after the walk. Unlike the collector, which
+ * cannot see what an object it does not track holds, the references of untracked objects
+ * count too: the snapshot has them (code objects' constants, the fields of C objects
+ * without GC support, like decimal's Context holding its flags before 3.13), and an object
+ * held by one of them is not leaked. */
+static void set_in_degrees(const struct rs_snap_graph *g, const uint8_t *mark, uint32_t *in_deg)
 {
     for (uint32_t v = 0; v < g->n; v++) {
-        if (set[v])
-            in_gc[v] = 0;
+        if (open_node(g, mark, v))
+            in_deg[v] = 0;
     }
     for (uint32_t u = 0; u < g->n; u++) {
-        if (walked_through(mark, u) || !(g->flags[u] & RS_NODE_GC_TRACKED))
+        if (walked_through(mark, u))
             continue;
         for (uint32_t e = g->out_start[u]; e < g->out_start[u] + g->out_len[u]; e++) {
             uint32_t t = g->dst[e];
-            if (set[t] && in_gc[t] < UINT32_MAX)
-                in_gc[t]++;
+            if (open_node(g, mark, t) && in_deg[t] < UINT32_MAX)
+                in_deg[t]++;
         }
     }
 }
@@ -1087,24 +1119,24 @@ static bool garbage_lists_lead_out(const struct rs_snap_graph *g, const uint8_t 
 
 /* The objects no module and no thread's frame reaches (gc.garbage's own references not
  * followed): GC-tracked, not immortal (set[v] = 1, *nset of them). In mark: REACH for what
- * the roots reach, SKIP for the gc.garbage lists, OWNEXT for those of the set with
- * references no recorded GC-tracked object accounts for (the collector's gc_refs > 0: held
- * from outside), HELD for what those reach in the set and for everything outside it.
- * starts and in_gc are scratch arrays of g->n. Returns 0, -1 when out of memory. */
+ * the roots reach, SKIP for the gc.garbage lists, OWNEXT for the objects left open by that
+ * walk (open_node) with references no recorded object accounts for (held from outside),
+ * HELD for what those reach among the open objects and for everything else. starts and
+ * in_deg are scratch arrays of g->n. Returns 0, -1 when out of memory. */
 static int unreachable_marks(const struct rs_snap_graph *g, uint8_t *mark, uint8_t *set,
-                             uint32_t *starts, uint32_t *in_gc, uint64_t *nset)
+                             uint32_t *starts, uint32_t *in_deg, uint64_t *nset)
 {
     if (unreachable_set(g, mark, set, starts, nset))
         return -1;
-    set_in_degrees(g, mark, set, in_gc);
+    set_in_degrees(g, mark, in_deg);
     size_t ns = 0;
     for (uint32_t v = 0; v < g->n; v++) {
-        if (set[v] && g->refcnt[v] > in_gc[v]) {
+        if (!open_node(g, mark, v))
+            mark[v] |= HELD; /* not walked */
+        else if (g->refcnt[v] > in_deg[v]) {
             mark[v] |= OWNEXT;
             starts[ns++] = v;
         }
-        if (!set[v])
-            mark[v] |= HELD; /* outside the set: not walked */
     }
     return rs_snap_reach(g, starts, ns, mark, HELD, 0);
 }
@@ -1143,17 +1175,25 @@ int rs_snap_unreachable(const struct rs_snap_graph *g, uint32_t **nodes, size_t 
     return rc;
 }
 
+void rs_snap_weak_to_collectable(const struct rs_snap_graph *g, uint8_t *collectable)
+{
+    for (size_t i = 0; i < g->nweak; i++) {
+        if (collectable[g->weak[i].target])
+            collectable[g->weak[i].ref] = 1;
+    }
+}
+
 int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable)
 {
     size_t n = g->n ? g->n : 1;
     uint8_t *mark = calloc(n, 1);
     uint8_t *set = calloc(n, 1);
     uint32_t *starts = malloc(n * sizeof *starts);
-    uint32_t *in_gc = malloc(n * sizeof *in_gc);
+    uint32_t *in_deg = malloc(n * sizeof *in_deg);
     uint64_t nset;
     int rc = -1;
-    if (!mark || !set || !starts || !in_gc || !g->has_edges ||
-        unreachable_marks(g, mark, set, starts, in_gc, &nset))
+    if (!mark || !set || !starts || !in_deg || !g->has_edges ||
+        unreachable_marks(g, mark, set, starts, in_deg, &nset))
         goto out;
     /* What gc.garbage holds survives a collection. */
     size_t ns = 0;
@@ -1170,7 +1210,7 @@ out:
     free(mark);
     free(set);
     free(starts);
-    free(in_gc);
+    free(in_deg);
     return rc;
 }
 
@@ -1180,7 +1220,7 @@ int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
     memset(out, 0, sizeof *out);
     size_t n = g->n ? g->n : 1;
     uint8_t *mark = calloc(n, 1);
-    uint32_t *in_gc = malloc(n * sizeof *in_gc);
+    uint32_t *in_deg = malloc(n * sizeof *in_deg);
     uint32_t *starts = malloc(n * sizeof *starts);
     uint32_t *comp = malloc(n * sizeof *comp);
     uint8_t *set = calloc(n, 1);
@@ -1188,16 +1228,16 @@ int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,
     struct member_key *keys = NULL;
     struct leaked_key *leaked_by = NULL;
     int rc = -1;
-    if (!mark || !in_gc || !starts || !comp || !set || !g->has_edges)
+    if (!mark || !in_deg || !starts || !comp || !set || !g->has_edges)
         goto out;
 
     /* Unreachable, and kept alive from outside the recorded objects: what has references
      * no recorded GC-tracked object accounts for, and what that reaches among the
      * unreachable. */
-    if (unreachable_marks(g, mark, set, starts, in_gc, &out->unreachable))
+    if (unreachable_marks(g, mark, set, starts, in_deg, &out->unreachable))
         goto out;
-    free(in_gc);
-    in_gc = NULL;
+    free(in_deg);
+    in_deg = NULL;
     /* Held by the interpreter: reached from types, frozen or immortal objects. Only the
      * set's marks are read, and a way into the set leaves what the roots reach only through
      * a gc.garbage list: unless one leads out, the walk stops at what the roots reach (on
@@ -1373,7 +1413,7 @@ out:;
         free(lk);
     }
     free(mark);
-    free(in_gc);
+    free(in_deg);
     free(starts);
     free(comp);
     free(set);

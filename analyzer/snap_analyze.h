@@ -98,8 +98,10 @@ int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *sr
                              struct rs_growth *gr, struct rs_notes *notes, char *err,
                              size_t errcap);
 void rs_growth_free(struct rs_growth *gr);
-/* Steady growth over the whole series (at least 3 snapshots, never decreasing, net
- * increase), or over its last 3 or more snapshots (strictly increasing). */
+/* Steady growth (at least 3 snapshots), from the count's last lowest point: it rose in at
+ * least two intervals (half of them, or the last two), lost under a tenth of its gain, and
+ * gained more than twice the series' noise (its drops no larger than the gain) and at least
+ * a two-hundredth of the count. */
 bool rs_growth_is_suspect(const uint64_t *count, size_t n);
 
 /* ---- backrefs ---------------------------------------------------------------------- */
@@ -176,6 +178,10 @@ struct rs_cycles {
  * rs_snap_cycles, with what only it holds). collectable[v] = 1 for them (array of g->n).
  * Needs the edges. Returns 0, -1 when out of memory. */
 int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable);
+/* Marks in collectable (from rs_snap_collectable) the weak references to what it marked:
+ * they go with that garbage (a class made and dropped leaves one in its bases' subclass
+ * registries until a collection), so growth does not count them either. */
+void rs_snap_weak_to_collectable(const struct rs_snap_graph *g, uint8_t *collectable);
 
 /* The GC-tracked objects no module or thread reaches (*nodes, malloc'd, *n of them): the
  * only ones rs_snap_cycles looks up the site of. Needs the edges. Returns 0, -1 when out

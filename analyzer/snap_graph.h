@@ -113,6 +113,10 @@ struct rs_snap_graph {
     size_t nelabels;
     struct rs_snap_root *roots;
     size_t nroots;
+    /* What the weak references among the objects refer to (both recorded objects): not
+     * references, kept apart from the edges. */
+    struct rs_snap_weak { uint32_t ref, target; } *weak;
+    size_t nweak;
     char *strings;
     size_t strings_len, strings_cap;
 

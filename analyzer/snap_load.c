@@ -85,6 +85,7 @@ struct load {
     uint64_t capacity;          /* objects counted in pass 1 */
     struct edge_pass *edges;    /* pass 3 */
     void *arg;                  /* label lookups */
+    uint64_t weak_room;         /* weak reference pairs counted in pass 1 */
 };
 
 #define CORRUPT(L, ...)                    \
@@ -138,7 +139,7 @@ static int walk_ranges(struct load *L, size_t from, size_t to, unsigned tags, re
                 CORRUPT(L, "a record does not decode (the file changed since it was read?)");
             struct rs_cursor body = {c.p, c.p + len};
             c.p += len;
-            if (tag < RS_TAG_SNAP_TYPE || tag > RS_TAG_SNAP_ROOT)
+            if (tag < RS_TAG_SNAP_TYPE || tag > RS_TAG_SNAP_WEAK)
                 continue;
             if (!(tags & (1u << (tag - RS_TAG_SNAP_TYPE))))
                 continue;
@@ -160,6 +161,7 @@ static int walk(struct load *L, unsigned tags, record_fn fn)
 #define T_EDGES (1u << (RS_TAG_SNAP_EDGES - RS_TAG_SNAP_TYPE))
 #define T_LABEL (1u << (RS_TAG_SNAP_LABEL - RS_TAG_SNAP_TYPE))
 #define T_ROOT (1u << (RS_TAG_SNAP_ROOT - RS_TAG_SNAP_TYPE))
+#define T_WEAK (1u << (RS_TAG_SNAP_WEAK - RS_TAG_SNAP_TYPE))
 
 /* Smallest encodings: a node is 7 varints/strings of at least a byte; an edge source
  * (delta, count) and a target (delta, label) two bytes each. */
@@ -191,7 +193,7 @@ static bool add_string(struct rs_snap_graph *g, const uint8_t *s, size_t len, ui
 /* ---- pass 1: counts ------------------------------------------------------------------ */
 
 struct counts {
-    uint64_t nodes, types, labels, roots;
+    uint64_t nodes, types, labels, roots, weak;
 };
 
 static int count_record(struct load *L, uint8_t tag, struct rs_cursor *body)
@@ -209,6 +211,11 @@ static int count_record(struct load *L, uint8_t tag, struct rs_cursor *body)
     case RS_TAG_SNAP_TYPE: k->types++; break;
     case RS_TAG_SNAP_LABEL: k->labels++; break;
     case RS_TAG_SNAP_ROOT: k->roots++; break;
+    case RS_TAG_SNAP_WEAK:
+        if (!rs_cur_varint(body, &n) || n > rs_cur_left(body) / PAIR_MIN_BYTES)
+            CORRUPT(L, "weak reference record cut short");
+        k->weak += n;
+        break;
     }
     return 0;
 }
@@ -456,9 +463,37 @@ static int decode_nodes(struct load *L, struct rs_cursor *c, uint64_t capacity)
     return 0;
 }
 
+/* Kept as addresses in g->weak's room (two words a pair) until the objects are indexed. */
+static int decode_weak(struct load *L, struct rs_cursor *c)
+{
+    struct rs_snap_graph *g = L->g;
+    uint64_t n, *pairs = (uint64_t *)g->weak;
+    if (!rs_cur_varint(c, &n) || n > L->weak_room - g->nweak)
+        CORRUPT(L, "weak reference record cut short");
+    for (uint64_t i = 0; i < n; i++, g->nweak++) {
+        if (!rs_cur_varint(c, &pairs[2 * g->nweak]) || !rs_cur_varint(c, &pairs[2 * g->nweak + 1]))
+            CORRUPT(L, "weak reference record cut short");
+    }
+    return 0;
+}
+
+/* The pairs whose weak reference and referent are both recorded objects, as nodes. */
+static void resolve_weak(struct rs_snap_graph *g)
+{
+    uint64_t *pairs = (uint64_t *)g->weak;
+    size_t kept = 0;
+    for (size_t i = 0; i < g->nweak; i++) {
+        uint32_t ref = index_find(g, pairs[2 * i]), target = index_find(g, pairs[2 * i + 1]);
+        if (ref != RS_SNAP_NONE && target != RS_SNAP_NONE)
+            g->weak[kept++] = (struct rs_snap_weak){ref, target};
+    }
+    g->nweak = kept;
+}
+
 static int pass2_record(struct load *L, uint8_t tag, struct rs_cursor *body)
 {
     switch (tag) {
+    case RS_TAG_SNAP_WEAK: return decode_weak(L, body);
     case RS_TAG_SNAP_TYPE: return decode_type(L, body);
     case RS_TAG_SNAP_NODES: return decode_nodes(L, body, L->capacity);
     case RS_TAG_SNAP_LABEL: return decode_label(L, body);
@@ -880,7 +915,7 @@ static int decode_passes(struct load *L, struct edge_pass *A, size_t split)
         w->src = *L->src;
         w->src.buf = NULL;
         w->src.cap = 0;
-        w->L = (struct load){L->g, &w->src, w->err, sizeof w->err, 0, L->capacity, NULL, NULL};
+        w->L = (struct load){L->g, &w->src, w->err, sizeof w->err, 0, L->capacity, NULL, NULL, 0};
         w->E.deferred = true;
         w->from = split;
         w->to = nranges;
@@ -939,14 +974,14 @@ int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
     memset(g, 0, sizeof *g);
     g->info = info;
     g->load_flags = flags;
-    struct load L = {g, src, err, errcap, info->begin_at, 0, NULL, NULL};
+    struct load L = {g, src, err, errcap, info->begin_at, 0, NULL, NULL, 0};
     if (!info->complete) {
         snprintf(err, errcap, "snapshot %u is incomplete (no end record)", (unsigned)info->id);
         return -1;
     }
     struct counts k = {0};
     g->hash = (uint32_t *)&k;
-    int rc = walk(&L, T_NODES | T_TYPE | T_LABEL | T_ROOT, count_record);
+    int rc = walk(&L, T_NODES | T_TYPE | T_LABEL | T_ROOT | T_WEAK, count_record);
     g->hash = NULL;
     if (rc)
         goto fail;
@@ -966,6 +1001,8 @@ int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
     g->types = calloc(k.types + 1, sizeof *g->types);
     g->elabels = calloc(k.labels + 1, sizeof *g->elabels);
     g->roots = calloc(k.roots + 1, sizeof *g->roots);
+    g->weak = k.weak < SIZE_MAX / 16 ? malloc(((size_t)k.weak + 1) * 2 * sizeof(uint64_t)) : NULL;
+    L.weak_room = k.weak;
     if (flags & RS_SNAP_LOAD_LABELS) {
         g->label = rs_malloc_table(n, sizeof *g->label);
         g->ltext_cap = 4096;
@@ -974,7 +1011,7 @@ int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
             g->ltext_len = 1; /* offset 0 means "no label" */
     }
     if (!g->addr || !g->type || !g->size || !g->refcnt || !g->flags || !g->preheader ||
-        !g->types || !g->elabels || !g->roots || ((flags & RS_SNAP_LOAD_LABELS) &&
+        !g->types || !g->elabels || !g->roots || !g->weak || ((flags & RS_SNAP_LOAD_LABELS) &&
         (!g->label || !g->ltext)) || !index_alloc(g, k.nodes)) {
         rc = nomem(&L);
         goto fail;
@@ -987,7 +1024,7 @@ int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
     g->types[0] = (struct rs_snap_type){.name = unknown_name, .name_len = 14};
     g->ntypes = 1;
     L.capacity = k.nodes;
-    rc = walk(&L, T_NODES | T_TYPE | T_LABEL | T_ROOT, pass2_record);
+    rc = walk(&L, T_NODES | T_TYPE | T_LABEL | T_ROOT | T_WEAK, pass2_record);
     if (rc || (rc = map_types(&L)))
         goto fail;
     for (size_t i = 0; i < g->nroots; i++) {
@@ -995,6 +1032,7 @@ int rs_snap_load(struct rs_snap_graph *g, const struct rs_snap_info *info,
         if (g->roots[i].node == RS_SNAP_NONE)
             g->stats.unresolved_roots++;
     }
+    resolve_weak(g);
 
     if ((flags & RS_SNAP_LOAD_EDGES) && (rc = load_edges(&L)))
         goto fail;
@@ -1010,7 +1048,7 @@ fail:
 int rs_snap_load_edges(struct rs_snap_graph *g, struct rs_snap_source *src, unsigned flags,
                        char *err, size_t errcap)
 {
-    struct load L = {g, src, err, errcap, g->info->begin_at, g->n, NULL, NULL};
+    struct load L = {g, src, err, errcap, g->info->begin_at, g->n, NULL, NULL, 0};
     if (!g->hash || g->has_edges) {
         snprintf(err, errcap, "snapshot %u: its references are loaded already or it has no index",
                  (unsigned)g->info->id);
@@ -1043,6 +1081,7 @@ void rs_snap_graph_free(struct rs_snap_graph *g)
     free(g->types);
     free(g->elabels);
     free(g->roots);
+    free(g->weak);
     free(g->strings);
     free(g->out_start);
     free(g->out_len);
@@ -1242,7 +1281,7 @@ static int label_record(struct load *L, uint8_t tag, struct rs_cursor *c)
 int rs_snap_edge_labels(const struct rs_snap_graph *g, struct rs_snap_source *src,
                         struct rs_snap_edge_ref *edges, size_t n, char *err, size_t errcap)
 {
-    struct load L = {(struct rs_snap_graph *)g, src, err, errcap, 0, 0, NULL, NULL};
+    struct load L = {(struct rs_snap_graph *)g, src, err, errcap, 0, 0, NULL, NULL, 0};
     struct label_pass P = {edges, n, NULL, 0};
     if (n == 0)
         return 0;
@@ -1300,7 +1339,7 @@ static int node_label_record(struct load *L, uint8_t tag, struct rs_cursor *c)
 int rs_snap_node_labels(struct rs_snap_graph *g, struct rs_snap_source *src,
                         const uint32_t *nodes, size_t n, char *err, size_t errcap)
 {
-    struct load L = {g, src, err, errcap, 0, 0, NULL, NULL};
+    struct load L = {g, src, err, errcap, 0, 0, NULL, NULL, 0};
     if (g->label || n == 0)
         return 0;
     struct node_label_pass P = {malloc(n * sizeof *P.by_addr), 0, 0};

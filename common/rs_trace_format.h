@@ -188,7 +188,11 @@ enum rs_record_tag {
                                 * string text */
     RS_TAG_SNAP_ROOT = 0xC5,   /* varint address, varint kind (RS_ROOT_*), string name */
     RS_TAG_SNAP_END = 0xC6,    /* varint id, varint nodes, varint edges, varint pause_ns */
-    /* 0xC7-0xFF: reserved for snapshots */
+    RS_TAG_SNAP_WEAK = 0xC7,   /* varint count, then count x (varint address of a weak
+                                * reference, varint address of the object it refers to):
+                                * not references (they keep nothing alive), but a weak
+                                * reference to garbage goes when the garbage is collected */
+    /* 0xC8-0xFF: reserved for snapshots */
     /* 0xC0-0xFF: object-graph snapshot records */
 };
 

@@ -156,6 +156,9 @@ bool rs_py_api_init(void)
     SYM(PySet_Type, "PySet_Type");
     SYM(PyFrozenSet_Type, "PyFrozenSet_Type");
     SYM(PyFloat_Type, "PyFloat_Type");
+    SYM(PyWeakref_RefType, "_PyWeakref_RefType");
+    SYM(PyWeakref_ProxyType, "_PyWeakref_ProxyType");
+    SYM(PyWeakref_CallableProxyType, "_PyWeakref_CallableProxyType");
     SYM(PyRuntime, "_PyRuntime");
     SYM(PyInterpreterState_ThreadHead, "PyInterpreterState_ThreadHead");
     SYM(PyThreadState_Next, "PyThreadState_Next");

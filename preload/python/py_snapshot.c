@@ -275,8 +275,11 @@ struct snap {
     struct u64_map garbage;  /* objects in gc.garbage */
     struct u64_vec work;     /* objects still to record */
     uint32_t next_type, next_label;
-    const char *last_type; /* of the last type_id asked, and its id */
+    const char *last_type; /* of the last type_id asked, its id, and whether it is a weak
+                            * reference type */
     uint32_t last_type_id;
+    bool last_type_weak;
+    struct u64_vec weak;     /* (weak reference, referent) pairs */
     uint32_t synthetic_frame_type;
     bool failed;
     /* referents of the object being recorded */
@@ -291,6 +294,19 @@ struct snap {
     } label_at[LABEL_AT_SLOTS];
 };
 
+/* weakref.ref, its proxies, and their subclasses (WeakMethod, KeyedRef...) */
+static bool weak_reference_type(const char *type)
+{
+    for (int depth = 0; type && depth < 64; depth++, type = rs_field(type, TP_BASE)) {
+        if (type == (const char *)rs_py.PyWeakref_RefType || type == (const char *)rs_py.PyWeakref_ProxyType ||
+            type == (const char *)rs_py.PyWeakref_CallableProxyType)
+            return true;
+    }
+    return false;
+}
+
+#define TYPE_WEAK ((uint64_t)1 << 32) /* in the types map, beside the id */
+
 static uint32_t type_id(struct snap *s, const char *type)
 {
     /* the collector's lists hold runs of objects of one type (made together) */
@@ -298,10 +314,13 @@ static uint32_t type_id(struct snap *s, const char *type)
         return s->last_type_id;
     uint64_t *known = map_find(&s->types, (uint64_t)(uintptr_t)type);
     s->last_type = type;
-    if (known)
+    if (known) {
+        s->last_type_weak = (*known & TYPE_WEAK) != 0;
         return s->last_type_id = (uint32_t)*known;
+    }
     uint32_t id = s->last_type_id = ++s->next_type;
-    map_insert(&s->types, (uint64_t)(uintptr_t)type, id, &s->failed);
+    s->last_type_weak = weak_reference_type(type);
+    map_insert(&s->types, (uint64_t)(uintptr_t)type, id | (s->last_type_weak ? TYPE_WEAK : 0), &s->failed);
     char name[512];
     rs_type_name(type, name, sizeof name);
     unsigned long flags = rs_type_flags(type);
@@ -491,6 +510,18 @@ static void managed_dict_candidates(struct snap *s, const char *o, const char *t
     }
 }
 
+/* 3.13: an object whose attributes are still in its inline values, after its __dict__ was
+ * asked for, holds that dict (sharing the values), yet its tp_traverse visits the values
+ * alone: without this reference the dict would look held from C. */
+static const char *unvisited_managed_dict(const char *o, const char *type)
+{
+    unsigned long flags = rs_type_flags(type);
+    if (rs_py_layout.minor < 13 || !(flags & TPFLAG_MANAGED_DICT) || !(flags & TPFLAG_INLINE_VALUES))
+        return NULL;
+    const char *inline_values = o + *(const uint64_t *)(type + TP_BASICSIZE);
+    return inline_values[3] ? ((char *const *)o)[-3] : NULL; /* valid: the dict is not visited */
+}
+
 /* __slots__: member descriptors of the type and its heap-type bases. */
 struct member_def {
     const char *name;
@@ -610,6 +641,9 @@ static void record_edges(struct snap *s, const char *o)
     s->refs.n = 0;
     s->cand_ptr.n = s->cand_label.n = 0;
     traverse(o, collect_referent, s);
+    const char *dict = unvisited_managed_dict(o, type);
+    if (dict)
+        vec_push(&s->refs, (uint64_t)(uintptr_t)dict);
     if (s->refs.n)
         special_candidates(s, o, type);
     for (size_t i = 0; i < s->refs.n; i++)
@@ -630,13 +664,66 @@ static void record_code_edges(struct snap *s, const char *code)
         edge(s, names, label_cstr(s, RS_EDGE_SPECIAL, "co_names"));
 }
 
+/* An object the collector does not track has no tp_traverse to ask, yet C types of that
+ * kind do hold references (decimal's Context its flags and traps before 3.13, extension
+ * types written without GC support): without edges, what they hold would look held from
+ * C, a leaked reference. The words of the object's fixed part that are the addresses of
+ * objects already met are taken as its references (nothing is read through them). Ints,
+ * strings and bytes are left out, their words being data (an id() kept in an int), and so
+ * are types: a static type is shorter than the size its metatype gives. */
+static void record_field_edges(struct snap *s, const char *o)
+{
+    const char *type = rs_type_of(o);
+    if (rs_type_flags(type) & (TPFLAG_LONG_SUBCLASS | TPFLAG_BYTES_SUBCLASS |
+                               TPFLAG_UNICODE_SUBCLASS | TPFLAG_TYPE_SUBCLASS))
+        return;
+    uint64_t size = *(const uint64_t *)(type + TP_BASICSIZE);
+    bool source = false;
+    for (uint64_t off = 16; off + 8 <= size && off < 4096; off += 8) {
+        uint64_t word = *(const uint64_t *)(o + off);
+        if (word == (uint64_t)(uintptr_t)o || !set_has(&s->seen, word))
+            continue;
+        if (!source) {
+            rs_snap_edge_source(&s->out.we, &s->out.be, (uint64_t)(uintptr_t)o);
+            source = true;
+        }
+        char name[32];
+        int n = snprintf(name, sizeof name, "(C field +%u)", (unsigned)off);
+        edge(s, (const void *)(uintptr_t)word, label(s, RS_EDGE_SPECIAL, name, (size_t)n));
+    }
+}
+
+/* What a weak reference refers to (PyWeakReference.wr_object; None once the referent is
+ * gone): not a reference, written apart from them. */
+static void note_weak(struct snap *s, const char *o)
+{
+    const char *referent = rs_field(o, 16);
+    if (referent && referent != (const char *)rs_py.Py_None) {
+        vec_push(&s->weak, (uint64_t)(uintptr_t)o);
+        vec_push(&s->weak, (uint64_t)(uintptr_t)referent);
+    }
+}
+
+static void write_weak(struct snap *s)
+{
+    for (size_t at = 0; at < s->weak.n; at += 2 * 4096) {
+        size_t pairs = (s->weak.n - at) / 2 < 4096 ? (s->weak.n - at) / 2 : 4096;
+        rs_rec_snap_weak(&s->out.wd, s->weak.v + at, pairs);
+        out_maybe_flush(&s->out);
+    }
+}
+
 static void record_object(struct snap *s, const char *o, uint32_t flags)
 {
-    emit_node(s, o, flags);
+    emit_node(s, o, flags); /* sets s->last_type_weak */
+    if (s->last_type_weak)
+        note_weak(s, o);
     if (rs_obj_is_gc(o))
         record_edges(s, o);
     else if (rs_type_of(o) == (const char *)rs_py.PyCode_Type)
         record_code_edges(s, o);
+    else
+        record_field_edges(s, o);
     out_maybe_flush(&s->out);
 }
 
@@ -883,6 +970,7 @@ bool rs_py_snapshot(enum rs_snap_trigger trigger, const char *label_text)
     /* referents met along the way: leaves, and untracked containers (walked for theirs) */
     for (size_t i = 0; i < s.work.n; i++)
         record_object(&s, (const char *)(uintptr_t)s.work.v[i], 0);
+    write_weak(&s);
     if (s.failed)
         rs_writer_note(1, "a snapshot ran out of memory for its tables and is incomplete");
     out_flush(&s.out);
@@ -901,6 +989,7 @@ done:
     vec_free(&s.refs);
     vec_free(&s.cand_ptr);
     vec_free(&s.cand_label);
+    vec_free(&s.weak);
     out_free(&s.out);
     rs_py.PyErr_Restore(etype, evalue, etb);
     rs_tl_busy--;

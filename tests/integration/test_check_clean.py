@@ -1,12 +1,13 @@
 """refscope check on clean standard-library programs (json, re, logging, threading,
-asyncio, a WSGI application served by wsgiref) under one interpreter (argv[1]): with the
-default rules and suppressions every rule passes, whether the program takes snapshots
-between rounds of work or refscope takes only the one at exit."""
+asyncio, a WSGI application served by wsgiref, a mix of common modules) under one
+interpreter (argv[1]): with the default rules and suppressions every rule passes, whether
+the program takes snapshots between rounds of work or refscope takes only the one at exit;
+and the report names no leak suspect."""
 import sys
 from check_util import *
 
 PY = sys.argv[1]
-PROGRAMS = ["json", "re", "logging", "threading", "asyncio", "wsgi"]
+PROGRAMS = ["json", "re", "logging", "threading", "asyncio", "wsgi", "stdlib"]
 
 
 def test(work):
@@ -32,6 +33,9 @@ def test(work):
                          f"{tag}: the window's snapshots")
             else:
                 check_eq(window["kind"], "since-start", f"{tag}: one snapshot, growth since the start")
+            # the report judges as the check does: no suspect in a clean program
+            suspects = [(x["type"], x["reasons"], x["counts"]) for x in report(trace)["leak_suspects"]]
+            check_eq(suspects, [], f"{tag}: the report's leak suspects")
             if mode == "snapshots":
                 # the defaults did something: the interpreter's own objects were left out
                 check(rule(result, "growth")["suppressed"] > 0, f"{tag}: growth suppressed "

@@ -1,6 +1,42 @@
 /* A C extension with a reference leak: keep(obj) takes a reference it never gives back
- * (Py_INCREF without Py_DECREF), as a buggy extension would. */
+ * (Py_INCREF without Py_DECREF), as a buggy extension would. And a type without GC support,
+ * as extension types written without it are: Holder(obj) keeps its reference to obj in a C
+ * field, which no tp_traverse shows; that reference is not leaked. */
 #include <Python.h>
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *held;
+} Holder;
+
+static PyObject *holder_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    PyObject *obj;
+    (void)kwargs;
+    if (!PyArg_ParseTuple(args, "O", &obj))
+        return NULL;
+    Holder *h = (Holder *)type->tp_alloc(type, 0);
+    if (h) {
+        Py_INCREF(obj);
+        h->held = obj;
+    }
+    return (PyObject *)h;
+}
+
+static void holder_dealloc(PyObject *self)
+{
+    Py_XDECREF(((Holder *)self)->held);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyTypeObject holder_type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "leakext.Holder",
+    .tp_basicsize = sizeof(Holder),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = holder_new,
+    .tp_dealloc = holder_dealloc,
+};
 
 static PyObject *keep(PyObject *self, PyObject *obj)
 {
@@ -14,5 +50,16 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "leakext", NULL, -1, 
 
 PyMODINIT_FUNC PyInit_leakext(void)
 {
-    return PyModule_Create(&module);
+    if (PyType_Ready(&holder_type) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m)
+        return NULL;
+    Py_INCREF(&holder_type);
+    if (PyModule_AddObject(m, "Holder", (PyObject *)&holder_type) < 0) {
+        Py_DECREF(&holder_type);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

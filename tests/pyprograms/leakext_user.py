@@ -1,5 +1,6 @@
-"""Passes 20 Blob objects to a C extension that leaks a reference to each, and keeps one
-more in a global."""
+"""Passes 20 Blob objects to a C extension that leaks a reference to each, keeps one more
+in a global, and one more in a C object without GC support (a Holder) in a global; prints
+the address of that last one."""
 import sys
 
 sys.path.insert(0, sys.argv[1])
@@ -21,3 +22,9 @@ for i in range(20):
 # One more of the kind, held by a module and not leaked: the leak suspect's chain must be a
 # leaked one's (held from C), not this one's, though this one's is the shortest from a module.
 kept = Blob(100)
+# And one held by a C field of an object the collector does not track: reachable from the
+# module through the Holder, so not leaked.
+held = Blob(200)
+holder = leakext.Holder(held)
+print("held blob at", hex(id(held)))
+del held

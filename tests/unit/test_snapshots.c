@@ -345,13 +345,24 @@ static void test_growth(void)
     tb_free(&b);
 
     const uint64_t up[] = {0, 300, 600, 900}, flat[] = {5, 5, 5}, two[] = {1, 2},
-                   late[] = {9, 1, 2, 3}, plateau[] = {1, 2, 2}, dip[] = {1, 3, 2, 4};
+                   late[] = {9, 1, 2, 3}, plateau[] = {1, 2, 2}, dip[] = {1, 3, 2, 4},
+                   warmup[] = {967, 1094, 1094, 1094, 1094, 1094},
+                   noise[] = {10, 11, 10, 11, 12}, level[] = {1000, 1000, 1000, 1001, 1002},
+                   bursts[] = {0, 100, 100, 200, 200, 300},
+                   started_late[] = {100, 100, 100, 100, 150, 200},
+                   around[] = {2307, 2343, 2343, 2363, 2331, 2331};
     CHECK(rs_growth_is_suspect(up, 4));
     CHECK(!rs_growth_is_suspect(flat, 3));
     CHECK(!rs_growth_is_suspect(two, 2));
-    CHECK(rs_growth_is_suspect(late, 4));
-    CHECK(rs_growth_is_suspect(plateau, 3));
+    CHECK(rs_growth_is_suspect(late, 4));       /* after a clean-up, counted from the low */
+    CHECK(!rs_growth_is_suspect(plateau, 3));   /* rose once, then stayed */
     CHECK(!rs_growth_is_suspect(dip, 4));
+    CHECK(!rs_growth_is_suspect(warmup, 6));    /* a cache filled once (re's, on 3.11) */
+    CHECK(!rs_growth_is_suspect(noise, 5));     /* gains no larger than its drops */
+    CHECK(!rs_growth_is_suspect(level, 5));     /* 2 more of 1,000 */
+    CHECK(rs_growth_is_suspect(bursts, 6));     /* every other interval */
+    CHECK(rs_growth_is_suspect(started_late, 6));
+    CHECK(!rs_growth_is_suspect(around, 6));    /* up and down around a level */
 }
 
 static void test_cycles(void)
@@ -458,6 +469,45 @@ static void test_cycles(void)
         CHECK_EQ_U64(cy.suppressed_objects, (uint64_t)!all);
         rs_cycles_free(&cy);
     }
+    rs_snap_graph_free(&g);
+    rs_trace_free(t);
+    tb_free(&b);
+}
+
+/* Weak references (RS_TAG_SNAP_WEAK) are not references: they change no cycle, and mark
+ * as collectable only the weak references to garbage. */
+static void test_weak_references(void)
+{
+    struct tb b;
+    tb_init(&b);
+    tb_default_header(&b);
+    sc_write(&b, 3, 1000, "exit", &scene_b, 5, 1, false);
+    tb_chunk(&b, RS_CHUNK_TID_META, 2000);
+    /* d100 (reachable) weakly refers to a100 (garbage); gc.garbage's list to d200 (reachable);
+     * an unrecorded object to a100 */
+    const uint64_t pairs[] = {0xd100, 0xa100, 0x1200, 0xd200, 0xdead0000, 0xa100};
+    rs_rec_snap_weak(&b.w, pairs, 3);
+    rs_rec_snap_end(&b.w, 3, scene_b.nnodes, scene_b.nedges, 1000);
+    tb_chunk_end(&b, 0);
+    struct rs_trace *t = read_built(&b);
+    if (!t)
+        return;
+    struct rs_snap_graph g;
+    char err[256];
+    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g, RS_SNAP_LOAD_EDGES, err, sizeof err), 0);
+    CHECK_EQ_U64(g.nweak, 2);
+    uint8_t *collectable = calloc(g.n, 1);
+    CHECK_EQ_U64(rs_snap_collectable(&g, collectable), 0);
+    CHECK(collectable[node_at(&g, 0xa100)]);
+    CHECK(!collectable[node_at(&g, 0xd100)]);
+    rs_snap_weak_to_collectable(&g, collectable);
+    CHECK(collectable[node_at(&g, 0xd100)]);
+    CHECK(!collectable[node_at(&g, 0x1200)]);
+    struct rs_cycles cy;
+    CHECK_EQ_U64(rs_snap_cycles(&g, NULL, NULL, false, &cy), 0);
+    CHECK_EQ_U64(cy.unreachable, 9); /* as without the weak references (test_cycles) */
+    rs_cycles_free(&cy);
+    free(collectable);
     rs_snap_graph_free(&g);
     rs_trace_free(t);
     tb_free(&b);
@@ -632,6 +682,13 @@ static void test_corrupt(void)
     /* A root cut short. */
     const uint8_t root[] = {0x80};
     CHECK_EQ_U64(load_raw(RS_TAG_SNAP_ROOT, root, sizeof root, err, sizeof err), (uint64_t)-1);
+    /* Weak references: more pairs than bytes, a pair cut short, one naming no object. */
+    const uint8_t weak_many[] = {0x05, 0x01}, weak_cut[] = {0x01, 0x80}, weak_ok[] = {0x01, 0x10, 0x20};
+    err[0] = '\0';
+    CHECK_EQ_U64(load_raw(RS_TAG_SNAP_WEAK, weak_many, sizeof weak_many, err, sizeof err), (uint64_t)-1);
+    CHECK_CONTAINS(err, "weak reference record cut short");
+    CHECK_EQ_U64(load_raw(RS_TAG_SNAP_WEAK, weak_cut, sizeof weak_cut, err, sizeof err), (uint64_t)-1);
+    CHECK_EQ_U64(load_raw(RS_TAG_SNAP_WEAK, weak_ok, sizeof weak_ok, err, sizeof err), 0);
 
     /* Random bodies: every outcome is a clean success or error (ASan watches). */
     uint32_t seed = 12345;
@@ -644,7 +701,7 @@ static void test_corrupt(void)
             if (i % 3 == 0)
                 body[k] &= 0x0F; /* small varints: more records that decode far */
         }
-        uint8_t tag = (uint8_t)(RS_TAG_SNAP_TYPE + i % 5);
+        uint8_t tag = i % 6 == 5 ? (uint8_t)RS_TAG_SNAP_WEAK : (uint8_t)(RS_TAG_SNAP_TYPE + i % 6);
         int rc = load_raw(tag, body, len, err, sizeof err);
         CHECK(rc == 0 || rc == -1);
     }
@@ -923,6 +980,7 @@ int main(void)
     test_backrefs();
     test_growth();
     test_cycles();
+    test_weak_references();
     test_dot();
     test_corrupt();
     test_references_in_two_threads();
