@@ -295,6 +295,18 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
                     targets[w++] = targets[i];
             }
             nt = w;
+        } else if (s->growing && s->site) {
+            /* A type that grows: the chain of one allocated where most of them were, where
+             * the growth is; the shortest chain to any object of a builtin type names one
+             * the interpreter holds (a type's __mro__, gc.garbage, sys.__dict__). */
+            size_t w = 0;
+            for (size_t i = 0; i < nt; i++) {
+                const struct rs_site_name *ni = rs_site_name(S->names, site[targets[i]]);
+                if (ni && ni->canonical == s->site->canonical)
+                    targets[w++] = targets[i];
+            }
+            if (w)
+                nt = w;
         }
         if (rs_snap_backref_chain(g, kind, targets, nt, 0, &chains[k]))
             goto nomem;

@@ -1,0 +1,35 @@
+"""The report's leak suspects for a leak of builtin containers (argv[1] is the interpreter):
+dict and list grow steadily, allocated at the leaking line, and each one's chain leads from
+the module through the cache to an object allocated there, not to one of the many dicts and
+lists the interpreter holds (sys.__dict__, gc.garbage, a type's __mro__)."""
+import sys
+from harness import *
+
+PY = sys.argv[1]
+PROG = os.path.join(SOURCE, "tests", "pyprograms", "growing_builtins.py")
+
+
+def test(work):
+    trace, _ = traced(work, [PY, PROG])
+    r = report(trace)
+    line = line_of(PROG, "# LEAK ALLOC")
+    by_type = {s["type"]: s for s in r["leak_suspects"]}
+    for t in ("builtins.dict", "builtins.list"):
+        check(t in by_type, f"{t} is a leak suspect: {sorted(by_type)}")
+        if t not in by_type:
+            continue
+        s = by_type[t]
+        check("grows_steadily" in s["reasons"], f"{t}: reasons {s['reasons']}")
+        site = s["site"] or {}
+        check_eq((os.path.basename(site.get("file") or ""), site.get("line")),
+                 ("growing_builtins.py", line), f"{t}: most common site")
+        chain = [(st["type"], (st["edge"] or {}).get("text")) for st in s["chain"]]
+        check_eq((s["root"] or {}).get("kind"), "module", f"{t}: root of {chain}")
+        check_eq(chain[:3], [("builtins.module", None), ("builtins.dict", "__dict__"),
+                             ("builtins.dict", "cache")], f"{t}: the chain goes through the cache")
+        check_eq(chain[-1][0], t, f"{t}: the chain ends at one of them ({chain})")
+    text = report_text(trace)
+    check("--[cache]--> dict" in text, f"the text shows the chain through the cache: {text[-2500:]}")
+
+
+main(test)
