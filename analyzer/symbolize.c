@@ -1,5 +1,7 @@
 #include "symbolize.h"
 
+#include "demangle.h"
+
 #include "out_file.h"
 
 #include "python_frames.h"
@@ -279,7 +281,10 @@ static bool push_frame(struct cached_word *w, size_t *cap, const struct rs_frame
     f->file = NULL;
     f->line = line;
     f->inlined = inlined;
-    if ((function && !(f->function = strdup(function))) || (file && !(f->file = strdup(file)))) {
+    if (function)
+        f->function = rs_demangle(function);
+    if ((function && !f->function && !(f->function = strdup(function))) ||
+        (file && !(f->file = strdup(file)))) {
         free_frame(f);
         return false;
     }

@@ -1,6 +1,7 @@
-/* Output of strings from the trace (terminal and JSON escaping), the JSON writer, and
- * number formatting. */
+/* Output of strings from the trace (terminal and JSON escaping), the JSON writer, number
+ * formatting, and C++ names demangled. */
 #include "test_util.h"
+#include "demangle.h"
 #include "escape.h"
 #include "format_num.h"
 #include "json_writer.h"
@@ -39,8 +40,31 @@ static void check_terminal(const char *in, size_t len, const char *want)
     CHECK_STR(small, want);
 }
 
+static void check_demangle(const char *name, const char *want)
+{
+    char *got = rs_demangle(name);
+    if (!want) {
+        CHECK(got == NULL);
+    } else {
+        CHECK(got != NULL);
+        if (got)
+            CHECK_STR(got, want);
+    }
+    free(got);
+}
+
 int main(void)
 {
+    /* C++ names (the C++ runtime's demangler); C names and broken ones are left alone */
+    check_demangle("_Znwm", "operator new(unsigned long)");
+    check_demangle("_ZNSt6vectorIiSaIiEE9push_backERKi",
+                   "std::vector<int, std::allocator<int> >::push_back(int const&)");
+    check_demangle("_ZZ4mainENKUlvE_clEv", "main::{lambda()#1}::operator()() const");
+    check_demangle("main", NULL);
+    check_demangle("_Z", NULL);
+    check_demangle("_Zbogus!", NULL);
+    check_demangle(NULL, NULL);
+
     /* JSON strings */
     check_json_string("plain", 5, "plain");
     check_json_string("a\"b\\c/d", 7, "a\\\"b\\\\c/d");
