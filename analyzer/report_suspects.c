@@ -550,9 +550,10 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
     }
     free(site);
     quiet_free(&q);
-    if (!S->n && S->nsnaps < 2 && !S->note[0])
-        snprintf(S->note, sizeof S->note, "one snapshot: growth needs two or more, taken while "
-                 "the program runs (refscope.snapshot(), REFSCOPE_SNAPSHOT_INTERVAL)");
+    if (!S->n && S->nsnaps < 3 && !S->note[0])
+        snprintf(S->note, sizeof S->note, "steady growth needs three snapshots or more, taken "
+                 "while the program runs: refscope.snapshot(), REFSCOPE_SNAPSHOT_INTERVAL; "
+                 "`refscope growth` compares two");
     rs_qsort(S->v, S->n, sizeof *S->v, by_suspect);
     while (S->n > RS_SUSPECTS_MAX)
         free_suspect(&S->v[--S->n]);
