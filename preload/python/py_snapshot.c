@@ -280,6 +280,7 @@ struct snap {
     uint32_t last_type_id;
     bool last_type_weak;
     struct u64_vec weak;     /* (weak reference, referent) pairs */
+    uint64_t gc_lo, gc_hi;   /* lowest and highest address of the collector's objects */
     uint32_t synthetic_frame_type;
     bool failed;
     /* referents of the object being recorded */
@@ -674,14 +675,19 @@ static void record_code_edges(struct snap *s, const char *code)
 static void record_field_edges(struct snap *s, const char *o)
 {
     const char *type = rs_type_of(o);
-    if (rs_type_flags(type) & (TPFLAG_LONG_SUBCLASS | TPFLAG_BYTES_SUBCLASS |
-                               TPFLAG_UNICODE_SUBCLASS | TPFLAG_TYPE_SUBCLASS))
+    if (type == (const char *)rs_py.PyFloat_Type ||
+        (rs_type_flags(type) & (TPFLAG_LONG_SUBCLASS | TPFLAG_BYTES_SUBCLASS |
+                                TPFLAG_UNICODE_SUBCLASS | TPFLAG_TYPE_SUBCLASS)))
         return;
     uint64_t size = *(const uint64_t *)(type + TP_BASICSIZE);
     bool source = false;
     for (uint64_t off = 16; off + 8 <= size && off < 4096; off += 8) {
         uint64_t word = *(const uint64_t *)(o + off);
-        if (word == (uint64_t)(uintptr_t)o || !set_has(&s->seen, word))
+        /* most words are numbers, outside the span of the collector's objects: turned away
+         * before the lookup in the set (2M floats took the 2.3M-object pause 0.18 -> 0.38 s
+         * with the lookup alone) */
+        if (word < s->gc_lo || word > s->gc_hi || (word & 7) || word == (uint64_t)(uintptr_t)o ||
+            !set_has(&s->seen, word))
             continue;
         if (!source) {
             rs_snap_edge_source(&s->out.we, &s->out.be, (uint64_t)(uintptr_t)o);
@@ -959,6 +965,12 @@ bool rs_py_snapshot(enum rs_snap_trigger trigger, const char *label_text)
     for (int g = 0; g < 3; g++)
         gather_list(&s, gcs + GC_GENERATIONS_AT + g * GC_GENERATION_SIZE, &objs, NULL);
     gather_list(&s, gcs + GC_PERMANENT_AT, &objs, &frozen);
+    s.gc_lo = UINT64_MAX;
+    for (size_t i = 0; i < objs.n + frozen.n; i++) {
+        uint64_t a = i < objs.n ? objs.v[i] : frozen.v[i - objs.n];
+        s.gc_lo = a < s.gc_lo ? a : s.gc_lo;
+        s.gc_hi = a > s.gc_hi ? a : s.gc_hi;
+    }
     for (size_t i = 0; i < objs.n; i++)
         record_object(&s, (const char *)(uintptr_t)objs.v[i], RS_NODE_GC_TRACKED);
     for (size_t i = 0; i < frozen.n; i++)
