@@ -612,6 +612,40 @@ static void edge(struct snap *s, const void *target, uint64_t lab)
     meet(s, target);
 }
 
+/* An object the collector does not track has no tp_traverse to ask, yet C types of that
+ * kind do hold references (decimal's Context its flags and traps before 3.13, extension
+ * types written without GC support): without edges, what they hold would look held from
+ * C, a leaked reference. The words of the object's fixed part that are the addresses of
+ * objects already met are taken as its references (nothing is read through them). Ints,
+ * floats, strings and bytes are left out, their words being data (an id() kept in an int),
+ * and so are types: a static type is shorter than the size its metatype gives.
+ * source_written: the object's edge-source record is already out. */
+static void field_edges(struct snap *s, const char *o, const char *type, bool source_written)
+{
+    if (type == (const char *)rs_py.PyFloat_Type ||
+        (rs_type_flags(type) & (TPFLAG_LONG_SUBCLASS | TPFLAG_BYTES_SUBCLASS |
+                                TPFLAG_UNICODE_SUBCLASS | TPFLAG_TYPE_SUBCLASS)))
+        return;
+    uint64_t size = *(const uint64_t *)(type + TP_BASICSIZE);
+    bool source = source_written;
+    for (uint64_t off = 16; off + 8 <= size && off < 4096; off += 8) {
+        uint64_t word = *(const uint64_t *)(o + off);
+        /* most words are numbers, outside the span of the collector's objects: turned away
+         * before the lookup in the set (2M floats took the 2.3M-object pause 0.18 -> 0.38 s
+         * with the lookup alone) */
+        if (word < s->gc_lo || word > s->gc_hi || (word & 7) || word == (uint64_t)(uintptr_t)o ||
+            !set_has(&s->seen, word))
+            continue;
+        if (!source) {
+            rs_snap_edge_source(&s->out.we, &s->out.be, (uint64_t)(uintptr_t)o);
+            source = true;
+        }
+        char name[32];
+        int n = snprintf(name, sizeof name, "(C field +%u)", (unsigned)off);
+        edge(s, (const void *)(uintptr_t)word, label(s, RS_EDGE_SPECIAL, name, (size_t)n));
+    }
+}
+
 static void record_edges(struct snap *s, const char *o)
 {
     const char *type = rs_type_of(o);
@@ -645,6 +679,14 @@ static void record_edges(struct snap *s, const char *o)
     const char *dict = unvisited_managed_dict(o, type);
     if (dict)
         vec_push(&s->refs, (uint64_t)(uintptr_t)dict);
+    if (!s->refs.n && !s->last_type_weak) {
+        /* A tracked object whose tp_traverse shows nothing may still hold references in its
+         * C struct (3.8-3.11's io.StringIO keeps what was written in a list it does not
+         * visit): its words are read as an untracked object's are. Not a weak reference's:
+         * its referent is not its own. */
+        field_edges(s, o, type, true);
+        return;
+    }
     if (s->refs.n)
         special_candidates(s, o, type);
     for (size_t i = 0; i < s->refs.n; i++)
@@ -663,40 +705,6 @@ static void record_code_edges(struct snap *s, const char *code)
         edge(s, consts, label_cstr(s, RS_EDGE_SPECIAL, "co_consts"));
     if (names)
         edge(s, names, label_cstr(s, RS_EDGE_SPECIAL, "co_names"));
-}
-
-/* An object the collector does not track has no tp_traverse to ask, yet C types of that
- * kind do hold references (decimal's Context its flags and traps before 3.13, extension
- * types written without GC support): without edges, what they hold would look held from
- * C, a leaked reference. The words of the object's fixed part that are the addresses of
- * objects already met are taken as its references (nothing is read through them). Ints,
- * strings and bytes are left out, their words being data (an id() kept in an int), and so
- * are types: a static type is shorter than the size its metatype gives. */
-static void record_field_edges(struct snap *s, const char *o)
-{
-    const char *type = rs_type_of(o);
-    if (type == (const char *)rs_py.PyFloat_Type ||
-        (rs_type_flags(type) & (TPFLAG_LONG_SUBCLASS | TPFLAG_BYTES_SUBCLASS |
-                                TPFLAG_UNICODE_SUBCLASS | TPFLAG_TYPE_SUBCLASS)))
-        return;
-    uint64_t size = *(const uint64_t *)(type + TP_BASICSIZE);
-    bool source = false;
-    for (uint64_t off = 16; off + 8 <= size && off < 4096; off += 8) {
-        uint64_t word = *(const uint64_t *)(o + off);
-        /* most words are numbers, outside the span of the collector's objects: turned away
-         * before the lookup in the set (2M floats took the 2.3M-object pause 0.18 -> 0.38 s
-         * with the lookup alone) */
-        if (word < s->gc_lo || word > s->gc_hi || (word & 7) || word == (uint64_t)(uintptr_t)o ||
-            !set_has(&s->seen, word))
-            continue;
-        if (!source) {
-            rs_snap_edge_source(&s->out.we, &s->out.be, (uint64_t)(uintptr_t)o);
-            source = true;
-        }
-        char name[32];
-        int n = snprintf(name, sizeof name, "(C field +%u)", (unsigned)off);
-        edge(s, (const void *)(uintptr_t)word, label(s, RS_EDGE_SPECIAL, name, (size_t)n));
-    }
 }
 
 /* What a weak reference refers to (PyWeakReference.wr_object; None once the referent is
@@ -729,7 +737,7 @@ static void record_object(struct snap *s, const char *o, uint32_t flags)
     else if (rs_type_of(o) == (const char *)rs_py.PyCode_Type)
         record_code_edges(s, o);
     else
-        record_field_edges(s, o);
+        field_edges(s, o, rs_type_of(o), false);
     out_maybe_flush(&s->out);
 }
 

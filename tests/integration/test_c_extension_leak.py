@@ -1,8 +1,9 @@
 """A C extension that leaks a reference per call (argv[1] is the interpreter): its objects
 are reported as leaked references, with their allocation site, and the report's leak
 suspect for their type shows the chain of a leaked one (held from C), not that of the one
-a module holds. An object held in a C field of an object without GC support (which no
-tp_traverse shows) is not leaked: its chain goes through that field."""
+a module holds. An object held in a C field that no tp_traverse shows (of an object without
+GC support, or of a tracked one whose tp_traverse skips it) is not leaked: its chain goes
+through that field."""
 import json
 import sys
 import sysconfig
@@ -26,6 +27,7 @@ def test(work):
     user = os.path.join(SRC, "leakext_user.py")
     trace, p = traced(work, [PY, user, ext_dir])
     held = p.stdout.decode().split("held blob at ")[1].split()[0]
+    hidden = p.stdout.decode().split("hidden blob at ")[1].split()[0]
     c = json.loads(analyzer(["cycles", trace, "--json"]).stdout)
     line = line_of(user, "# LEAK ALLOC")
     blobs = [x for x in c["leaked"] if x["type"] == "__main__.Blob"]
@@ -42,7 +44,7 @@ def test(work):
     check(suspects, f"Blob is a leak suspect: {[s['type'] for s in r['leak_suspects']]}")
     s = suspects[0]
     check("leaked" in s["reasons"], f"Blob suspected as leaked: {s['reasons']}")
-    check_eq(s["count"], 22, "Blob objects in the last snapshot")
+    check_eq(s["count"], 23, "Blob objects in the last snapshot")
     check_eq((s["root"] or {}).get("kind"), "c_held", "the root of Blob's chain")
     check_eq([step["type"] for step in s["chain"]], ["__main__.Blob"], "Blob's chain")
     text = report_text(trace)
@@ -52,6 +54,11 @@ def test(work):
     check_eq((b["root"] or {}).get("kind"), "module", f"the held Blob's root ({steps})")
     check_eq(steps[-2:], [("leakext.Holder", "holder"), ("__main__.Blob", "(C field +16)")],
              "the held Blob's chain ends in the Holder's field")
+    b = json.loads(analyzer(["backrefs", trace, "--addr", hidden, "--json"]).stdout)
+    steps = [(st["type"], (st["edge"] or {}).get("text")) for st in b["chain"]]
+    check_eq((b["root"] or {}).get("kind"), "module", f"the hidden Blob's root ({steps})")
+    check_eq(steps[-2:], [("leakext.Hider", "hider"), ("__main__.Blob", "(C field +16)")],
+             "the hidden Blob's chain ends in the Hider's field")
 
 
 main(test)

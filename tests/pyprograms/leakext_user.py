@@ -1,6 +1,7 @@
 """Passes 20 Blob objects to a C extension that leaks a reference to each, keeps one more
-in a global, and one more in a C object without GC support (a Holder) in a global; prints
-the address of that last one."""
+in a global, one in a C object without GC support (a Holder) and one in a tracked C object
+whose tp_traverse does not show it (a Hider), both in globals; prints the addresses of
+those two."""
 import sys
 
 sys.path.insert(0, sys.argv[1])
@@ -28,3 +29,7 @@ held = Blob(200)
 holder = leakext.Holder(held)
 print("held blob at", hex(id(held)))
 del held
+hidden = Blob(300)
+hider = leakext.Hider(hidden)
+print("hidden blob at", hex(id(hidden)))
+del hidden
