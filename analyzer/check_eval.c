@@ -975,7 +975,10 @@ static char *reason_of(const struct rs_check *c, const struct rs_check_result *r
                        rs_fmt_count(a, r->counted), plural(r->counted, "object", "objects"),
                        newer, rs_fmt_count(l, r->limit));
         if (f)
-            detail = xprintf("%s %s allocated at %s, held from C (a missing Py_DECREF?)",
+            /* Held from C is a missing Py_DECREF or C state no object shows: a registry of
+             * the interpreter's (atexit.register keeps its callables in C) or a module's. */
+            detail = xprintf("%s %s allocated at %s, held from C (a missing Py_DECREF, or C "
+                             "state such as atexit's callbacks)",
                              rs_fmt_count(a, f->excess), f->type ? rs_type_display(f->type, false) : "?",
                              f->site ? f->site : "(unknown site)");
         break;
