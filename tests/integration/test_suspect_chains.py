@@ -1,7 +1,9 @@
 """The report's leak suspects for a leak of builtin containers (argv[1] is the interpreter):
 dict and list grow steadily, allocated at the leaking line, and each one's chain leads from
 the module through the cache to an object allocated there, not to one of the many dicts and
-lists the interpreter holds (sys.__dict__, gc.garbage, a type's __mro__)."""
+lists the interpreter holds (sys.__dict__, gc.garbage, a type's __mro__). Under sampling,
+where most objects have no recorded allocation, both still grow in the report and fail the
+check's growth rule: an object that was not sampled is not taken for the interpreter's."""
 import sys
 from harness import *
 
@@ -30,6 +32,16 @@ def test(work):
         check_eq(chain[-1][0], t, f"{t}: the chain ends at one of them ({chain})")
     text = report_text(trace)
     check("--[cache]--> dict" in text, f"the text shows the chain through the cache: {text[-2500:]}")
+
+    env = dict(os.environ, REFSCOPE_SAMPLE="65536")
+    sampled, _ = traced(work, [PY, PROG], name="sampled.rsc", env=env)
+    r = report(sampled)
+    growing = sorted(s["type"] for s in r["leak_suspects"] if "grows_steadily" in s["reasons"])
+    check({"builtins.dict", "builtins.list"} <= set(growing), f"sampled: dict and list grow: {growing}")
+    p = run([ANALYZER, "check", sampled])
+    out = p.stdout.decode(errors="replace")
+    check_eq(p.returncode, 1, f"sampled: the check fails ({out[-1500:]})")
+    check("FAIL growth" in out, f"sampled: on growth: {out[-1500:]}")
 
 
 main(test)
