@@ -470,19 +470,12 @@ static int snap_begin(void *arg, size_t s, struct rs_snap_graph *g, const struct
     (void)live;
     struct ctx *x = arg;
     (void)s;
-    size_t n = g->n ? g->n : 1, ns = x->c->nsupp;
     free(x->collectable);
     free(x->type_ok);
-    x->collectable = calloc(n, 1);
-    x->type_ok = calloc((size_t)(g->ntypes ? g->ntypes : 1) * (ns ? ns : 1), 1);
-    if (!x->collectable || !x->type_ok || rs_snap_collectable(g, x->collectable))
+    x->collectable = calloc(g->n ? g->n : 1, 1);
+    x->type_ok = rs_supp_type_verdicts(&x->match, g);
+    if (!x->collectable || !x->type_ok || rs_snap_growth_garbage(g, x->collectable))
         return -2;
-    rs_snap_weak_to_collectable(g, x->collectable);
-    for (uint32_t i = 0; i < g->ntypes; i++) {
-        const char *name = g->strings + g->types[i].name;
-        for (size_t k = 0; k < ns; k++)
-            x->type_ok[(size_t)i * ns + k] = rs_supp_type_match(&x->c->supp[k], name);
-    }
     return 0;
 }
 

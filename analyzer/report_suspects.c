@@ -140,18 +140,12 @@ static int quiet_begin(void *arg, size_t s, struct rs_snap_graph *g, const struc
 {
     (void)s, (void)live;
     struct quiet *q = arg;
-    size_t ns = q->cfg.nsupp;
     free(q->type_ok);
     free(q->collectable);
-    q->type_ok = malloc((size_t)(g->ntypes ? g->ntypes : 1) * (ns ? ns : 1));
+    q->type_ok = rs_supp_type_verdicts(&q->match, g);
     q->collectable = calloc(g->n ? g->n : 1, 1);
-    if (!q->type_ok || !q->collectable || rs_snap_collectable(g, q->collectable))
+    if (!q->type_ok || !q->collectable || rs_snap_growth_garbage(g, q->collectable))
         return -2;
-    rs_snap_weak_to_collectable(g, q->collectable);
-    for (uint32_t i = 0; i < g->ntypes; i++)
-        for (size_t k = 0; k < ns; k++)
-            q->type_ok[(size_t)i * ns + k] =
-                rs_supp_type_match(&q->cfg.supp[k], g->strings + g->types[i].name);
     return 0;
 }
 

@@ -1175,14 +1175,6 @@ int rs_snap_unreachable(const struct rs_snap_graph *g, uint32_t **nodes, size_t 
     return rc;
 }
 
-void rs_snap_weak_to_collectable(const struct rs_snap_graph *g, uint8_t *collectable)
-{
-    for (size_t i = 0; i < g->nweak; i++) {
-        if (collectable[g->weak[i].target])
-            collectable[g->weak[i].ref] = 1;
-    }
-}
-
 int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable)
 {
     size_t n = g->n ? g->n : 1;
@@ -1212,6 +1204,17 @@ out:
     free(starts);
     free(in_deg);
     return rc;
+}
+
+int rs_snap_growth_garbage(const struct rs_snap_graph *g, uint8_t *garbage)
+{
+    if (rs_snap_collectable(g, garbage))
+        return -1;
+    for (size_t i = 0; i < g->nweak; i++) {
+        if (garbage[g->weak[i].target])
+            garbage[g->weak[i].ref] = 1;
+    }
+    return 0;
 }
 
 int rs_snap_cycles(const struct rs_snap_graph *g, const uint32_t *site,

@@ -178,10 +178,11 @@ struct rs_cycles {
  * rs_snap_cycles, with what only it holds). collectable[v] = 1 for them (array of g->n).
  * Needs the edges. Returns 0, -1 when out of memory. */
 int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable);
-/* Marks in collectable (from rs_snap_collectable) the weak references to what it marked:
- * they go with that garbage (a class made and dropped leaves one in its bases' subclass
- * registries until a collection), so growth does not count them either. */
-void rs_snap_weak_to_collectable(const struct rs_snap_graph *g, uint8_t *collectable);
+/* What growth leaves out as garbage (garbage[v] = 1, array of g->n): what
+ * rs_snap_collectable marks, and the weak references to it, which go with it (a class made
+ * and dropped leaves one in its bases' subclass registries until a collection). Needs the
+ * edges. Returns 0, -1 when out of memory. */
+int rs_snap_growth_garbage(const struct rs_snap_graph *g, uint8_t *garbage);
 
 /* The GC-tracked objects no module or thread reaches (*nodes, malloc'd, *n of them): the
  * only ones rs_snap_cycles looks up the site of. Needs the edges. Returns 0, -1 when out

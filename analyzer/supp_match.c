@@ -86,6 +86,17 @@ static bool where_ok(struct rs_supp_matcher *m, struct where_entry *w, size_t i)
     return match;
 }
 
+uint8_t *rs_supp_type_verdicts(const struct rs_supp_matcher *m, const struct rs_snap_graph *g)
+{
+    size_t ns = m->nsupp;
+    uint8_t *ok = calloc((size_t)(g->ntypes ? g->ntypes : 1) * (ns ? ns : 1), 1);
+    for (uint32_t i = 0; ok && i < g->ntypes; i++) {
+        for (size_t k = 0; k < ns; k++)
+            ok[(size_t)i * ns + k] = rs_supp_type_match(&m->supp[k], g->strings + g->types[i].name);
+    }
+    return ok;
+}
+
 bool rs_supp_matcher_hit(struct rs_supp_matcher *m, enum rs_check_rule rule, const char *type,
                          const uint8_t *type_ok, uint32_t stack, uint64_t weight)
 {

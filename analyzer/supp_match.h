@@ -31,5 +31,8 @@ void rs_supp_matcher_free(struct rs_supp_matcher *m);
  * that took it out. */
 bool rs_supp_matcher_hit(struct rs_supp_matcher *m, enum rs_check_rule rule, const char *type,
                          const uint8_t *type_ok, uint32_t stack, uint64_t weight);
+/* The type terms' verdicts for every type of a snapshot, [type index * nsupp + s], for
+ * rs_supp_matcher_hit's type_ok (malloc'd; NULL when out of memory). */
+uint8_t *rs_supp_type_verdicts(const struct rs_supp_matcher *m, const struct rs_snap_graph *g);
 
 #endif

@@ -496,18 +496,20 @@ static void test_weak_references(void)
     char err[256];
     CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g, RS_SNAP_LOAD_EDGES, err, sizeof err), 0);
     CHECK_EQ_U64(g.nweak, 2);
-    uint8_t *collectable = calloc(g.n, 1);
+    uint8_t *collectable = calloc(g.n, 1), *garbage = calloc(g.n, 1);
     CHECK_EQ_U64(rs_snap_collectable(&g, collectable), 0);
     CHECK(collectable[node_at(&g, 0xa100)]);
     CHECK(!collectable[node_at(&g, 0xd100)]);
-    rs_snap_weak_to_collectable(&g, collectable);
-    CHECK(collectable[node_at(&g, 0xd100)]);
-    CHECK(!collectable[node_at(&g, 0x1200)]);
+    CHECK_EQ_U64(rs_snap_growth_garbage(&g, garbage), 0);
+    CHECK(garbage[node_at(&g, 0xa100)]);
+    CHECK(garbage[node_at(&g, 0xd100)]);
+    CHECK(!garbage[node_at(&g, 0x1200)]);
     struct rs_cycles cy;
     CHECK_EQ_U64(rs_snap_cycles(&g, NULL, NULL, false, &cy), 0);
     CHECK_EQ_U64(cy.unreachable, 9); /* as without the weak references (test_cycles) */
     rs_cycles_free(&cy);
     free(collectable);
+    free(garbage);
     rs_snap_graph_free(&g);
     rs_trace_free(t);
     tb_free(&b);
