@@ -191,10 +191,7 @@ static void refuse(const char *why)
 static void reset_rings(void)
 {
     for (struct rs_ring *r = rs_ring_list(); r; r = r->next) {
-        uint64_t head = atomic_load(&r->head);
-        atomic_store(&r->tail, head);
-        r->cached_tail = head;
-        atomic_store(&r->writer_asked, 0);
+        uint64_t head = rs_ring_discard(r);
         r->head_at_claim = head;
         atomic_store(&r->waits, 0);
         atomic_store(&r->wait_ns, 0);

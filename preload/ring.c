@@ -263,14 +263,20 @@ bool rs_ring_make_room(struct rs_ring *r, uint64_t head)
     return room;
 }
 
+uint64_t rs_ring_discard(struct rs_ring *r)
+{
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    atomic_store_explicit(&r->tail, head, memory_order_release);
+    r->cached_tail = head;
+    atomic_store_explicit(&r->writer_asked, 0, memory_order_relaxed);
+    return head;
+}
+
 void rs_ring_after_fork_child(void)
 {
     struct rs_ring *mine = rs_tl_ring;
     for (struct rs_ring *r = rs_ring_list(); r; r = r->next) {
-        uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-        atomic_store_explicit(&r->tail, head, memory_order_relaxed);
-        r->cached_tail = head;
-        atomic_store_explicit(&r->writer_asked, 0, memory_order_relaxed);
+        rs_ring_discard(r);
         if (r != mine)
             atomic_store_explicit(&r->state, RS_RING_FREE, memory_order_relaxed);
     }

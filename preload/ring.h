@@ -229,6 +229,10 @@ RS_HIDDEN struct rs_ring *rs_ring_find_thread(pthread_t thread);
 /* Fork child: every other thread is gone; their rings become free, and pending events of
  * the parent (which the parent's writer writes) are discarded. */
 RS_HIDDEN void rs_ring_after_fork_child(void);
+/* Drops the events not written yet, with no producer running (after fork, between attach
+ * sessions): the writer's tail and the producer's view of it move to the head, which is
+ * returned. */
+RS_HIDDEN uint64_t rs_ring_discard(struct rs_ring *r);
 
 /* Slow path of rs_ring_push, taken once the ring looked half full: reads the writer's
  * progress, wakes the writer when the ring is half full (once until the writer drains it),

@@ -467,33 +467,45 @@ static void locals_candidates(struct snap *s, char *const *localsplus, const voi
     }
 }
 
+/* 3.11+: where an instance of a type with a managed dict keeps its attributes: its dict
+ * (*dict) and its values array (*values, ordered like the type's cached keys; on 3.13 only
+ * while valid), either NULL when absent. False when the type has no managed dict. */
+static bool managed_dict_parts(const char *o, const char *type, const char **dict, const char **values)
+{
+    const struct rs_py_layout *L = &rs_py_layout;
+    unsigned long flags = rs_type_flags(type);
+    *dict = *values = NULL;
+    if (L->minor < 11 || !(flags & TPFLAG_MANAGED_DICT))
+        return false;
+    char *const *slot = (char *const *)o - 3;
+    if (L->minor == 11) {
+        *dict = slot[0];
+        *values = ((char *const *)o)[-4];
+    } else if (L->minor == 12) {
+        uintptr_t v = (uintptr_t)slot[0];
+        if (v & 1)
+            *values = (const char *)(v + 1);
+        else
+            *dict = (const char *)v;
+    } else {
+        *dict = slot[0];
+        if (flags & TPFLAG_INLINE_VALUES) {
+            const char *inline_values = o + *(const uint64_t *)(type + TP_BASICSIZE);
+            if (inline_values[3]) /* valid */
+                *values = inline_values + 8;
+        }
+    }
+    return true;
+}
+
 /* 3.11+ instances keep their attributes in a values array ordered like the type's cached
  * keys, without a dict: name each value after its key. */
 static void managed_dict_candidates(struct snap *s, const char *o, const char *type)
 {
     const struct rs_py_layout *L = &rs_py_layout;
-    unsigned long flags = rs_type_flags(type);
-    if (L->minor < 11 || !(flags & TPFLAG_MANAGED_DICT))
+    const char *dict, *values;
+    if (!managed_dict_parts(o, type, &dict, &values))
         return;
-    char *const *slot = (char *const *)o - 3;
-    const char *dict = NULL, *values = NULL;
-    if (L->minor == 11) {
-        dict = slot[0];
-        values = ((char *const *)o)[-4];
-    } else if (L->minor == 12) {
-        uintptr_t v = (uintptr_t)slot[0];
-        if (v & 1)
-            values = (const char *)(v + 1);
-        else
-            dict = (const char *)v;
-    } else {
-        dict = slot[0];
-        if (flags & TPFLAG_INLINE_VALUES) {
-            const char *inline_values = o + *(const uint64_t *)(type + TP_BASICSIZE);
-            if (inline_values[3]) /* valid */
-                values = inline_values + 8;
-        }
-    }
     if (dict)
         candidate(s, dict, label_cstr(s, RS_EDGE_SPECIAL, "__dict__"));
     if (!values)
@@ -516,11 +528,10 @@ static void managed_dict_candidates(struct snap *s, const char *o, const char *t
  * alone: without this reference the dict would look held from C. */
 static const char *unvisited_managed_dict(const char *o, const char *type)
 {
-    unsigned long flags = rs_type_flags(type);
-    if (rs_py_layout.minor < 13 || !(flags & TPFLAG_MANAGED_DICT) || !(flags & TPFLAG_INLINE_VALUES))
+    const char *dict, *values;
+    if (rs_py_layout.minor < 13 || !managed_dict_parts(o, type, &dict, &values))
         return NULL;
-    const char *inline_values = o + *(const uint64_t *)(type + TP_BASICSIZE);
-    return inline_values[3] ? ((char *const *)o)[-3] : NULL; /* valid: the dict is not visited */
+    return values ? dict : NULL; /* valid values: the dict is not visited */
 }
 
 /* __slots__: member descriptors of the type and its heap-type bases. */
