@@ -63,7 +63,7 @@ struct ctx {
     size_t ia, ib;           /* the window's snapshots (indices in gr.snaps); ia = SIZE_MAX:
                               * since the start of the trace */
     uint32_t rank_a;         /* A's position among all snapshots by time (epochs) */
-    uint8_t *collectable;    /* of the snapshot being counted */
+    uint8_t *growth_excluded; /* of the snapshot being counted (rs_snap_growth_excluded) */
     uint8_t *type_ok;        /* [type index * nsupp + s]: s's type terms match */
     uint64_t growth_suppressed;
     struct gather base[RS_RULE_COUNT]; /* the cycle rules at A (explicit --from) */
@@ -470,11 +470,11 @@ static int snap_begin(void *arg, size_t s, struct rs_snap_graph *g, const struct
     (void)live;
     struct ctx *x = arg;
     (void)s;
-    free(x->collectable);
+    free(x->growth_excluded);
     free(x->type_ok);
-    x->collectable = calloc(g->n ? g->n : 1, 1);
+    x->growth_excluded = calloc(g->n ? g->n : 1, 1);
     x->type_ok = rs_supp_type_verdicts(&x->match, g);
-    if (!x->collectable || !x->type_ok || rs_snap_growth_garbage(g, x->collectable))
+    if (!x->growth_excluded || !x->type_ok || rs_snap_growth_excluded(g, x->growth_excluded))
         return -2;
     return 0;
 }
@@ -483,11 +483,16 @@ static int snap_begin(void *arg, size_t s, struct rs_snap_graph *g, const struct
 static bool counts(struct ctx *x, const struct rs_snap_graph *g, uint32_t v, uint32_t site,
                    bool tally)
 {
-    if (x->collectable[v])
+    if (x->growth_excluded[v])
         return false;
     if (x->ia == SIZE_MAX) {
         /* Since the start: only what the program's own code made while running, not its
-         * module-level code (definitions, module state: made once, like an import's). */
+         * module-level code (definitions, module state: made once, like an import's), and
+         * only what the collector tracks: without a second snapshot to subtract, the
+         * strings and numbers a program made and still holds at exit are mostly the keys
+         * of bounded caches (re's compiled patterns) and names, not growth. */
+        if (!(g->flags[v] & RS_NODE_GC_TRACKED))
+            return false;
         const struct rs_site_name *n = x->names ? rs_site_name(x->names, site) : NULL;
         if (!n || n->internal ||
             (n->frame && n->frame->function && strcmp(n->frame->function, "<module>") == 0))
@@ -700,7 +705,7 @@ static int analyse_to(struct ctx *x, struct rs_snap_graph *g, const struct rs_si
         uint32_t s = live ? rs_site_of(g, live, v) : RS_SITE_UNKNOWN;
         if (site)
             site[v] = s;
-        if (!((g->flags[v] & (RS_NODE_GC_TRACKED | RS_NODE_SYNTHETIC)) == RS_NODE_GC_TRACKED))
+        if (!rs_growth_counts(g, v))
             continue;
         counted[v] = counts(x, g, v, s, false);
         uint32_t ep = live ? rs_epoch_of(g, live, v) : RS_EPOCH_UNKNOWN;
@@ -1223,13 +1228,14 @@ static int snapshot_rules(struct ctx *x)
     c->results[RS_RULE_GROWTH].suppressed = x->growth_suppressed;
     if (!c->results[RS_RULE_GROWTH].measure)
         c->results[RS_RULE_GROWTH].measure =
-            sa ? xprintf("objects the collector tracks, alive (cyclic garbage left out), gained "
-                         "from snapshot %u to snapshot %u, per type and per allocation site",
-                         (unsigned)sa->id, (unsigned)sb->id)
-               : xprintf("one snapshot (%u): objects alive in it that the program's own code "
-                         "made since it started (the interpreter's, imports' and start-up's "
-                         "left out), per allocation site; types are compared only between two "
-                         "snapshots", (unsigned)sb->id);
+            sa ? xprintf("objects alive (cyclic garbage left out; strings and numbers counted "
+                         "where a module or thread reaches them, and not inside an instance, "
+                         "whose growth they are), gained from snapshot %u to snapshot %u, per "
+                         "type and per allocation site", (unsigned)sa->id, (unsigned)sb->id)
+               : xprintf("one snapshot (%u): objects the collector tracks alive in it that "
+                         "the program's own code made since it started (the interpreter's, "
+                         "imports' and start-up's left out), per allocation site; types are "
+                         "compared only between two snapshots", (unsigned)sb->id);
     c->results[RS_RULE_LEAKED_REFS].measure =
         xprintf("objects in snapshot %u that references no recorded object holds keep alive "
                 "(held from C)%s", (unsigned)sb->id, c->explicit_from ? ", more than in the "
@@ -1344,7 +1350,7 @@ out:
         gather_free(&x.base[r]);
     }
     rs_supp_matcher_free(&x.match);
-    free(x.collectable);
+    free(x.growth_excluded);
     free(x.type_ok);
     rs_growth_free(&x.gr);
     if (x.src_open)

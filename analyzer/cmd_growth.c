@@ -12,12 +12,15 @@ static const char help[] =
     "                       [--json]\n"
     "\n"
     "What grew between two snapshots, like objgraph.show_growth, with sizes: the change in\n"
-    "the number and size of objects the garbage collector tracks, by type and by\n"
-    "allocation site. Over all the snapshots, types that grow steadily are flagged as leak\n"
-    "suspects: over 3 or more snapshots, from the count's last lowest point, a rise in at\n"
-    "least two intervals (half of them, or the last two), with drops under a tenth of the\n"
-    "gain and a gain beyond the count's own ups and downs (a count that rose once and\n"
-    "stayed, or moves by a few around a level, is not flagged).\n"
+    "the number and size of objects, by type and by allocation site (every object, also\n"
+    "those the garbage collector does not track: strings, numbers, dicts of them; objgraph\n"
+    "sees only the tracked ones). Over all the snapshots, types that grow steadily are\n"
+    "flagged as leak suspects: over 3 or more snapshots, from the count's last lowest\n"
+    "point, a rise in at least two intervals (half of them, or the last two), with drops\n"
+    "under a tenth of the gain and a gain beyond the count's own ups and downs (a count\n"
+    "that rose once and stayed, or moves by a few around a level, is not flagged). A type\n"
+    "whose objects do not grow in number but whose bytes grow that way (a list, dict, set,\n"
+    "deque or buffer that only fills up) is flagged as growing in size.\n"
     "\n"
     "  --from A, --to B  the snapshots compared, by id or label (default: the first and the\n"
     "                    last complete ones)\n"
@@ -84,6 +87,13 @@ static void put_series(FILE *out, const uint64_t *count, size_t n)
         fprintf(out, "%s%llu", i ? " -> " : "", (unsigned long long)count[i]);
 }
 
+static void put_size_series(FILE *out, const uint64_t *size, size_t n)
+{
+    char b[RS_NUM_BUF];
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s%s", i ? " -> " : "", rs_fmt_bytes(b, size[i]));
+}
+
 static void text_table(const char *title, const struct delta *d, size_t n, size_t top,
                        bool types, bool short_names, size_t b)
 {
@@ -102,7 +112,9 @@ static void text_table(const char *title, const struct delta *d, size_t n, size_
         rs_escape_to(name, sizeof name, key, strlen(key));
         printf("  %-44s %10s %10s %12s%s\n", name, rs_fmt_count(x, d[i].row->count[b]),
                signed_count(y, d[i].dcount), signed_bytes(z, d[i].dsize),
-               d[i].row->suspect ? "  [grows steadily]" : "");
+               d[i].row->suspect         ? "  [grows steadily]"
+               : d[i].row->grows_in_size ? "  [grows steadily in size]"
+                                         : "");
     }
     if (shown < n)
         printf("  ... %zu more (--top 0 lists all)\n", n - shown);
@@ -137,6 +149,8 @@ static void json_table(struct rs_json *j, const char *key, const struct delta *d
         rs_json_i64(j, d[i].dsize);
         rs_json_key(j, "grows_steadily");
         rs_json_bool(j, r->suspect);
+        rs_json_key(j, "grows_in_size");
+        rs_json_bool(j, r->grows_in_size);
         rs_json_key(j, "counts");
         rs_json_array_begin(j);
         for (size_t k = 0; k < nsnaps; k++)
@@ -251,11 +265,13 @@ int rs_cmd_growth(int argc, char **argv)
         rs_json_key(&j, "suspects");
         rs_json_array_begin(&j);
         for (size_t i = 0; i < gr.ntypes; i++) {
-            if (!gr.types[i].suspect)
+            if (!gr.types[i].suspect && !gr.types[i].grows_in_size)
                 continue;
             rs_json_object_begin(&j);
             rs_json_key(&j, "name");
             rs_json_cstring(&j, gr.types[i].key);
+            rs_json_key(&j, "reason");
+            rs_json_cstring(&j, gr.types[i].suspect ? "grows_steadily" : "grows_in_size");
             rs_json_key(&j, "counts");
             rs_json_array_begin(&j);
             for (size_t k = 0; k < gr.nsnaps; k++)
@@ -288,7 +304,7 @@ int rs_cmd_growth(int argc, char **argv)
                        short_names, b);
         bool any = false;
         for (size_t i = 0; i < gr.ntypes; i++) {
-            if (!gr.types[i].suspect)
+            if (!gr.types[i].suspect && !gr.types[i].grows_in_size)
                 continue;
             if (!any)
                 printf("\nLeak suspects (grow steadily over the %zu snapshots):\n", gr.nsnaps);
@@ -297,11 +313,16 @@ int rs_cmd_growth(int argc, char **argv)
             fputs("  ", stdout);
             rs_fput_escaped(stdout, key, strlen(key));
             fputs(": ", stdout);
-            put_series(stdout, gr.types[i].count, gr.nsnaps);
+            if (gr.types[i].suspect) {
+                put_series(stdout, gr.types[i].count, gr.nsnaps);
+            } else {
+                fputs("in size, ", stdout);
+                put_size_series(stdout, gr.types[i].size, gr.nsnaps);
+            }
             fputc('\n', stdout);
         }
         if (!any && gr.nsnaps >= 3)
-            puts("\nLeak suspects: none (no type grows steadily)");
+            puts("\nLeak suspects: none (no type grows steadily, in number or in size)");
         snap_put_notes(stdout, &s);
     }
     free(dt);

@@ -977,6 +977,8 @@ static void suspects_section(struct page *pg)
             lit(pg, "<span class=\"badge fail\">leaked</span> ");
         if (v.growing)
             lit(pg, "<span class=\"badge fail\">grows steadily</span>");
+        if (v.grows_in_size)
+            lit(pg, "<span class=\"badge fail\">grows steadily in size</span>");
         lit(pg, "</td>");
         td_num(pg, rs_fmt_count(a, v.count));
         td_num(pg, rs_fmt_bytes(a, v.size));
@@ -984,15 +986,19 @@ static void suspects_section(struct page *pg)
         lit(pg, "<td class=\"site mono\">");
         if (v.site) {
             ctext(pg, v.site->text);
-            P(pg, " <span class=\"note\">(%s of them)</span>",
-              v.site_count >= 4096 ? "most" : rs_fmt_count(a, v.site_count));
+            if (v.grows_in_size)
+                P(pg, " <span class=\"note\">(the largest, %s)</span>", rs_fmt_bytes(a, v.largest));
+            else
+                P(pg, " <span class=\"note\">(%s of them)</span>", rs_fmt_count(a, v.site_count));
         } else {
             lit(pg, "&mdash;");
         }
         lit(pg, "</td><td class=\"mono\">");
         size_t shown = ns > 10 ? 10 : ns;
         for (size_t i = 0; i < shown; i++)
-            P(pg, "%s%s", i ? " &rarr; " : "", rs_fmt_count(a, v.counts[ns - shown + i]));
+            P(pg, "%s%s", i ? " &rarr; " : "",
+              v.grows_in_size ? rs_fmt_bytes(a, v.sizes[ns - shown + i])
+                              : rs_fmt_count(a, v.counts[ns - shown + i]));
         lit(pg, "</td></tr>\n");
         P(pg, "<tr class=\"detail\" id=\"suspect-%zu\"%s><td></td><td colspan=\"7\">", k + 1,
           k == 0 ? "" : " hidden");

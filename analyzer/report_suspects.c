@@ -4,6 +4,7 @@
 #include "format_num.h"
 #include "check.h"
 #include "python_frames.h"
+#include "rs_uthash.h"
 #include "snap_analyze.h"
 #include "supp_match.h"
 
@@ -22,7 +23,10 @@ struct chain_step {
 struct suspect {
     char *name;
     bool growing, leaked;
+    bool grows_in_size;      /* in bytes, not in number: containers that fill up */
     uint64_t *counts;        /* per snapshot */
+    uint64_t *sizes;         /* per snapshot */
+    uint64_t largest;        /* the size of its largest object (grows_in_size) */
     uint64_t count, size, retained;
     const struct rs_site_name *site;
     uint64_t site_count;
@@ -46,6 +50,7 @@ static void free_suspect(struct suspect *s)
 {
     free(s->name);
     free(s->counts);
+    free(s->sizes);
     for (size_t i = 0; i < s->nchain; i++) {
         free(s->chain[i].node);
         free(s->chain[i].type);
@@ -82,9 +87,11 @@ static struct suspect *find_or_add(struct rs_suspects *S, const char *name, size
     memset(s, 0, sizeof *s);
     s->name = strdup(name);
     s->counts = calloc(nsnaps ? nsnaps : 1, sizeof *s->counts);
-    if (!s->name || !s->counts) {
+    s->sizes = calloc(nsnaps ? nsnaps : 1, sizeof *s->sizes);
+    if (!s->name || !s->counts || !s->sizes) {
         free(s->name);
         free(s->counts);
+        free(s->sizes);
         return NULL;
     }
     S->n++;
@@ -108,7 +115,7 @@ struct quiet {
     struct rs_check_config cfg;
     struct rs_supp_matcher match;
     uint8_t *type_ok;        /* of the snapshot being counted: [type * nsupp + s] */
-    uint8_t *collectable;    /* of the snapshot being counted: garbage, not a leak */
+    uint8_t *excluded;       /* of the snapshot being counted (rs_snap_growth_excluded) */
 };
 
 static int quiet_init(struct quiet *q, const struct rs_trace *t, struct rs_symbolizer *sym,
@@ -128,7 +135,7 @@ static void quiet_free(struct quiet *q)
     rs_supp_matcher_free(&q->match);
     rs_check_config_free(&q->cfg);
     free(q->type_ok);
-    free(q->collectable);
+    free(q->excluded);
 }
 
 static bool quiet_hit(struct quiet *q, enum rs_check_rule rule, const char *type, uint32_t site)
@@ -141,10 +148,10 @@ static int quiet_begin(void *arg, size_t s, struct rs_snap_graph *g, const struc
     (void)s, (void)live;
     struct quiet *q = arg;
     free(q->type_ok);
-    free(q->collectable);
+    free(q->excluded);
     q->type_ok = rs_supp_type_verdicts(&q->match, g);
-    q->collectable = calloc(g->n ? g->n : 1, 1);
-    if (!q->type_ok || !q->collectable || rs_snap_growth_garbage(g, q->collectable))
+    q->excluded = calloc(g->n ? g->n : 1, 1);
+    if (!q->type_ok || !q->excluded || rs_snap_growth_excluded(g, q->excluded))
         return -2;
     return 0;
 }
@@ -154,7 +161,7 @@ static bool quiet_keep(void *arg, size_t s, const struct rs_snap_graph *g, uint3
 {
     (void)s;
     struct quiet *q = arg;
-    return !q->collectable[v] && !rs_supp_matcher_hit(&q->match, RS_RULE_GROWTH, NULL,
+    return !q->excluded[v] && !rs_supp_matcher_hit(&q->match, RS_RULE_GROWTH, NULL,
                                 q->type_ok + (size_t)g->type[v] * q->cfg.nsupp, site, 0);
 }
 
@@ -227,11 +234,69 @@ static int unreached_marks(const struct rs_suspects *S, const struct rs_snap_gra
     return -1;
 }
 
+struct site_tally {
+    uint32_t canonical;
+    uint64_t count;
+    const struct rs_site_name *name;
+    UT_hash_handle hh;
+};
+
+/* Does the growth find the site growing steadily? */
+static bool site_grows(const struct rs_growth *gr, const struct rs_site_name *n)
+{
+    for (size_t i = 0; gr && n && i < gr->nsites; i++) {
+        if (gr->sites[i].suspect && strcmp(gr->sites[i].key, n->text) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The suspect's site: where most of its objects (targets) were allocated among the sites
+ * that grow steadily, where its growth is; else where most of them were. (A type made at
+ * start-up too, str or int, has more objects from imports at many sites than a leak has
+ * so far at one, and the first objects of the graph are the imports'.) Returns -1 when out
+ * of memory. */
+static int top_site(struct rs_suspects *S, struct suspect *s, const uint32_t *site,
+                    const uint32_t *targets, size_t nt, const struct rs_growth *gr)
+{
+    struct site_tally *tally = NULL, *t, *tt;
+    int rc = 0;
+    for (size_t i = 0; i < nt; i++) {
+        const struct rs_site_name *n = rs_site_name(S->names, site[targets[i]]);
+        if (!n)
+            continue;
+        HASH_FIND(hh, tally, &n->canonical, sizeof n->canonical, t);
+        if (!t) {
+            if (!(t = calloc(1, sizeof *t))) {
+                rc = -1;
+                break;
+            }
+            t->canonical = n->canonical;
+            t->name = n;
+            HASH_ADD(hh, tally, canonical, sizeof t->canonical, t);
+        }
+        t->count++;
+    }
+    bool best_grows = false;
+    HASH_ITER(hh, tally, t, tt) {
+        bool grows = !t->name->internal && site_grows(gr, t->name);
+        if ((grows && !best_grows) || (grows == best_grows && t->count > s->site_count)) {
+            s->site = t->name;
+            s->site_count = t->count;
+            best_grows = grows;
+        }
+        HASH_DEL(tally, t);
+        free(t);
+    }
+    return rc;
+}
+
 /* Fills the details of each suspect from g, the last snapshot loaded with its references
  * (site: its objects' sites, NULL without names). The objects' labels are read for the
  * chains alone. Returns 0, -1 (note set). */
 static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_snap_source *src,
-                   struct rs_snap_graph *g, uint32_t *last_site, uint32_t last_n)
+                   struct rs_snap_graph *g, uint32_t *last_site, uint32_t last_n,
+                   const struct rs_growth *gr)
 {
     char err[512];
     size_t n = g->n ? g->n : 1;
@@ -257,29 +322,26 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
         size_t nt = 0, nunreached = 0;
         s->count = s->size = 0;
         for (uint32_t v = 0; v < g->n; v++) {
-            if (strcmp(rs_snap_type_name(g, v), s->name) != 0 ||
-                (g->flags[v] & (RS_NODE_GC_TRACKED | RS_NODE_SYNTHETIC)) != RS_NODE_GC_TRACKED)
+            if (!rs_growth_counts(g, v) || strcmp(rs_snap_type_name(g, v), s->name) != 0)
                 continue;
             targets[nt++] = v;
             nunreached += unreached && unreached[v];
             s->count++;
             s->size += rs_snap_size(g, v);
         }
-        /* The most common site. */
-        for (size_t i = 0; site && i < nt; i++) { /* a stack id may stand for its site */
-            const struct rs_site_name *ni = rs_site_name(S->names, site[targets[i]]);
-            uint64_t c = 0;
-            for (size_t j = 0; ni && j < nt && j < 4096; j++) {
-                const struct rs_site_name *nj = rs_site_name(S->names, site[targets[j]]);
-                c += nj && nj->canonical == ni->canonical;
+        if (s->grows_in_size && !s->growing && nt) {
+            /* Its objects do not grow in number: one of them grows, the largest. */
+            uint32_t big = targets[0];
+            for (size_t i = 1; i < nt; i++) {
+                if (rs_snap_size(g, targets[i]) > rs_snap_size(g, big))
+                    big = targets[i];
             }
-            if (c > s->site_count) {
-                s->site_count = c;
-                s->site = rs_site_name(S->names, site[targets[i]]);
-            }
-            if (i >= 64)
-                break; /* a sample is enough to name the top site */
+            targets[0] = big;
+            nt = 1;
+            s->largest = rs_snap_size(g, big);
         }
+        if (site && top_site(S, s, site, targets, nt, gr))
+            goto nomem;
         /* A type leaked, not growing: the chain of a leaked one (held from C), not of one of
          * its kind a module still holds (the shortest chain would be that one's). */
         if (s->leaked && !s->growing && nunreached) {
@@ -408,8 +470,11 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
     if (rs_snap_full_domtree(g, &d) || rs_snap_type_stats(g, &d, true, &st, &nst))
         goto nomem;
     for (size_t k = 0; k < S->n; k++) {
+        /* The type statistics count what the collector tracks; a type it does not (str,
+         * int) retains at least its own objects. */
+        S->v[k].retained = S->v[k].size;
         for (size_t i = 0; i < nst; i++) {
-            if (strcmp(st[i].name, S->v[k].name) == 0)
+            if (strcmp(st[i].name, S->v[k].name) == 0 && st[i].retained > S->v[k].retained)
                 S->v[k].retained = st[i].retained;
         }
     }
@@ -486,13 +551,15 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
         rs_snap_graph_free(&g);
         loaded = false;
     }
+    /* Types that grow in number (their suppressed objects left out) or only in size. */
     for (size_t i = 0; i < gr.ntypes; i++) {
-        if (!gr.types[i].suspect)
+        if (!gr.types[i].suspect && !gr.types[i].grows_in_size)
             continue;
         struct suspect *s = find_or_add(S, gr.types[i].key, gr.nsnaps);
         if (!s)
             goto nomem;
-        s->growing = true;
+        s->growing = gr.types[i].suspect;
+        s->grows_in_size = gr.types[i].grows_in_size;
         memcpy(s->counts, gr.types[i].count, gr.nsnaps * sizeof *s->counts);
     }
     /* Leaked objects of the last snapshot. */
@@ -529,15 +596,18 @@ struct rs_suspects *rs_suspects_build(const struct rs_trace *t, const char *path
             free(site);
             site = NULL;
         }
-        /* Series for leaked types that are not growing. */
+        /* The series of every suspect (the growing ones have their counts already). */
         for (size_t k = 0; k < S->n; k++) {
-            for (size_t i = 0; !S->v[k].growing && i < gr.ntypes; i++) {
-                if (strcmp(gr.types[i].key, S->v[k].name) == 0)
+            for (size_t i = 0; i < gr.ntypes; i++) {
+                if (strcmp(gr.types[i].key, S->v[k].name) != 0)
+                    continue;
+                if (!S->v[k].growing)
                     memcpy(S->v[k].counts, gr.types[i].count, gr.nsnaps * sizeof *S->v[k].counts);
+                memcpy(S->v[k].sizes, gr.types[i].size, gr.nsnaps * sizeof *S->v[k].sizes);
             }
         }
         if (S->n)
-            details(S, t, &src, &g, site, site_n);
+            details(S, t, &src, &g, site, site_n, &gr);
         rs_snap_graph_free(&g);
     } else {
         snprintf(S->note, sizeof S->note, "%s", load_err);
@@ -611,19 +681,33 @@ void rs_suspects_write_text(const struct rs_suspects *S, FILE *out)
         fprintf(out, "#%-3zu ", k + 1);
         const char *tn = rs_type_display(s->name, false);
         rs_fput_escaped(out, tn, strlen(tn));
-        fprintf(out, ": %s", s->leaked ? "leaked (held by references no recorded object holds)"
-                                       : "grows steadily");
-        if (s->leaked && s->growing)
-            fputs(", grows steadily", out);
+        bool by_size = s->grows_in_size && !s->growing;
+        fprintf(out, ": %s", s->leaked    ? "leaked (held by references no recorded object holds)"
+                             : by_size    ? "grows steadily in size, not in number"
+                                          : "grows steadily");
+        if (s->leaked && (s->growing || s->grows_in_size))
+            fputs(s->growing ? ", grows steadily" : ", grows steadily in size", out);
         fputs(" (", out);
+        for (size_t i = 0; by_size && i < S->nsnaps; i++)
+            fprintf(out, "%s%s", i ? " -> " : "", rs_fmt_bytes(a, s->sizes[i]));
+        fputs(by_size ? "; objects: " : "", out);
         for (size_t i = 0; i < S->nsnaps; i++)
             fprintf(out, "%s%llu", i ? " -> " : "", (unsigned long long)s->counts[i]);
-        fprintf(out, ")\n     %s objects, %s, retaining %s\n", rs_fmt_count(a, s->count),
-                rs_fmt_bytes(b, s->size), rs_fmt_bytes(c, s->retained));
-        if (s->site) {
+        fprintf(out, ")\n     %s object%s, %s, retaining %s\n", rs_fmt_count(a, s->count),
+                s->count == 1 ? "" : "s", rs_fmt_bytes(b, s->size), rs_fmt_bytes(c, s->retained));
+        if (by_size) {
+            /* Where the container was made, when known: a list or dict taken from the
+             * interpreter's free lists keeps the site of the first object there. */
+            fprintf(out, "     the largest: %s", rs_fmt_bytes(a, s->largest));
+            if (s->site && s->site->frame) {
+                fputs(", allocated at ", out);
+                rs_fput_escaped(out, s->site->text, strlen(s->site->text));
+            }
+            fputc('\n', out);
+        } else if (s->site) {
             fputs("     allocated at ", out);
             rs_fput_escaped(out, s->site->text, strlen(s->site->text));
-            fprintf(out, " (%s of them)\n", s->site_count >= 4096 ? "most" : rs_fmt_count(a, s->site_count));
+            fprintf(out, " (%s of them)\n", rs_fmt_count(a, s->site_count));
         }
         if (s->nchain) {
             fputs("     held by: ", out);
@@ -664,6 +748,8 @@ void rs_suspects_write_json(const struct rs_suspects *S, struct rs_json *j)
         rs_json_array_begin(j);
         if (s->growing)
             rs_json_cstring(j, "grows_steadily");
+        if (s->grows_in_size && !s->growing)
+            rs_json_cstring(j, "grows_in_size");
         if (s->leaked)
             rs_json_cstring(j, "leaked");
         rs_json_array_end(j);
@@ -672,6 +758,16 @@ void rs_suspects_write_json(const struct rs_suspects *S, struct rs_json *j)
         for (size_t i = 0; i < S->nsnaps; i++)
             rs_json_u64(j, s->counts[i]);
         rs_json_array_end(j);
+        rs_json_key(j, "sizes");
+        rs_json_array_begin(j);
+        for (size_t i = 0; i < S->nsnaps; i++)
+            rs_json_u64(j, s->sizes[i]);
+        rs_json_array_end(j);
+        rs_json_key(j, "largest");
+        if (s->grows_in_size && !s->growing)
+            rs_json_u64(j, s->largest);
+        else
+            rs_json_null(j);
         rs_json_key(j, "snapshot");
         rs_json_u64(j, S->last->id);
         rs_json_key(j, "count");
@@ -687,6 +783,8 @@ void rs_suspects_write_json(const struct rs_suspects *S, struct rs_json *j)
             rs_json_cstring(j, s->site->text);
             rs_json_key(j, "stack_id");
             rs_json_u64(j, s->site->stack_id);
+            rs_json_key(j, "objects");
+            rs_json_u64(j, s->site_count);
             rs_json_key(j, "function");
             rs_json_cstring(j, s->site->frame ? s->site->frame->function : NULL);
             rs_json_key(j, "file");
@@ -803,7 +901,10 @@ void rs_suspects_get(const struct rs_suspects *S, size_t k, struct rs_suspect_vi
         .type = s->name,
         .growing = s->growing,
         .leaked = s->leaked,
+        .grows_in_size = s->grows_in_size && !s->growing,
         .counts = s->counts,
+        .sizes = s->sizes,
+        .largest = s->largest,
         .count = s->count,
         .size = s->size,
         .retained = s->retained,

@@ -32,10 +32,15 @@ struct rs_snap_info;
 struct rs_suspect_view {
     const char *type;        /* module.qualname */
     bool growing, leaked;    /* the reasons */
+    bool grows_in_size;      /* the reason when its objects grow in size, not in number */
     const uint64_t *counts;  /* per complete snapshot (rs_suspects_nsnaps), time order */
+    const uint64_t *sizes;   /* the same, their bytes */
+    uint64_t largest;        /* grows_in_size: the size of its largest object, the one the
+                              * site and the chain are of */
     uint64_t count, size, retained; /* in the last complete snapshot */
-    const struct rs_site_name *site; /* the most common allocation site; NULL: unknown */
-    uint64_t site_count;     /* its objects (>= 4096: most of a large sample) */
+    const struct rs_site_name *site; /* where its growth is, or its most common
+                                      * allocation site; NULL: unknown */
+    uint64_t site_count;     /* its objects in the last snapshot */
     size_t nchain;           /* objects in the chain, root first; 0: no chain */
     uint8_t root_kind;       /* RS_SROOT_* */
     const char *root_name;   /* module or thread name ("" when none) */

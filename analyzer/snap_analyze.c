@@ -310,7 +310,8 @@ int rs_snap_retained_one(struct rs_snap_graph *g, uint32_t target, uint64_t *ret
  * larger than that are clean-ups, not noise), and a two-hundredth of the count. A count
  * that rose once and stayed (a cache filled after the first snapshot, a warm-up) is not
  * steady; nor is one that goes up and down by a few around a level (objects in flight when
- * each snapshot was taken). */
+ * each snapshot was taken), or that climbs back to where it was before a dip without rising
+ * in every interval. */
 bool rs_growth_is_suspect(const uint64_t *count, size_t n)
 {
     if (n < 3)
@@ -338,6 +339,13 @@ bool rs_growth_is_suspect(const uint64_t *count, size_t n)
             return false;
     }
     bool last_two_rose = count[n - 1] > count[n - 2] && count[n - 2] > count[n - 3];
+    /* Back up to a level it had before its low: in-flight objects after a dip, unless it
+     * rose in every interval since (a leak that began after a clean-up). */
+    uint64_t before = 0;
+    for (size_t i = 0; i < low; i++)
+        before = count[i] > before ? count[i] : before;
+    if (count[n - 1] <= before && rises < intervals)
+        return false;
     return rises >= 2 && (rises * 2 >= intervals || last_two_rose) && dropped * 10 <= gain &&
            gain * 200 >= count[low];
 }
@@ -503,43 +511,43 @@ static int count_site(struct growth_ctx *C, size_t s, uint32_t stack, uint64_t s
 }
 
 /* What a checkpoint needs of its snapshot once its types are counted, when nothing else
- * looks at the graph: which objects the collector tracks (a bit each) and the objects'
- * sizes, the graph's own arrays (size, big: read with rs_snap_size), taken from the load
- * that finds the blocks, so the snapshot is read once. */
+ * looks at the graph: which objects are counted (a bit each) and the objects' sizes, the
+ * graph's own arrays (size, big: read with rs_snap_size), taken from the load that finds
+ * the blocks, so the snapshot is read once. */
 struct kept_objects {
-    uint64_t *is_gc;             /* bit v: object v is counted */
+    uint64_t *counted;           /* bit v: object v is counted */
     struct rs_snap_graph sizes;  /* n, size, big and nbig alone */
     bool borrowed;               /* sizes are the caller's graph's arrays */
 };
 
 static void kept_objects_free(struct kept_objects *z)
 {
-    free(z->is_gc);
-    z->is_gc = NULL;
+    free(z->counted);
+    z->counted = NULL;
     if (!z->borrowed)
         rs_snap_graph_free(&z->sizes);
     memset(&z->sizes, 0, sizeof z->sizes);
 }
 
-/* Counts the types of g's collector objects in snapshot s, and moves into z what the
- * checkpoint needs of g (lends it, when g is the caller's). 0, or -2 when out of memory. */
+/* Counts the types of g's objects in snapshot s, and moves into z what the checkpoint
+ * needs of g (lends it, when g is the caller's). 0, or -2 when out of memory. */
 static int count_types(struct growth_ctx *C, size_t s, struct rs_snap_graph *g,
                        struct kept_objects *z)
 {
     long *rowof = type_rows(C, g);
-    z->is_gc = calloc((size_t)g->n / 64 + 1, sizeof *z->is_gc);
-    if (!rowof || !z->is_gc) {
+    z->counted = calloc((size_t)g->n / 64 + 1, sizeof *z->counted);
+    if (!rowof || !z->counted) {
         free(rowof);
         kept_objects_free(z);
         return -2;
     }
     for (uint32_t v = 0; v < g->n; v++) {
-        if (!is_gc(g, v))
+        if (!rs_growth_counts(g, v))
             continue;
         struct rs_growth_row *r = &C->gr->types[rowof[g->type[v]]];
         r->count[s]++;
         r->size[s] += rs_snap_size(g, v);
-        z->is_gc[v / 64] |= UINT64_C(1) << (v % 64);
+        z->counted[v / 64] |= UINT64_C(1) << (v % 64);
     }
     free(rowof);
     z->sizes = (struct rs_snap_graph){.n = g->n, .size = g->size, .big = g->big, .nbig = g->nbig};
@@ -559,7 +567,7 @@ static int checkpoint_kept(struct growth_ctx *C, size_t k, const struct rs_site_
     size_t s = C->order[k];
     int rc = 0;
     for (uint32_t v = 0; live && C->names && rc == 0 && v < z->sizes.n; v++) {
-        if (z->is_gc[v / 64] & UINT64_C(1) << (v % 64))
+        if (z->counted[v / 64] & UINT64_C(1) << (v % 64))
             rc = count_site(C, s, rs_site_map_site(live, v), rs_snap_size(&z->sizes, v));
     }
     kept_objects_free(z);
@@ -593,7 +601,7 @@ static int growth_checkpoint(struct growth_ctx *C, size_t k, struct rs_site_map 
     long *rowof = type_rows(C, g);
     rc = rowof ? 0 : -2;
     for (uint32_t v = 0; rc == 0 && v < g->n; v++) {
-        if (!is_gc(g, v))
+        if (!rs_growth_counts(g, v))
             continue;
         uint32_t stack = live ? rs_site_of(g, live, v) : RS_SITE_UNKNOWN;
         if (F && F->keep && !F->keep(F->arg, s, g, v, stack))
@@ -750,10 +758,16 @@ static int growth_build(const struct rs_trace *t, struct rs_snap_source *src,
             maps[k] = NULL;
         }
     }
-    for (size_t i = 0; rc == 0 && i < gr->ntypes; i++)
-        gr->types[i].suspect = rs_growth_is_suspect(gr->types[i].count, gr->nsnaps);
-    for (size_t i = 0; rc == 0 && i < gr->nsites; i++)
-        gr->sites[i].suspect = rs_growth_is_suspect(gr->sites[i].count, gr->nsnaps);
+    for (size_t pass = 0; rc == 0 && pass < 2; pass++) {
+        struct rs_growth_row *rows = pass ? gr->sites : gr->types;
+        for (size_t i = 0; i < (pass ? gr->nsites : gr->ntypes); i++) {
+            rows[i].suspect = rs_growth_is_suspect(rows[i].count, gr->nsnaps);
+            /* A list, set, dict, deque or bytearray that only fills up (with the same
+             * objects again, or small ints), a buffer remade larger each time. */
+            rows[i].grows_in_size =
+                !rows[i].suspect && rs_growth_is_suspect(rows[i].size, gr->nsnaps);
+        }
+    }
 out:;
     struct row_ref *r, *rt;
     HASH_ITER(hh, C.types_by_name, r, rt) {
@@ -1175,7 +1189,9 @@ int rs_snap_unreachable(const struct rs_snap_graph *g, uint32_t **nodes, size_t 
     return rc;
 }
 
-int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable)
+/* rs_snap_collectable; with_unreached_untracked: also the objects the collector does not
+ * track that no module or thread reaches. */
+static int collectable(const struct rs_snap_graph *g, uint8_t *out, bool with_unreached_untracked)
 {
     size_t n = g->n ? g->n : 1;
     uint8_t *mark = calloc(n, 1);
@@ -1196,7 +1212,11 @@ int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable)
     if (rs_snap_reach(g, starts, ns, mark, GARB, 0))
         goto out;
     for (uint32_t v = 0; v < g->n; v++)
-        collectable[v] = set[v] && !(mark[v] & (HELD | GARB));
+        out[v] = set[v] && !(mark[v] & (HELD | GARB));
+    for (uint32_t v = 0; with_unreached_untracked && v < g->n; v++) {
+        if (!(mark[v] & REACH) && !(g->flags[v] & RS_NODE_GC_TRACKED))
+            out[v] = 1;
+    }
     rc = 0;
 out:
     free(mark);
@@ -1206,13 +1226,54 @@ out:
     return rc;
 }
 
-int rs_snap_growth_garbage(const struct rs_snap_graph *g, uint8_t *garbage)
+int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *out)
 {
-    if (rs_snap_collectable(g, garbage))
+    return collectable(g, out, false);
+}
+
+/* An instance of a class (a heap type's object)? Classes with a metaclass of their own are
+ * too, but what they hold is made once, at their definition. */
+static bool is_instance(const struct rs_snap_graph *g, uint32_t v)
+{
+    return (g->types[g->type[v]].flags & RS_SNAPTYPE_HEAP) &&
+           !(g->flags[v] & (RS_NODE_MODULE | RS_NODE_SYNTHETIC));
+}
+
+static void mark_untracked_referents(const struct rs_snap_graph *g, uint32_t v, uint8_t *out)
+{
+    for (uint32_t e = g->out_start[v]; e < g->out_start[v] + g->out_len[v]; e++) {
+        uint32_t w = g->dst[e];
+        if (!(g->flags[w] & (RS_NODE_GC_TRACKED | RS_NODE_SYNTHETIC)))
+            out[w] = 1;
+    }
+}
+
+int rs_snap_growth_excluded(const struct rs_snap_graph *g, uint8_t *out)
+{
+    if (collectable(g, out, true))
         return -1;
     for (size_t i = 0; i < g->nweak; i++) {
-        if (garbage[g->weak[i].target])
-            garbage[g->weak[i].ref] = 1;
+        if (out[g->weak[i].target])
+            out[g->weak[i].ref] = 1;
+    }
+    uint32_t dict_type = UINT32_MAX;
+    for (uint32_t i = 0; i < g->ntypes; i++) {
+        if (strcmp(g->strings + g->types[i].name, "builtins.dict") == 0)
+            dict_type = i;
+    }
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (!is_instance(g, v))
+            continue;
+        mark_untracked_referents(g, v, out);
+        /* Its attribute dict, when the instance refers to one: a dict it refers to is an
+         * attribute's value only where attributes live in the object (3.11+'s managed
+         * dicts). */
+        if (g->types[g->type[v]].flags & RS_SNAPTYPE_MANAGED_DICT)
+            continue;
+        for (uint32_t e = g->out_start[v]; e < g->out_start[v] + g->out_len[v]; e++) {
+            if (g->type[g->dst[e]] == dict_type)
+                mark_untracked_referents(g, g->dst[e], out);
+        }
     }
     return 0;
 }

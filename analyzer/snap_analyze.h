@@ -49,6 +49,7 @@ struct rs_growth_row {
     uint64_t *count;         /* per snapshot */
     uint64_t *size;
     bool suspect;            /* grows steadily */
+    bool grows_in_size;      /* grows steadily in size, not in number */
     uint32_t stack_id;       /* sites: a stack of the site */
     const struct rs_site_name *site;
 };
@@ -98,10 +99,20 @@ int rs_growth_build_filtered(const struct rs_trace *t, struct rs_snap_source *sr
                              struct rs_growth *gr, struct rs_notes *notes, char *err,
                              size_t errcap);
 void rs_growth_free(struct rs_growth *gr);
+/* Does growth count object v? Every object, tracked by the collector or not: a set of
+ * strings or a dict of numbers that only grows holds nothing the collector tracks (a dict
+ * of atomic values is not tracked either), and is a leak all the same. Not the interpreter
+ * frames of running threads, which are not objects. */
+static inline bool rs_growth_counts(const struct rs_snap_graph *g, uint32_t v)
+{
+    return !(g->flags[v] & RS_NODE_SYNTHETIC);
+}
+
 /* Steady growth (at least 3 snapshots), from the count's last lowest point: it rose in at
  * least two intervals (half of them, or the last two), lost under a tenth of its gain, and
  * gained more than twice the series' noise (its drops no larger than the gain) and at least
- * a two-hundredth of the count. */
+ * a two-hundredth of the count; ending no higher than before the low, it rose in every
+ * interval since. */
 bool rs_growth_is_suspect(const uint64_t *count, size_t n);
 
 /* ---- backrefs ---------------------------------------------------------------------- */
@@ -178,11 +189,19 @@ struct rs_cycles {
  * rs_snap_cycles, with what only it holds). collectable[v] = 1 for them (array of g->n).
  * Needs the edges. Returns 0, -1 when out of memory. */
 int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable);
-/* What growth leaves out as garbage (garbage[v] = 1, array of g->n): what
- * rs_snap_collectable marks, and the weak references to it, which go with it (a class made
- * and dropped leaves one in its bases' subclass registries until a collection). Needs the
- * edges. Returns 0, -1 when out of memory. */
-int rs_snap_growth_garbage(const struct rs_snap_graph *g, uint8_t *garbage);
+/* What growth leaves out (out[v] = 1, array of g->n):
+ * - garbage: what rs_snap_collectable marks, and the weak references to it, which go with
+ *   it (a class made and dropped leaves one in its bases' subclass registries until a
+ *   collection);
+ * - objects the collector does not track that no module or thread reaches: the strings and
+ *   numbers of garbage, and those only C state holds (interned names, the int keys of those
+ *   subclass registries), whose growth the objects holding them show;
+ * - objects the collector does not track that an instance of a class holds, directly or
+ *   through its attribute dict: the strings and numbers of a leaked instance grow with it
+ *   and are counted once, as it. Those kept in a container (a set of ids, a dict or list of
+ *   numbers) count.
+ * Needs the edges. Returns 0, -1 when out of memory. */
+int rs_snap_growth_excluded(const struct rs_snap_graph *g, uint8_t *out);
 
 /* The GC-tracked objects no module or thread reaches (*nodes, malloc'd, *n of them): the
  * only ones rs_snap_cycles looks up the site of. Needs the edges. Returns 0, -1 when out

@@ -147,6 +147,32 @@ void rs_type_name(const void *type, char *out, size_t max)
         snprintf(out, max, "builtins.%s", name);
 }
 
+static const void *deque_type, *bytesio_type;
+
+void rs_obj_note_type(const void *type, const char *name)
+{
+    if (strcmp(name, "collections.deque") == 0)
+        deque_type = type;
+    else if (strcmp(name, "_io.BytesIO") == 0)
+        bytesio_type = type;
+}
+
+/* A dict's keys table (3.8-3.10: dk_refcnt, dk_size, dk_lookup, dk_usable, dk_nentries,
+ * then the indices and the entries), when the dict owns it; and a split dict's values. */
+static uint64_t old_dict_tables(const void *o)
+{
+    const char *keys = rs_field(o, 32);
+    if (!keys)
+        return 0;
+    uint64_t size = *(const uint64_t *)(keys + 8);
+    uint64_t usable = size * 2 / 3;
+    uint64_t ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffff ? 4 : 8;
+    uint64_t bytes = rs_field(o, 40) ? usable * 8 : 0; /* ma_values */
+    if (*(const ssize_t *)keys == 1)
+        bytes += 40 + size * ix + usable * 24;
+    return bytes;
+}
+
 uint64_t rs_obj_size(const void *o)
 {
     const char *type = rs_type_of(o);
@@ -173,6 +199,19 @@ uint64_t rs_obj_size(const void *o)
         /* a set's first 8 slots live inside the object (smalltable, at offset 64) */
         bool small = table == (const char *)o + 64 || mask <= 7;
         return basic + (small ? 0 : (uint64_t)(mask + 1) * 16);
+    }
+    if (flags & TPFLAG_DICT_SUBCLASS && rs_py_layout.minor < 11)
+        return basic + old_dict_tables(o);
+    if (type == (const char *)rs_py.PyByteArray_Type)
+        return basic + (uint64_t)*(const ssize_t *)((const char *)o + 24); /* ob_alloc */
+    if (type == deque_type) {
+        /* blocks of 64 items and two links: (leftindex + len + 1) / 64 of them */
+        ssize_t left = *(const ssize_t *)((const char *)o + 40), len = OB_SIZE(o);
+        return basic + (uint64_t)((left + len + 1) / 64) * (64 * 8 + 16);
+    }
+    if (type == bytesio_type) {
+        const char *buf = rs_field(o, 16); /* a bytes object, 33 bytes and its length */
+        return basic + (buf ? 33 + (uint64_t)OB_SIZE(buf) : 0);
     }
     if ((flags & TPFLAG_DICT_SUBCLASS) && rs_py_layout.minor >= 11) {
         const char *keys = rs_field(o, 32);

@@ -324,6 +324,7 @@ static uint32_t type_id(struct snap *s, const char *type)
     map_insert(&s->types, (uint64_t)(uintptr_t)type, id | (s->last_type_weak ? TYPE_WEAK : 0), &s->failed);
     char name[512];
     rs_type_name(type, name, sizeof name);
+    rs_obj_note_type(type, name);
     unsigned long flags = rs_type_flags(type);
     uint32_t tf = 0;
     if (flags & TPFLAG_HAVE_GC)
@@ -413,9 +414,10 @@ static void emit_node(struct snap *s, const void *o, uint32_t extra_flags)
     if (s->garbage.keys && set_has(&s->garbage, (uint64_t)(uintptr_t)o))
         flags |= RS_NODE_IN_GC_GARBAGE;
     char text[64];
+    uint32_t tid = type_id(s, type); /* first: it names the types rs_obj_size looks for */
     struct rs_snap_node n = {
         .addr = (uint64_t)(uintptr_t)o,
-        .type_id = type_id(s, type),
+        .type_id = tid,
         .size = rs_obj_size(o),
         .refcnt = rs_obj_refcnt(o),
         .flags = flags,

@@ -296,7 +296,8 @@ def injection(work, browser):
              "growth fails, the other rules pass")
     g = verdicts[1]
     check_eq(len(g), 5, f"columns rule, verdict, limit, measured, details: {g!r}")
-    check_eq((g[2], g[3]), ("100 objects", "300 (largest)"), "growth's limit and what was measured")
+    check_eq((g[2], g[3]), ("100 objects", "600 (largest)"),
+             "growth's limit and what was measured (the strs of the dict's keys and the list)")
     check(g[4].startswith(growth["reason"]) and evil in g[4],
           f"the rule's reason, with the type name as text: {g[4]!r}")
     check(f"type:{evil}" in g[4] and "held by module __main__ -> dict[hold] -> dict[<img src=x "

@@ -350,7 +350,8 @@ static void test_growth(void)
                    noise[] = {10, 11, 10, 11, 12}, level[] = {1000, 1000, 1000, 1001, 1002},
                    bursts[] = {0, 100, 100, 200, 200, 300},
                    started_late[] = {100, 100, 100, 100, 150, 200},
-                   around[] = {2307, 2343, 2343, 2363, 2331, 2331};
+                   around[] = {2307, 2343, 2343, 2363, 2331, 2331},
+                   back_to_level[] = {2412, 2338, 2352, 2396, 2410, 2409};
     CHECK(rs_growth_is_suspect(up, 4));
     CHECK(!rs_growth_is_suspect(flat, 3));
     CHECK(!rs_growth_is_suspect(two, 2));
@@ -363,6 +364,7 @@ static void test_growth(void)
     CHECK(rs_growth_is_suspect(bursts, 6));     /* every other interval */
     CHECK(rs_growth_is_suspect(started_late, 6));
     CHECK(!rs_growth_is_suspect(around, 6));    /* up and down around a level */
+    CHECK(!rs_growth_is_suspect(back_to_level, 6)); /* ints in flight after a dip (3.8) */
 }
 
 static void test_cycles(void)
@@ -500,7 +502,7 @@ static void test_weak_references(void)
     CHECK_EQ_U64(rs_snap_collectable(&g, collectable), 0);
     CHECK(collectable[node_at(&g, 0xa100)]);
     CHECK(!collectable[node_at(&g, 0xd100)]);
-    CHECK_EQ_U64(rs_snap_growth_garbage(&g, garbage), 0);
+    CHECK_EQ_U64(rs_snap_growth_excluded(&g, garbage), 0);
     CHECK(garbage[node_at(&g, 0xa100)]);
     CHECK(garbage[node_at(&g, 0xd100)]);
     CHECK(!garbage[node_at(&g, 0x1200)]);
@@ -510,6 +512,63 @@ static void test_weak_references(void)
     rs_cycles_free(&cy);
     free(collectable);
     free(garbage);
+    rs_snap_graph_free(&g);
+    rs_trace_free(t);
+    tb_free(&b);
+}
+
+/* What growth leaves out among the objects the collector does not track: those no module
+ * or thread reaches (held by garbage, or by C state) and those an instance holds, itself
+ * or through its attribute dict; not those a container a module reaches holds. */
+static void test_growth_excluded_untracked(void)
+{
+    static const struct sc_node nodes[] = {
+        {0x1000, T_MODULE, 72, 1, GC | RS_NODE_MODULE, 16, "__main__"},
+        {0x2000, T_DICT, 1000, 1, GC, 16, "4 items"},
+        {0x3000, T_LIST, 88, 1, GC, 16, "1 items"},                  /* a cache of ids */
+        {0x3100, T_STR, 60, 1, 0, 0, "id-1"},
+        {0x4000, T_CONN, 48, 1, GC, 16, NULL},                       /* an instance */
+        {0x4100, T_STR, 60, 1, 0, 0, "10.0.0.1"},
+        {0x4200, T_DICT, 100, 1, GC, 16, "1 items"},                 /* its attribute dict */
+        {0x4300, T_STR, 60, 1, 0, 0, "peer"},
+        {0xa100, T_NODE, 48, 1, GC, 16, NULL}, {0xa200, T_NODE, 48, 1, GC, 16, NULL},
+        {0xa300, T_STR, 60, 1, 0, 0, "garbage's"},
+        {0xc100, T_DICT, 100, 1, 0, 16, "1 items"},                  /* held from C */
+        {0xc200, T_STR, 60, 1, 0, 0, "C state's"},
+    };
+    static const struct sc_edge edges[] = {
+        {0x1000, 0x2000, ID(L_DICT)}, {0x2000, 0x3000, ID(L_CACHE)}, {0x3000, 0x3100, IX(0)},
+        {0x2000, 0x4000, ID(L_CONN)}, {0x4000, 0x4100, ID(L_PEER)},
+        {0x4000, 0x4200, ID(L_DICT)}, {0x4200, 0x4300, ID(L_PEER)},
+        {0xa100, 0xa200, ID(L_NEXT)}, {0xa200, 0xa100, ID(L_NEXT)}, {0xa100, 0xa300, ID(L_NEXT)},
+        {0xc100, 0xc200, ID(L_QUOTE)},
+    };
+    static const struct sc_root roots[] = {{0x1000, RS_ROOT_MODULE, "__main__"}};
+    struct scene sc = {SC_ARRAY(types), SC_ARRAY(nodes), SC_ARRAY(edges), SC_ARRAY(labels),
+                       SC_ARRAY(roots)};
+    struct tb b;
+    tb_init(&b);
+    tb_default_header(&b);
+    sc_write(&b, 1, 1000, "exit", &sc, 0, 1, true);
+    struct rs_trace *t = read_built(&b);
+    if (!t)
+        return;
+    struct rs_snap_graph g;
+    char err[256];
+    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g, RS_SNAP_LOAD_EDGES, err, sizeof err), 0);
+    uint8_t *out = calloc(g.n, 1);
+    CHECK_EQ_U64(rs_snap_growth_excluded(&g, out), 0);
+    CHECK(!out[node_at(&g, 0x3100)]); /* in a list a module reaches: counted */
+    CHECK(!out[node_at(&g, 0x4000)]);
+    CHECK(out[node_at(&g, 0x4100)]);  /* the instance's */
+    CHECK(out[node_at(&g, 0x4300)]);  /* in its attribute dict */
+    CHECK(out[node_at(&g, 0xa100)]);  /* garbage */
+    CHECK(out[node_at(&g, 0xa300)]);  /* only garbage holds it */
+    CHECK(out[node_at(&g, 0xc100)]);  /* untracked, held from C */
+    CHECK(out[node_at(&g, 0xc200)]);
+    for (uint32_t v = 0; v < g.n; v++)
+        CHECK(rs_growth_counts(&g, v)); /* no synthetic object here: all counted by type */
+    free(out);
     rs_snap_graph_free(&g);
     rs_trace_free(t);
     tb_free(&b);
@@ -983,6 +1042,7 @@ int main(void)
     test_growth();
     test_cycles();
     test_weak_references();
+    test_growth_excluded_untracked();
     test_dot();
     test_corrupt();
     test_references_in_two_threads();

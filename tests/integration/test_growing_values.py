@@ -1,0 +1,71 @@
+"""Leaks made of what the garbage collector does not track, or of containers that fill up
+with objects that already exist (argv[1] is the interpreter; growing_values.py): the report
+names the growing types with their site and the chain from the module, and the check fails
+on growth; a type that grows in size, not in number, is a suspect too, its chain leading to
+the one container that grows."""
+import sys
+from harness import *
+
+PY = sys.argv[1]
+PROG = os.path.join(SOURCE, "tests", "pyprograms", "growing_values.py")
+
+
+def suspects_of(r):
+    return {s["type"]: s for s in r["leak_suspects"]}
+
+
+def chain_of(s):
+    return [(st["type"], (st["edge"] or {}).get("text")) for st in s["chain"]]
+
+
+def test_values(work):
+    trace, _ = traced(work, [PY, PROG, "values"], name="values.rsc")
+    by_type = suspects_of(report(trace))
+    line = line_of(PROG, "# LEAK VALUES")
+    for t, holder, site_line in (("builtins.str", "seen_ids", line),
+                                 ("builtins.float", "latency_ms", line + 1)):
+        check(t in by_type, f"values: {t} is a leak suspect: {sorted(by_type)}")
+        if t not in by_type:
+            continue
+        s = by_type[t]
+        check_eq(s["reasons"], ["grows_steadily"], f"values: {t}: reasons")
+        site = s["site"] or {}
+        check_eq((os.path.basename(site.get("file") or ""), site.get("line")),
+                 ("growing_values.py", site_line), f"values: {t}: site")
+        chain = chain_of(s)
+        check_eq(chain[:3], [("builtins.module", None), ("builtins.dict", "__dict__"),
+                             (chain[2][0], holder)], f"values: {t}: the chain goes through {holder}")
+        check_eq(chain[-1][0], t, f"values: {t}: the chain ends at one of them ({chain})")
+    p = run([ANALYZER, "check", trace])
+    out = p.stdout.decode(errors="replace")
+    check_eq(p.returncode, 1, f"values: the check fails ({out[-1500:]})")
+    check("FAIL growth" in out and "growing_values.py" in out,
+          f"values: on growth at the leaking lines: {out[-1500:]}")
+
+
+def test_fills(work):
+    trace, _ = traced(work, [PY, PROG, "fills"], name="fills.rsc")
+    by_type = suspects_of(report(trace))
+    for t, holder in (("builtins.list", "history"), ("collections.deque", "recent"),
+                      ("builtins.bytearray", "blob"), ("_io.BytesIO", "log")):
+        check(t in by_type, f"fills: {t} is a leak suspect: {sorted(by_type)}")
+        if t not in by_type:
+            continue
+        s = by_type[t]
+        check_eq(s["reasons"], ["grows_in_size"], f"fills: {t}: reasons")
+        sizes = s["sizes"]
+        check(sizes[-1] > sizes[0] + 200000, f"fills: {t}: sizes {sizes}")
+        check(s["counts"][-1] <= s["counts"][0], f"fills: {t}: counts {s['counts']}")
+        chain = chain_of(s)
+        check_eq(chain, [("builtins.module", None), ("builtins.dict", "__dict__"), (t, holder)],
+                 f"fills: {t}: the chain leads to {holder}")
+    text = report_text(trace)
+    check("grows steadily in size, not in number" in text, f"fills: the text says why: {text[-2500:]}")
+
+
+def test(work):
+    test_values(work)
+    test_fills(work)
+
+
+main(test)
