@@ -1228,10 +1228,11 @@ static int snapshot_rules(struct ctx *x)
     c->results[RS_RULE_GROWTH].suppressed = x->growth_suppressed;
     if (!c->results[RS_RULE_GROWTH].measure)
         c->results[RS_RULE_GROWTH].measure =
-            sa ? xprintf("objects alive (cyclic garbage left out; strings and numbers counted "
-                         "where a module or thread reaches them, and not inside an instance, "
-                         "whose growth they are), gained from snapshot %u to snapshot %u, per "
-                         "type and per allocation site", (unsigned)sa->id, (unsigned)sb->id)
+            sa ? xprintf("objects alive (cyclic garbage left out; those the collector does "
+                         "not track counted where a module or thread reaches them and a "
+                         "container holds them, not an instance whose growth they are), gained "
+                         "from snapshot %u to snapshot %u, per type and per allocation site",
+                         (unsigned)sa->id, (unsigned)sb->id)
                : xprintf("one snapshot (%u): objects the collector tracks alive in it that "
                          "the program's own code made since it started (the interpreter's, "
                          "imports' and start-up's left out), per allocation site; types are "

@@ -1231,14 +1231,6 @@ int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *out)
     return collectable(g, out, false);
 }
 
-/* An instance of a class (a heap type's object)? Classes with a metaclass of their own are
- * too, but what they hold is made once, at their definition. */
-static bool is_instance(const struct rs_snap_graph *g, uint32_t v)
-{
-    return (g->types[g->type[v]].flags & RS_SNAPTYPE_HEAP) &&
-           !(g->flags[v] & (RS_NODE_MODULE | RS_NODE_SYNTHETIC));
-}
-
 static void mark_untracked_referents(const struct rs_snap_graph *g, uint32_t v, uint8_t *out)
 {
     for (uint32_t e = g->out_start[v]; e < g->out_start[v] + g->out_len[v]; e++) {
@@ -1248,10 +1240,31 @@ static void mark_untracked_referents(const struct rs_snap_graph *g, uint32_t v, 
     }
 }
 
+/* Per type of g: does it hold values for others (a list, tuple, dict, set, deque...)? The
+ * shim says so of subclasses too; traces from before it did have the names. */
+static uint8_t *container_types(const struct rs_snap_graph *g)
+{
+    static const char *const names[] = {
+        "builtins.list", "builtins.tuple", "builtins.dict", "builtins.set",
+        "builtins.frozenset", "collections.deque", "collections.OrderedDict",
+        "collections.defaultdict",
+    };
+    uint8_t *c = calloc(g->ntypes ? g->ntypes : 1, 1);
+    for (uint32_t i = 0; c && i < g->ntypes; i++) {
+        c[i] = (g->types[i].flags & RS_SNAPTYPE_CONTAINER) != 0;
+        for (size_t k = 0; !c[i] && k < sizeof names / sizeof *names; k++)
+            c[i] = strcmp(g->strings + g->types[i].name, names[k]) == 0;
+    }
+    return c;
+}
+
 int rs_snap_growth_excluded(const struct rs_snap_graph *g, uint8_t *out)
 {
-    if (collectable(g, out, true))
+    uint8_t *container = container_types(g);
+    if (!container || collectable(g, out, true)) {
+        free(container);
         return -1;
+    }
     for (size_t i = 0; i < g->nweak; i++) {
         if (out[g->weak[i].target])
             out[g->weak[i].ref] = 1;
@@ -1262,12 +1275,11 @@ int rs_snap_growth_excluded(const struct rs_snap_graph *g, uint8_t *out)
             dict_type = i;
     }
     for (uint32_t v = 0; v < g->n; v++) {
-        if (!is_instance(g, v))
+        if (container[g->type[v]] || (g->flags[v] & (RS_NODE_MODULE | RS_NODE_SYNTHETIC)))
             continue;
         mark_untracked_referents(g, v, out);
-        /* Its attribute dict, when the instance refers to one: a dict it refers to is an
-         * attribute's value only where attributes live in the object (3.11+'s managed
-         * dicts). */
+        /* Its attribute dict, when it refers to one: a dict it refers to is an attribute's
+         * value only where attributes live in the object (3.11+'s managed dicts). */
         if (g->types[g->type[v]].flags & RS_SNAPTYPE_MANAGED_DICT)
             continue;
         for (uint32_t e = g->out_start[v]; e < g->out_start[v] + g->out_len[v]; e++) {
@@ -1275,6 +1287,7 @@ int rs_snap_growth_excluded(const struct rs_snap_graph *g, uint8_t *out)
                 mark_untracked_referents(g, g->dst[e], out);
         }
     }
+    free(container);
     return 0;
 }
 

@@ -196,9 +196,10 @@ int rs_snap_collectable(const struct rs_snap_graph *g, uint8_t *collectable);
  * - objects the collector does not track that no module or thread reaches: the strings and
  *   numbers of garbage, and those only C state holds (interned names, the int keys of those
  *   subclass registries), whose growth the objects holding them show;
- * - objects the collector does not track that an instance of a class holds, directly or
- *   through its attribute dict: the strings and numbers of a leaked instance grow with it
- *   and are counted once, as it. Those kept in a container (a set of ids, a dict or list of
+ * - objects the collector does not track that an object other than a container (list,
+ *   tuple, dict, set, deque...) or a module holds, directly or through its attribute dict:
+ *   the strings and numbers of a leaked instance, a generator's iterator, grow with it and
+ *   are counted once, as it. Those kept in a container (a set of ids, a dict or list of
  *   numbers) count.
  * Needs the edges. Returns 0, -1 when out of memory. */
 int rs_snap_growth_excluded(const struct rs_snap_graph *g, uint8_t *out);

@@ -259,6 +259,8 @@ enum rs_snap_type_flags {
     RS_SNAPTYPE_FINALIZER = 1 << 2,    /* tp_finalize or __del__ */
     RS_SNAPTYPE_LEGACY_DEL = 1 << 3,   /* tp_del: uncollectable in a cycle */
     RS_SNAPTYPE_MANAGED_DICT = 1 << 4,
+    RS_SNAPTYPE_CONTAINER = 1 << 5,    /* list, tuple, dict, set, frozenset, deque, or a
+                                        * subclass: holds values for others */
 };
 
 enum rs_node_flags {

@@ -147,7 +147,18 @@ void rs_type_name(const void *type, char *out, size_t max)
         snprintf(out, max, "builtins.%s", name);
 }
 
-static const void *deque_type, *bytesio_type;
+static const void *deque_type, *bytesio_type, *array_type;
+
+bool rs_type_is_container(const void *type)
+{
+    if (rs_type_flags(type) & (TPFLAG_LIST_SUBCLASS | TPFLAG_TUPLE_SUBCLASS | TPFLAG_DICT_SUBCLASS))
+        return true;
+    for (int depth = 0; type && depth < 64; depth++, type = rs_field(type, TP_BASE)) {
+        if (type == rs_py.PySet_Type || type == rs_py.PyFrozenSet_Type || type == deque_type)
+            return true;
+    }
+    return false;
+}
 
 void rs_obj_note_type(const void *type, const char *name)
 {
@@ -155,6 +166,8 @@ void rs_obj_note_type(const void *type, const char *name)
         deque_type = type;
     else if (strcmp(name, "_io.BytesIO") == 0)
         bytesio_type = type;
+    else if (strcmp(name, "array.array") == 0)
+        array_type = type;
 }
 
 /* A dict's keys table (3.8-3.10: dk_refcnt, dk_size, dk_lookup, dk_usable, dk_nentries,
@@ -208,6 +221,12 @@ uint64_t rs_obj_size(const void *o)
         /* blocks of 64 items and two links: (leftindex + len + 1) / 64 of them */
         ssize_t left = *(const ssize_t *)((const char *)o + 40), len = OB_SIZE(o);
         return basic + (uint64_t)((left + len + 1) / 64) * (64 * 8 + 16);
+    }
+    if (type == array_type) {
+        /* ob_item, allocated, then ob_descr, whose int itemsize follows its typecode */
+        const char *descr = rs_field(o, 40);
+        uint64_t allocated = (uint64_t)*(const ssize_t *)((const char *)o + 32);
+        return basic + (descr ? allocated * (uint64_t)*(const int *)(descr + 4) : 0);
     }
     if (type == bytesio_type) {
         const char *buf = rs_field(o, 16); /* a bytes object, 33 bytes and its length */

@@ -57,11 +57,14 @@ RS_HIDDEN bool rs_obj_is_gc(const void *o);
 /* Bytes below the object where its allocation begins (GC header, managed dict/weakref). */
 RS_HIDDEN unsigned rs_obj_preheader(const void *o);
 /* What the object's __sizeof__ says, its buffers included (a list's items, a set's or a
- * dict's table, a bytearray's bytes, a deque's blocks, a BytesIO's buffer). */
+ * dict's table, a bytearray's bytes, a deque's blocks, an array's items, a BytesIO's
+ * buffer). */
 RS_HIDDEN uint64_t rs_obj_size(const void *o);
 /* Types not exported by the C API whose size has buffers in it, known by name when a
  * snapshot first meets them (types are not freed while their objects live). */
 RS_HIDDEN void rs_obj_note_type(const void *type, const char *name);
+/* A list, tuple, dict, set, frozenset or deque, or a subclass of one. */
+RS_HIDDEN bool rs_type_is_container(const void *type);
 RS_HIDDEN bool rs_obj_immortal(const void *o);
 RS_HIDDEN uint64_t rs_obj_refcnt(const void *o);
 

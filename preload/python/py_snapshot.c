@@ -337,6 +337,8 @@ static uint32_t type_id(struct snap *s, const char *type)
         tf |= RS_SNAPTYPE_LEGACY_DEL;
     if (rs_py_layout.minor >= 11 && (flags & TPFLAG_MANAGED_DICT))
         tf |= RS_SNAPTYPE_MANAGED_DICT;
+    if (rs_type_is_container(type))
+        tf |= RS_SNAPTYPE_CONTAINER;
     rs_rec_snap_type(&s->out.wd, id, (uint64_t)(uintptr_t)type, name, tf,
                      *(const uint64_t *)(type + TP_BASICSIZE), *(const uint64_t *)(type + TP_ITEMSIZE));
     return id;

@@ -47,7 +47,8 @@ def test_fills(work):
     trace, _ = traced(work, [PY, PROG, "fills"], name="fills.rsc")
     by_type = suspects_of(report(trace))
     for t, holder in (("builtins.list", "history"), ("collections.deque", "recent"),
-                      ("builtins.bytearray", "blob"), ("_io.BytesIO", "log")):
+                      ("builtins.bytearray", "blob"), ("_io.BytesIO", "log"),
+                      ("array.array", "samples")):
         check(t in by_type, f"fills: {t} is a leak suspect: {sorted(by_type)}")
         if t not in by_type:
             continue

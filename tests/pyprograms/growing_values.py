@@ -3,8 +3,9 @@ one):
 - values: a set of request ids (strings) and a dict of latencies keyed by request number
   (ints to floats): nothing in them is tracked by the collector, nor is the dict itself;
 - fills: containers that only fill up with objects that already exist (a list and a deque
-  of the same few tuples, a bytearray, a BytesIO log): their number stays the same, their
-  size grows."""
+  of the same few tuples, a bytearray, a BytesIO log, an array of doubles): their number
+  stays the same, their size grows."""
+import array
 import collections
 import io
 import sys
@@ -18,6 +19,7 @@ history = []
 recent = collections.deque()
 blob = bytearray()
 log = io.BytesIO()
+samples = array.array("d")
 
 
 def handle(r, i):
@@ -29,6 +31,7 @@ def handle(r, i):
         recent.append(EVENTS[i % 3])
         blob.extend(b"0123456789abcdef")
         log.write(b"request %8d handled\n" % i)
+        samples.append(i * 0.5)
 
 
 def work(r):
