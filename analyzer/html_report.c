@@ -986,8 +986,13 @@ static void suspects_section(struct page *pg)
         lit(pg, "<td class=\"site mono\">");
         if (v.site) {
             ctext(pg, v.site->text);
-            if (v.grows_in_size)
+            if (v.grows_in_size) {
                 P(pg, " <span class=\"note\">(the largest, %s)</span>", rs_fmt_bytes(a, v.largest));
+                if (v.fills_at) {
+                    lit(pg, "<br>fills up at ");
+                    ctext(pg, v.fills_at->text);
+                }
+            }
             else
                 P(pg, " <span class=\"note\">(%s of them)</span>", rs_fmt_count(a, v.site_count));
         } else {

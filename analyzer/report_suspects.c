@@ -27,6 +27,8 @@ struct suspect {
     uint64_t *counts;        /* per snapshot */
     uint64_t *sizes;         /* per snapshot */
     uint64_t largest;        /* the size of its largest object (grows_in_size) */
+    uint32_t largest_node;   /* that object, in the last snapshot */
+    const struct rs_site_name *fills_at; /* where its items' block was last (re)allocated */
     uint64_t count, size, retained;
     const struct rs_site_name *site;
     uint64_t site_count;
@@ -291,6 +293,56 @@ static int top_site(struct rs_suspects *S, struct suspect *s, const uint32_t *si
     return rc;
 }
 
+/* Where the largest object of each type growing in size alone fills up: the allocation
+ * site of its items' block (RS_TAG_SNAP_BUFFERS) when the snapshot was taken, found with one
+ * more replay of the events, only when there is such a suspect. A trace without the record,
+ * or one whose block is not followed, leaves fills_at NULL. Returns -1 when out of memory. */
+static int fills_sites(struct rs_suspects *S, const struct rs_trace *t,
+                       struct rs_snap_source *src, const struct rs_snap_graph *g)
+{
+    if (!S->names)
+        return 0;
+    uint64_t *blocks = calloc(S->n ? S->n : 1, sizeof *blocks);
+    uint32_t *nodes = calloc(S->n ? S->n : 1, sizeof *nodes);
+    size_t *of = calloc(S->n ? S->n : 1, sizeof *of);
+    if (!blocks || !nodes || !of) {
+        free(blocks);
+        free(nodes);
+        free(of);
+        return -1;
+    }
+    size_t nw = 0;
+    for (size_t k = 0; k < S->n; k++) {
+        if (S->v[k].grows_in_size && !S->v[k].growing && S->v[k].largest) {
+            of[nw] = k;
+            nodes[nw++] = S->v[k].largest_node;
+        }
+    }
+    char err[256];
+    if (nw && rs_snap_items_blocks(g, src, nodes, nw, blocks, err, sizeof err) == 0) {
+        /* Those with a block, in front, for one replay of the events. */
+        uint32_t nq = 0;
+        for (size_t i = 0; i < nw; i++) {
+            if (blocks[i]) {
+                of[nq] = of[i];
+                blocks[nq++] = blocks[i];
+            }
+        }
+        struct rs_site_query q = {S->last->time, blocks, nq};
+        if (nq && rs_sites_of_blocks(t, &q, 1, err, sizeof err) == 0) {
+            for (uint32_t i = 0; i < nq; i++) {
+                uint32_t stack = rs_answer_site(blocks[i]);
+                if (stack != RS_SITE_UNKNOWN && stack != RS_STACK_ID_NONE)
+                    S->v[of[i]].fills_at = rs_site_name(S->names, stack);
+            }
+        }
+    }
+    free(blocks);
+    free(nodes);
+    free(of);
+    return 0;
+}
+
 /* Fills the details of each suspect from g, the last snapshot loaded with its references
  * (site: its objects' sites, NULL without names). The objects' labels are read for the
  * chains alone. Returns 0, -1 (note set). */
@@ -339,6 +391,7 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
             targets[0] = big;
             nt = 1;
             s->largest = rs_snap_size(g, big);
+            s->largest_node = big;
         }
         if (site && top_site(S, s, site, targets, nt, gr))
             goto nomem;
@@ -367,6 +420,8 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
         if (rs_snap_backref_chain(g, kind, targets, nt, 0, &chains[k]))
             goto nomem;
     }
+    if (fills_sites(S, t, src, g))
+        goto nomem;
     /* The labels of the chains' objects in one pass over the file. */
     size_t nn = 0;
     for (size_t k = 0; k < S->n; k++)
@@ -703,6 +758,10 @@ void rs_suspects_write_text(const struct rs_suspects *S, FILE *out)
                 fputs(", allocated at ", out);
                 rs_fput_escaped(out, s->site->text, strlen(s->site->text));
             }
+            if (s->fills_at) {
+                fputs("; fills up at ", out);
+                rs_fput_escaped(out, s->fills_at->text, strlen(s->fills_at->text));
+            }
             fputc('\n', out);
         } else if (s->site) {
             fputs("     allocated at ", out);
@@ -733,6 +792,36 @@ void rs_suspects_write_text(const struct rs_suspects *S, FILE *out)
         rs_fput_escaped(out, S->note, strlen(S->note));
         fputc('\n', out);
     }
+}
+
+/* A site object (null when unknown); objects: its objects of the type, when counted. */
+static void json_site(struct rs_json *j, const char *key, const struct rs_site_name *site,
+                      const uint64_t *objects)
+{
+    rs_json_key(j, key);
+    if (!site) {
+        rs_json_null(j);
+        return;
+    }
+    rs_json_object_begin(j);
+    rs_json_key(j, "text");
+    rs_json_cstring(j, site->text);
+    rs_json_key(j, "stack_id");
+    rs_json_u64(j, site->stack_id);
+    if (objects) {
+        rs_json_key(j, "objects");
+        rs_json_u64(j, *objects);
+    }
+    rs_json_key(j, "function");
+    rs_json_cstring(j, site->frame ? site->frame->function : NULL);
+    rs_json_key(j, "file");
+    rs_json_cstring(j, site->frame ? site->frame->file : NULL);
+    rs_json_key(j, "line");
+    if (site->frame && site->frame->line > 0)
+        rs_json_u64(j, (uint64_t)site->frame->line);
+    else
+        rs_json_null(j);
+    rs_json_object_end(j);
 }
 
 void rs_suspects_write_json(const struct rs_suspects *S, struct rs_json *j)
@@ -776,28 +865,8 @@ void rs_suspects_write_json(const struct rs_suspects *S, struct rs_json *j)
         rs_json_u64(j, s->size);
         rs_json_key(j, "retained");
         rs_json_u64(j, s->retained);
-        rs_json_key(j, "site");
-        if (s->site) {
-            rs_json_object_begin(j);
-            rs_json_key(j, "text");
-            rs_json_cstring(j, s->site->text);
-            rs_json_key(j, "stack_id");
-            rs_json_u64(j, s->site->stack_id);
-            rs_json_key(j, "objects");
-            rs_json_u64(j, s->site_count);
-            rs_json_key(j, "function");
-            rs_json_cstring(j, s->site->frame ? s->site->frame->function : NULL);
-            rs_json_key(j, "file");
-            rs_json_cstring(j, s->site->frame ? s->site->frame->file : NULL);
-            rs_json_key(j, "line");
-            if (s->site->frame && s->site->frame->line > 0)
-                rs_json_u64(j, (uint64_t)s->site->frame->line);
-            else
-                rs_json_null(j);
-            rs_json_object_end(j);
-        } else {
-            rs_json_null(j);
-        }
+        json_site(j, "site", s->site, &s->site_count);
+        json_site(j, "fills_at", s->fills_at, NULL);
         rs_json_key(j, "root");
         if (s->nchain) {
             rs_json_object_begin(j);
@@ -905,6 +974,7 @@ void rs_suspects_get(const struct rs_suspects *S, size_t k, struct rs_suspect_vi
         .counts = s->counts,
         .sizes = s->sizes,
         .largest = s->largest,
+        .fills_at = s->fills_at,
         .count = s->count,
         .size = s->size,
         .retained = s->retained,

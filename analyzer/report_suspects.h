@@ -37,6 +37,8 @@ struct rs_suspect_view {
     const uint64_t *sizes;   /* the same, their bytes */
     uint64_t largest;        /* grows_in_size: the size of its largest object, the one the
                               * site and the chain are of */
+    const struct rs_site_name *fills_at; /* grows_in_size: where that object's items' block
+                                          * was last (re)allocated; NULL: unknown */
     uint64_t count, size, retained; /* in the last complete snapshot */
     const struct rs_site_name *site; /* where its growth is, or its most common
                                       * allocation site; NULL: unknown */

@@ -204,4 +204,12 @@ void rs_snap_edge_refs_free(struct rs_snap_edge_ref *edges, size_t n);
 int rs_snap_node_labels(struct rs_snap_graph *g, struct rs_snap_source *src,
                         const uint32_t *nodes, size_t n, char *err, size_t errcap);
 
+/* The blocks that hold the items of objects nodes[0..n) (RS_TAG_SNAP_BUFFERS: a list's
+ * items, a bytearray's bytes...; n small), read from the file in one pass: blocks[k] = 0
+ * when the snapshot names none (small or not a container, or written before the record
+ * existed). Returns 0, -1 corrupt (err). */
+int rs_snap_items_blocks(const struct rs_snap_graph *g, struct rs_snap_source *src,
+                         const uint32_t *nodes, size_t n, uint64_t *blocks, char *err,
+                         size_t errcap);
+
 #endif

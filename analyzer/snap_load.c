@@ -139,7 +139,7 @@ static int walk_ranges(struct load *L, size_t from, size_t to, unsigned tags, re
                 CORRUPT(L, "a record does not decode (the file changed since it was read?)");
             struct rs_cursor body = {c.p, c.p + len};
             c.p += len;
-            if (tag < RS_TAG_SNAP_TYPE || tag > RS_TAG_SNAP_WEAK)
+            if (tag < RS_TAG_SNAP_TYPE || tag > RS_TAG_SNAP_BUFFERS)
                 continue;
             if (!(tags & (1u << (tag - RS_TAG_SNAP_TYPE))))
                 continue;
@@ -162,6 +162,7 @@ static int walk(struct load *L, unsigned tags, record_fn fn)
 #define T_LABEL (1u << (RS_TAG_SNAP_LABEL - RS_TAG_SNAP_TYPE))
 #define T_ROOT (1u << (RS_TAG_SNAP_ROOT - RS_TAG_SNAP_TYPE))
 #define T_WEAK (1u << (RS_TAG_SNAP_WEAK - RS_TAG_SNAP_TYPE))
+#define T_BUFFERS (1u << (RS_TAG_SNAP_BUFFERS - RS_TAG_SNAP_TYPE))
 
 /* Smallest encodings: a node is 7 varints/strings of at least a byte; an edge source
  * (delta, count) and a target (delta, label) two bytes each. */
@@ -1370,6 +1371,42 @@ int rs_snap_node_labels(struct rs_snap_graph *g, struct rs_snap_source *src,
     int rc = P.n ? walk(&L, T_NODES, node_label_record) : 0;
     free(P.by_addr);
     return rc;
+}
+
+struct items_pass {
+    const struct rs_snap_graph *g;
+    const uint32_t *nodes;
+    uint64_t *blocks;
+    size_t n;        /* a few: looked up one by one */
+};
+
+static int items_record(struct load *L, uint8_t tag, struct rs_cursor *body)
+{
+    (void)tag;
+    struct items_pass *P = L->arg;
+    uint64_t n, obj, block;
+    if (!rs_cur_varint(body, &n) || n > rs_cur_left(body) / PAIR_MIN_BYTES)
+        CORRUPT(L, "item block record cut short");
+    for (uint64_t i = 0; i < n; i++) {
+        if (!rs_cur_varint(body, &obj) || !rs_cur_varint(body, &block))
+            CORRUPT(L, "item block record cut short");
+        for (size_t k = 0; k < P->n; k++) {
+            if (P->nodes[k] < P->g->n && P->g->addr[P->nodes[k]] == obj)
+                P->blocks[k] = block;
+        }
+    }
+    return 0;
+}
+
+int rs_snap_items_blocks(const struct rs_snap_graph *g, struct rs_snap_source *src,
+                         const uint32_t *nodes, size_t n, uint64_t *blocks, char *err,
+                         size_t errcap)
+{
+    struct items_pass P = {g, nodes, blocks, n};
+    struct load L = {(struct rs_snap_graph *)g, src, err, errcap, 0, 0, NULL, &P, 0};
+    for (size_t k = 0; k < n; k++)
+        blocks[k] = 0;
+    return n ? walk(&L, T_BUFFERS, items_record) : 0;
 }
 
 void rs_snap_edge_refs_free(struct rs_snap_edge_ref *edges, size_t n)

@@ -633,6 +633,7 @@ static const struct rs_record_handler handlers[256] = {
     [RS_TAG_SNAP_TYPE... RS_TAG_SNAP_ROOT] = {rs_decode_snap_content, RS_REC_IN_META},
     [RS_TAG_SNAP_END] = {rs_decode_snap_end, RS_REC_IN_META},
     [RS_TAG_SNAP_WEAK] = {rs_decode_snap_content, RS_REC_IN_META},
+    [RS_TAG_SNAP_BUFFERS] = {rs_decode_snap_content, RS_REC_IN_META},
 
     /* 0x80-0xBF Python records and 0xC0-0xFF snapshot records: decoders go here. Until
      * then they are skipped by their length. */

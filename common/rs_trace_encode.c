@@ -362,13 +362,24 @@ void rs_rec_snap_root(struct rs_chunk_writer *w, uint64_t addr, enum rs_root_kin
     rs_rec_end(w, at);
 }
 
-void rs_rec_snap_weak(struct rs_chunk_writer *w, const uint64_t *pairs, size_t npairs)
+static void rec_pairs(struct rs_chunk_writer *w, uint8_t tag, const uint64_t *pairs,
+                      size_t npairs)
 {
-    size_t at = rs_rec_begin(w, RS_TAG_SNAP_WEAK);
+    size_t at = rs_rec_begin(w, tag);
     rs_buf_varint(w->out, npairs);
     for (size_t i = 0; i < 2 * npairs; i++)
         rs_buf_varint(w->out, pairs[i]);
     rs_rec_end(w, at);
+}
+
+void rs_rec_snap_weak(struct rs_chunk_writer *w, const uint64_t *pairs, size_t npairs)
+{
+    rec_pairs(w, RS_TAG_SNAP_WEAK, pairs, npairs);
+}
+
+void rs_rec_snap_buffers(struct rs_chunk_writer *w, const uint64_t *pairs, size_t npairs)
+{
+    rec_pairs(w, RS_TAG_SNAP_BUFFERS, pairs, npairs);
 }
 
 void rs_rec_snap_end(struct rs_chunk_writer *w, uint32_t id, uint64_t nodes, uint64_t edges, uint64_t pause_ns)

@@ -114,6 +114,8 @@ void rs_rec_snap_label(struct rs_chunk_writer *w, uint32_t label_id, enum rs_edg
 void rs_rec_snap_root(struct rs_chunk_writer *w, uint64_t addr, enum rs_root_kind kind, const char *name);
 /* pairs: npairs x (weak reference, its referent), as RS_TAG_SNAP_WEAK has them */
 void rs_rec_snap_weak(struct rs_chunk_writer *w, const uint64_t *pairs, size_t npairs);
+/* pairs: npairs x (object, the block of its items), as RS_TAG_SNAP_BUFFERS has them */
+void rs_rec_snap_buffers(struct rs_chunk_writer *w, const uint64_t *pairs, size_t npairs);
 void rs_rec_snap_end(struct rs_chunk_writer *w, uint32_t id, uint64_t nodes, uint64_t edges, uint64_t pause_ns);
 
 struct rs_snap_node {

@@ -192,7 +192,13 @@ enum rs_record_tag {
                                 * reference, varint address of the object it refers to):
                                 * not references (they keep nothing alive), but a weak
                                 * reference to garbage goes when the garbage is collected */
-    /* 0xC8-0xFF: reserved for snapshots */
+    RS_TAG_SNAP_BUFFERS = 0xC8, /* varint count, then count x (varint address of an object,
+                                 * varint address of the block that holds its items: a
+                                 * list's or an array's items, a bytearray's bytes, a dict's
+                                 * keys, a set's table, a deque's last block, a BytesIO's
+                                 * bytes), for objects whose items take 4 kB or more: where
+                                 * the block was last (re)allocated is where it fills up */
+    /* 0xC9-0xFF: reserved for snapshots */
     /* 0xC0-0xFF: object-graph snapshot records */
 };
 

@@ -251,6 +251,30 @@ uint64_t rs_obj_size(const void *o)
     return basic;
 }
 
+const void *rs_obj_items_block(const void *o)
+{
+    const char *type = rs_type_of(o);
+    unsigned long flags = rs_type_flags(type);
+    uint64_t bytes = rs_obj_size(o) - *(const uint64_t *)(type + TP_BASICSIZE);
+    if (bytes < RS_ITEMS_BLOCK_MIN)
+        return NULL;
+    if (flags & TPFLAG_LIST_SUBCLASS)
+        return rs_field(o, 24); /* ob_item */
+    if (type == (const char *)rs_py.PyByteArray_Type)
+        return rs_field(o, 32); /* ob_bytes */
+    if (type == array_type)
+        return rs_field(o, 24); /* ob_item */
+    if (type == (const char *)rs_py.PySet_Type || type == (const char *)rs_py.PyFrozenSet_Type)
+        return rs_field(o, 40); /* table (not the small table: its size says so) */
+    if (flags & TPFLAG_DICT_SUBCLASS)
+        return rs_field(o, 32); /* ma_keys, owned (else its size has no keys) */
+    if (type == deque_type)
+        return rs_field(o, 32); /* rightblock: the one appends fill */
+    if (type == bytesio_type)
+        return rs_field(o, 16); /* buf, a bytes object: its own block */
+    return NULL;
+}
+
 static size_t copy_label(char *out, size_t max, const char *s, size_t n)
 {
     if (n > max)

@@ -280,6 +280,7 @@ struct snap {
     uint32_t last_type_id;
     bool last_type_weak;
     struct u64_vec weak;     /* (weak reference, referent) pairs */
+    struct u64_vec items;    /* (object, the block of its items) pairs */
     uint64_t gc_lo, gc_hi;   /* lowest and highest address of the collector's objects */
     uint32_t synthetic_frame_type;
     bool failed;
@@ -417,10 +418,17 @@ static void emit_node(struct snap *s, const void *o, uint32_t extra_flags)
         flags |= RS_NODE_IN_GC_GARBAGE;
     char text[64];
     uint32_t tid = type_id(s, type); /* first: it names the types rs_obj_size looks for */
+    uint64_t size = rs_obj_size(o);
+    /* A large container's items: the block's allocation site is where it fills up. */
+    const void *items = size >= RS_ITEMS_BLOCK_MIN ? rs_obj_items_block(o) : NULL;
+    if (items) {
+        vec_push(&s->items, (uint64_t)(uintptr_t)o);
+        vec_push(&s->items, (uint64_t)(uintptr_t)items);
+    }
     struct rs_snap_node n = {
         .addr = (uint64_t)(uintptr_t)o,
         .type_id = tid,
-        .size = rs_obj_size(o),
+        .size = size,
         .refcnt = rs_obj_refcnt(o),
         .flags = flags,
         .preheader = rs_obj_preheader(o),
@@ -733,11 +741,12 @@ static void note_weak(struct snap *s, const char *o)
     }
 }
 
-static void write_weak(struct snap *s)
+static void write_pairs(struct snap *s, const struct u64_vec *v,
+                        void (*rec)(struct rs_chunk_writer *, const uint64_t *, size_t))
 {
-    for (size_t at = 0; at < s->weak.n; at += 2 * 4096) {
-        size_t pairs = (s->weak.n - at) / 2 < 4096 ? (s->weak.n - at) / 2 : 4096;
-        rs_rec_snap_weak(&s->out.wd, s->weak.v + at, pairs);
+    for (size_t at = 0; at < v->n; at += 2 * 4096) {
+        size_t pairs = (v->n - at) / 2 < 4096 ? (v->n - at) / 2 : 4096;
+        rec(&s->out.wd, v->v + at, pairs);
         out_maybe_flush(&s->out);
     }
 }
@@ -1005,7 +1014,8 @@ bool rs_py_snapshot(enum rs_snap_trigger trigger, const char *label_text)
     /* referents met along the way: leaves, and untracked containers (walked for theirs) */
     for (size_t i = 0; i < s.work.n; i++)
         record_object(&s, (const char *)(uintptr_t)s.work.v[i], 0);
-    write_weak(&s);
+    write_pairs(&s, &s.weak, rs_rec_snap_weak);
+    write_pairs(&s, &s.items, rs_rec_snap_buffers);
     if (s.failed)
         rs_writer_note(1, "a snapshot ran out of memory for its tables and is incomplete");
     out_flush(&s.out);
@@ -1025,6 +1035,7 @@ done:
     vec_free(&s.cand_ptr);
     vec_free(&s.cand_label);
     vec_free(&s.weak);
+    vec_free(&s.items);
     out_free(&s.out);
     rs_py.PyErr_Restore(etype, evalue, etb);
     rs_tl_busy--;

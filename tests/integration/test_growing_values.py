@@ -2,7 +2,7 @@
 with objects that already exist (argv[1] is the interpreter; growing_values.py): the report
 names the growing types with their site and the chain from the module, and the check fails
 on growth; a type that grows in size, not in number, is a suspect too, its chain leading to
-the one container that grows."""
+the one container that grows, with the line that fills it."""
 import sys
 from harness import *
 
@@ -46,9 +46,12 @@ def test_values(work):
 def test_fills(work):
     trace, _ = traced(work, [PY, PROG, "fills"], name="fills.rsc")
     by_type = suspects_of(report(trace))
-    for t, holder in (("builtins.list", "history"), ("collections.deque", "recent"),
-                      ("builtins.bytearray", "blob"), ("_io.BytesIO", "log"),
-                      ("array.array", "samples")):
+    fills = line_of(PROG, "# FILLS")
+    for t, holder, line in (("builtins.list", "history", fills),
+                            ("collections.deque", "recent", fills + 1),
+                            ("builtins.bytearray", "blob", fills + 2),
+                            ("_io.BytesIO", "log", fills + 3),
+                            ("array.array", "samples", fills + 4)):
         check(t in by_type, f"fills: {t} is a leak suspect: {sorted(by_type)}")
         if t not in by_type:
             continue
@@ -60,6 +63,9 @@ def test_fills(work):
         chain = chain_of(s)
         check_eq(chain, [("builtins.module", None), ("builtins.dict", "__dict__"), (t, holder)],
                  f"fills: {t}: the chain leads to {holder}")
+        at = s["fills_at"] or {}
+        check_eq((os.path.basename(at.get("file") or ""), at.get("line")),
+                 ("growing_values.py", line), f"fills: {t}: where it fills up")
     text = report_text(trace)
     check("grows steadily in size, not in number" in text, f"fills: the text says why: {text[-2500:]}")
 

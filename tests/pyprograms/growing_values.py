@@ -27,7 +27,7 @@ def handle(r, i):
         seen_ids.add("req-%d-%d" % (r, i))  # LEAK VALUES
         latency_ms[r * 1000000 + i + 1000] = i * 0.5
     else:
-        history.append(EVENTS[i % 3])
+        history.append(EVENTS[i % 3])  # FILLS
         recent.append(EVENTS[i % 3])
         blob.extend(b"0123456789abcdef")
         log.write(b"request %8d handled\n" % i)

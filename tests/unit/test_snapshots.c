@@ -574,6 +574,53 @@ static void test_growth_excluded_untracked(void)
     tb_free(&b);
 }
 
+/* The blocks of large containers' items (RS_TAG_SNAP_BUFFERS), read back per object; a
+ * record cut short is an error, not a wrong answer. */
+static void test_items_blocks(void)
+{
+    for (int cut = 0; cut < 2; cut++) {
+        struct tb b;
+        tb_init(&b);
+        tb_default_header(&b);
+        sc_write(&b, 3, 1000, "exit", &scene_a, 5, 1, false);
+        tb_chunk(&b, RS_CHUNK_TID_META, 2000);
+        const uint64_t pairs[] = {0x3000, 0x77000, 0xdead0000, 0x88000};
+        if (cut) {
+            size_t at = rs_rec_begin(&b.w, RS_TAG_SNAP_BUFFERS);
+            rs_buf_varint(&b.buf, 2);
+            rs_buf_varint(&b.buf, 0x3000);
+            rs_rec_end(&b.w, at);
+        } else {
+            rs_rec_snap_buffers(&b.w, pairs, 2);
+        }
+        rs_rec_snap_end(&b.w, 3, scene_a.nnodes, scene_a.nedges, 1000);
+        tb_chunk_end(&b, 0);
+        struct rs_trace *t = read_built(&b);
+        if (!t)
+            return;
+        struct rs_snap_graph g;
+        char err[256] = "";
+        struct rs_snap_source src;
+        rs_snap_source_memory(&src, b.buf.data, b.buf.len);
+        CHECK_EQ_U64(rs_snap_load(&g, rs_snap_last_complete(t), &src, 0, err, sizeof err), 0);
+        const uint32_t nodes[] = {node_at(&g, 0x3000), node_at(&g, 0x2000)};
+        uint64_t blocks[2] = {1, 1};
+        int rc = rs_snap_items_blocks(&g, &src, nodes, 2, blocks, err, sizeof err);
+        if (cut) {
+            CHECK_EQ_U64(rc, (uint64_t)-1);
+            CHECK_CONTAINS(err, "item block record cut short");
+        } else {
+            CHECK_EQ_U64(rc, 0);
+            CHECK_EQ_U64(blocks[0], 0x77000);
+            CHECK_EQ_U64(blocks[1], 0); /* no record for it */
+        }
+        rs_snap_graph_free(&g);
+        rs_snap_source_close(&src);
+        rs_trace_free(t);
+        tb_free(&b);
+    }
+}
+
 static size_t file_size(const char *path)
 {
     struct stat st;
@@ -1043,6 +1090,7 @@ int main(void)
     test_cycles();
     test_weak_references();
     test_growth_excluded_untracked();
+    test_items_blocks();
     test_dot();
     test_corrupt();
     test_references_in_two_threads();
