@@ -23,7 +23,8 @@ struct chain_step {
 struct suspect {
     char *name;
     bool growing, leaked;
-    bool grows_in_size;      /* in bytes, not in number: containers that fill up */
+    bool grows_in_size;      /* in bytes, not in number (never with growing: the growth's
+                              * row is so only when its count does not grow steadily) */
     uint64_t *counts;        /* per snapshot */
     uint64_t *sizes;         /* per snapshot */
     uint64_t largest;        /* the size of its largest object (grows_in_size) */
@@ -243,11 +244,25 @@ struct site_tally {
     UT_hash_handle hh;
 };
 
-/* Does the growth find the site growing steadily? */
-static bool site_grows(const struct rs_growth *gr, const struct rs_site_name *n)
+/* The sites the growth finds growing steadily, by canonical stack id (sites shown alike
+ * are one), malloc'd (*n of them; NULL when out of memory). */
+static uint32_t *growing_sites(struct rs_suspects *S, const struct rs_growth *gr, size_t *n)
 {
-    for (size_t i = 0; gr && n && i < gr->nsites; i++) {
-        if (gr->sites[i].suspect && strcmp(gr->sites[i].key, n->text) == 0)
+    *n = 0;
+    uint32_t *ids = malloc((gr->nsites ? gr->nsites : 1) * sizeof *ids);
+    for (size_t i = 0; ids && i < gr->nsites; i++) {
+        const struct rs_site_name *nm =
+            gr->sites[i].suspect ? rs_site_name(S->names, gr->sites[i].stack_id) : NULL;
+        if (nm)
+            ids[(*n)++] = nm->canonical;
+    }
+    return ids;
+}
+
+static bool site_grows(const uint32_t *growing, size_t ngrowing, const struct rs_site_name *n)
+{
+    for (size_t i = 0; i < ngrowing; i++) {
+        if (growing[i] == n->canonical)
             return true;
     }
     return false;
@@ -259,7 +274,8 @@ static bool site_grows(const struct rs_growth *gr, const struct rs_site_name *n)
  * so far at one, and the first objects of the graph are the imports'.) Returns -1 when out
  * of memory. */
 static int top_site(struct rs_suspects *S, struct suspect *s, const uint32_t *site,
-                    const uint32_t *targets, size_t nt, const struct rs_growth *gr)
+                    const uint32_t *targets, size_t nt, const uint32_t *growing,
+                    size_t ngrowing)
 {
     struct site_tally *tally = NULL, *t, *tt;
     int rc = 0;
@@ -281,7 +297,7 @@ static int top_site(struct rs_suspects *S, struct suspect *s, const uint32_t *si
     }
     bool best_grows = false;
     HASH_ITER(hh, tally, t, tt) {
-        bool grows = !t->name->internal && site_grows(gr, t->name);
+        bool grows = !t->name->internal && site_grows(growing, ngrowing, t->name);
         if ((grows && !best_grows) || (grows == best_grows && t->count > s->site_count)) {
             s->site = t->name;
             s->site_count = t->count;
@@ -313,7 +329,7 @@ static int fills_sites(struct rs_suspects *S, const struct rs_trace *t,
     }
     size_t nw = 0;
     for (size_t k = 0; k < S->n; k++) {
-        if (S->v[k].grows_in_size && !S->v[k].growing && S->v[k].largest) {
+        if (S->v[k].grows_in_size && S->v[k].largest) {
             of[nw] = k;
             nodes[nw++] = S->v[k].largest_node;
         }
@@ -360,10 +376,11 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
     struct rs_chain *chains = calloc(S->n ? S->n : 1, sizeof *chains);
     struct rs_snap_domtree d = {0};
     uint8_t *unreached = NULL;
+    size_t ngrowing = 0;
+    uint32_t *growing = site ? growing_sites(S, gr, &ngrowing) : NULL;
     int rc = -1;
-    if (!chains || (S->names && (!site || (!reuse && rs_snap_sites(t, g, site)))) || !in_all || !kind ||
-        !targets ||
-        rs_snap_build_reverse(g))
+    if (!chains || (S->names && (!site || !growing || (!reuse && rs_snap_sites(t, g, site)))) ||
+        !in_all || !kind || !targets || rs_snap_build_reverse(g))
         goto nomem;
     rs_snap_in_degrees(g, in_all, NULL);
     rs_snap_root_kinds(g, in_all, kind);
@@ -381,7 +398,7 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
             s->count++;
             s->size += rs_snap_size(g, v);
         }
-        if (s->grows_in_size && !s->growing && nt) {
+        if (s->grows_in_size && nt) {
             /* Its objects do not grow in number: one of them grows, the largest. */
             uint32_t big = targets[0];
             for (size_t i = 1; i < nt; i++) {
@@ -393,7 +410,7 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
             s->largest = rs_snap_size(g, big);
             s->largest_node = big;
         }
-        if (site && top_site(S, s, site, targets, nt, gr))
+        if (site && top_site(S, s, site, targets, nt, growing, ngrowing))
             goto nomem;
         /* A type leaked, not growing: the chain of a leaked one (held from C), not of one of
          * its kind a module still holds (the shortest chain would be that one's). */
@@ -542,6 +559,7 @@ nomem:
 out:
     rs_snap_domtree_free(&d);
     free(unreached);
+    free(growing);
     if (site != last_site)
         free(site);
     free(in_all);
@@ -736,21 +754,21 @@ void rs_suspects_write_text(const struct rs_suspects *S, FILE *out)
         fprintf(out, "#%-3zu ", k + 1);
         const char *tn = rs_type_display(s->name, false);
         rs_fput_escaped(out, tn, strlen(tn));
-        bool by_size = s->grows_in_size && !s->growing;
-        fprintf(out, ": %s", s->leaked    ? "leaked (held by references no recorded object holds)"
-                             : by_size    ? "grows steadily in size, not in number"
-                                          : "grows steadily");
+        fprintf(out, ": %s",
+                s->leaked          ? "leaked (held by references no recorded object holds)"
+                : s->grows_in_size ? "grows steadily in size, not in number"
+                                   : "grows steadily");
         if (s->leaked && (s->growing || s->grows_in_size))
             fputs(s->growing ? ", grows steadily" : ", grows steadily in size", out);
         fputs(" (", out);
-        for (size_t i = 0; by_size && i < S->nsnaps; i++)
+        for (size_t i = 0; s->grows_in_size && i < S->nsnaps; i++)
             fprintf(out, "%s%s", i ? " -> " : "", rs_fmt_bytes(a, s->sizes[i]));
-        fputs(by_size ? "; objects: " : "", out);
+        fputs(s->grows_in_size ? "; objects: " : "", out);
         for (size_t i = 0; i < S->nsnaps; i++)
             fprintf(out, "%s%llu", i ? " -> " : "", (unsigned long long)s->counts[i]);
         fprintf(out, ")\n     %s object%s, %s, retaining %s\n", rs_fmt_count(a, s->count),
                 s->count == 1 ? "" : "s", rs_fmt_bytes(b, s->size), rs_fmt_bytes(c, s->retained));
-        if (by_size) {
+        if (s->grows_in_size) {
             /* Where the container was made, when known: a list or dict taken from the
              * interpreter's free lists keeps the site of the first object there. */
             fprintf(out, "     the largest: %s", rs_fmt_bytes(a, s->largest));
@@ -837,7 +855,7 @@ void rs_suspects_write_json(const struct rs_suspects *S, struct rs_json *j)
         rs_json_array_begin(j);
         if (s->growing)
             rs_json_cstring(j, "grows_steadily");
-        if (s->grows_in_size && !s->growing)
+        if (s->grows_in_size)
             rs_json_cstring(j, "grows_in_size");
         if (s->leaked)
             rs_json_cstring(j, "leaked");
@@ -853,7 +871,7 @@ void rs_suspects_write_json(const struct rs_suspects *S, struct rs_json *j)
             rs_json_u64(j, s->sizes[i]);
         rs_json_array_end(j);
         rs_json_key(j, "largest");
-        if (s->grows_in_size && !s->growing)
+        if (s->grows_in_size)
             rs_json_u64(j, s->largest);
         else
             rs_json_null(j);
@@ -970,7 +988,7 @@ void rs_suspects_get(const struct rs_suspects *S, size_t k, struct rs_suspect_vi
         .type = s->name,
         .growing = s->growing,
         .leaked = s->leaked,
-        .grows_in_size = s->grows_in_size && !s->growing,
+        .grows_in_size = s->grows_in_size,
         .counts = s->counts,
         .sizes = s->sizes,
         .largest = s->largest,
