@@ -14,6 +14,17 @@ def suspects_of(r):
     return {s["type"]: s for s in r["leak_suspects"]}
 
 
+def suspect(by_type, t, what):
+    """The suspect of type t (None, counted as a failure, when there is none)."""
+    check(t in by_type, f"{what}: {t} is a leak suspect: {sorted(by_type)}")
+    return by_type.get(t)
+
+
+def file_line(site):
+    site = site or {}
+    return os.path.basename(site.get("file") or ""), site.get("line")
+
+
 def chain_of(s):
     return [(st["type"], (st["edge"] or {}).get("text")) for st in s["chain"]]
 
@@ -24,14 +35,11 @@ def test_values(work):
     line = line_of(PROG, "# LEAK VALUES")
     for t, holder, site_line in (("builtins.str", "seen_ids", line),
                                  ("builtins.float", "latency_ms", line + 1)):
-        check(t in by_type, f"values: {t} is a leak suspect: {sorted(by_type)}")
-        if t not in by_type:
+        s = suspect(by_type, t, "values")
+        if not s:
             continue
-        s = by_type[t]
         check_eq(s["reasons"], ["grows_steadily"], f"values: {t}: reasons")
-        site = s["site"] or {}
-        check_eq((os.path.basename(site.get("file") or ""), site.get("line")),
-                 ("growing_values.py", site_line), f"values: {t}: site")
+        check_eq(file_line(s["site"]), ("growing_values.py", site_line), f"values: {t}: site")
         chain = chain_of(s)
         check_eq(chain[:3], [("builtins.module", None), ("builtins.dict", "__dict__"),
                              (chain[2][0], holder)], f"values: {t}: the chain goes through {holder}")
@@ -52,10 +60,9 @@ def test_fills(work):
                             ("builtins.bytearray", "blob", fills + 2),
                             ("_io.BytesIO", "log", fills + 3),
                             ("array.array", "samples", fills + 4)):
-        check(t in by_type, f"fills: {t} is a leak suspect: {sorted(by_type)}")
-        if t not in by_type:
+        s = suspect(by_type, t, "fills")
+        if not s:
             continue
-        s = by_type[t]
         check_eq(s["reasons"], ["grows_in_size"], f"fills: {t}: reasons")
         sizes = s["sizes"]
         check(sizes[-1] > sizes[0] + 200000, f"fills: {t}: sizes {sizes}")
@@ -63,9 +70,8 @@ def test_fills(work):
         chain = chain_of(s)
         check_eq(chain, [("builtins.module", None), ("builtins.dict", "__dict__"), (t, holder)],
                  f"fills: {t}: the chain leads to {holder}")
-        at = s["fills_at"] or {}
-        check_eq((os.path.basename(at.get("file") or ""), at.get("line")),
-                 ("growing_values.py", line), f"fills: {t}: where it fills up")
+        check_eq(file_line(s["fills_at"]), ("growing_values.py", line),
+                 f"fills: {t}: where it fills up")
     text = report_text(trace)
     check("grows steadily in size, not in number" in text, f"fills: the text says why: {text[-2500:]}")
 

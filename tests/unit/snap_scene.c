@@ -95,6 +95,14 @@ void sc_py_line(struct tb *b, uint64_t code, uint64_t offset, uint64_t line)
     rs_rec_end(&b->w, at);
 }
 
+void sc_py_stack(struct tb *b, const char *file)
+{
+    sc_py_code(b, 7, file, "handle", 20);
+    sc_py_line(b, 7, 42, 21);
+    uint64_t words[] = {0x401000, RS_STACKWORD_PY | 7, 42 | RS_PYOFFSET_ENTRY};
+    rs_rec_stack(&b->w, SC_PY_STACK, 0, 0, words, 3);
+}
+
 struct rs_trace *sc_read(struct tb *b)
 {
     struct rs_trace *t = NULL;

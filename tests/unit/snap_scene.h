@@ -62,6 +62,10 @@ void sc_write(struct tb *b, uint32_t id, uint64_t time, const char *label,
 void sc_py_code(struct tb *b, uint64_t code, const char *file, const char *qualname,
                 uint64_t first_line);
 void sc_py_line(struct tb *b, uint64_t code, uint64_t offset, uint64_t line);
+/* Stack SC_PY_STACK: a native frame, then handle() of `file` at line 21 (code 7, offset 42;
+ * a Python program's allocation site "BASENAME:21 handle"). */
+#define SC_PY_STACK 5
+void sc_py_stack(struct tb *b, const char *file);
 
 /* Reads the built trace from memory; NULL on failure (printed). */
 struct rs_trace;

@@ -82,19 +82,17 @@ static void build_traces(void)
     tb_init(&b);
     tb_default_header(&b);
     tb_chunk(&b, RS_CHUNK_TID_META, 0);
-    sc_py_code(&b, 7, "/src/cache_leak.py", "handle", 20);
-    sc_py_line(&b, 7, 42, 21);
-    uint64_t words[] = {0x401000, RS_STACKWORD_PY | 7, 42 | RS_PYOFFSET_ENTRY};
-    rs_rec_stack(&b.w, 5, 0, 0, words, 3);
+    sc_py_stack(&b, "/src/cache_leak.py");
     tb_chunk_end(&b, 0);
     tb_chunk(&b, 100, 0);
     for (int k = 0; k < 4; k++)
-        rs_rec_alloc(&b.w, RS_ALLOC_PY_OBJ, 500, 0x4000 + 0x100 * (uint64_t)k - 16, 64, 5);
+        rs_rec_alloc(&b.w, RS_ALLOC_PY_OBJ, 500, 0x4000 + 0x100 * (uint64_t)k - 16, 64,
+                     SC_PY_STACK);
     /* The leaked objects of scene B were made by the program's Python code too (else they
      * would pass for the interpreter's own). */
-    rs_rec_alloc(&b.w, RS_ALLOC_PY_OBJ, 600, 0xc100 - 16, 64, 5);
-    rs_rec_alloc(&b.w, RS_ALLOC_PY_OBJ, 600, 0xc200 - 16, 64, 5);
-    rs_rec_alloc(&b.w, RS_ALLOC_PY_OBJ, 600, 0xe100 - 16, 64, 5);
+    rs_rec_alloc(&b.w, RS_ALLOC_PY_OBJ, 600, 0xc100 - 16, 64, SC_PY_STACK);
+    rs_rec_alloc(&b.w, RS_ALLOC_PY_OBJ, 600, 0xc200 - 16, 64, SC_PY_STACK);
+    rs_rec_alloc(&b.w, RS_ALLOC_PY_OBJ, 600, 0xe100 - 16, 64, SC_PY_STACK);
     tb_chunk_end(&b, 7);
     sc_write(&b, 1, 1000, "start", &scene_a, 0, 1, true);
     sc_write(&b, 2, 2000, "later", &scene_b, 0, 1, true);
@@ -310,10 +308,7 @@ static void build_leaked_bytes_trace(const char *name, uint32_t stack)
     tb_header(&b, &f);
     tb_fields_free(&f);
     tb_chunk(&b, RS_CHUNK_TID_META, 0);
-    sc_py_code(&b, 7, "/src/app.py", "handle", 20);
-    sc_py_line(&b, 7, 42, 21);
-    uint64_t words[] = {0x401000, RS_STACKWORD_PY | 7, 42 | RS_PYOFFSET_ENTRY};
-    rs_rec_stack(&b.w, 5, 0, 0, words, 3);
+    sc_py_stack(&b, "/src/app.py");
     tb_chunk_end(&b, 0);
     tb_chunk(&b, 100, 0);
     rs_rec_sampled_alloc(&b.w, RS_ALLOC_PY_OBJ, 400, 0x80000, 64, 0, 4096);
@@ -327,7 +322,7 @@ static void test_check_leaked_bytes(void)
 {
     static struct result r;
     build_leaked_bytes_trace("nostack.rsc", 0);
-    build_leaked_bytes_trace("app.rsc", 5);
+    build_leaked_bytes_trace("app.rsc", SC_PY_STACK);
     run(ARGS("check", "nostack.rsc"), &r);
     CHECK_EQ_U64(r.code, 0);
     CHECK_CONTAINS(r.out, "pass: leaked-bytes");

@@ -258,17 +258,14 @@ static void test_growth(void)
     tb_init(&b);
     tb_default_header(&b);
     tb_chunk(&b, RS_CHUNK_TID_META, 0);
-    sc_py_code(&b, 7, "/src/cache_leak.py", "handle", 20);
-    sc_py_line(&b, 7, 42, 21);
-    uint64_t words[] = {0x401000, RS_STACKWORD_PY | 7, 42 | RS_PYOFFSET_ENTRY};
-    rs_rec_stack(&b.w, 5, 0, 0, words, 3);
+    sc_py_stack(&b, "/src/cache_leak.py");
     rs_rec_thread(&b.w, 100, RS_THREAD_MAIN, "main");
     tb_chunk_end(&b, 0);
     /* Allocation events: Connections at 0x4000 + 0x100 k (block = address - 16). */
     tb_chunk(&b, 100, 0);
     for (int k = 0; k < 4; k++)
         rs_rec_alloc(&b.w, RS_ALLOC_PY_OBJ, 1500 + 1000 * (uint64_t)(k / 2), 0x4000 + 0x100 * k - 16,
-                     64, 5);
+                     64, SC_PY_STACK);
     tb_chunk_end(&b, 4);
     for (int s = 0; s < 3; s++) {
         struct sc_node nodes[8];
@@ -319,7 +316,7 @@ static void test_growth(void)
     CHECK(seen_conn && seen_list);
     for (size_t i = 0; i < gr.nsites; i++) {
         const struct rs_growth_row *r = &gr.sites[i];
-        if (r->stack_id == 5) {
+        if (r->stack_id == SC_PY_STACK) {
             seen_site = true;
             CHECK_STR(r->key, "cache_leak.py:21 handle");
             CHECK_EQ_U64(r->count[1], 2);
