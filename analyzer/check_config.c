@@ -97,8 +97,6 @@ static const struct {
      "functools caches: lru_cache wrappers, singledispatch registries, cached_property"},
     {"type:functools._lru_list_elem", "the links of functools.lru_cache's cache (C)"},
     {"site:*/typing.py:*", "typing's caches of parametrised generics (List[int]...)"},
-    {"site:*/logging/__init__.py:* !type:logging.LogRecord",
-     "logging keeps every logger, handler and placeholder it makes (getLogger never frees)"},
     {"site:*/linecache.py:*", "linecache: source lines of the files tracebacks showed"},
     {"site:*/tokenize.py:*", "linecache: source lines of the files tracebacks showed"},
     {"site:*/encodings/*", "codecs found by the codec registry, cached for good"},
@@ -113,6 +111,23 @@ static const struct {
     {"stack:__nss_*", "glibc keeps its name-service (NSS) state for the process"},
     {"stack:__resolv_context_get*", "glibc keeps its resolver state for the process"},
     {"stack:bindtextdomain", "glibc keeps gettext's message-catalog bindings for the process"},
+    /* Run-once initializers make what the process keeps: never more than once. */
+    {"stack:__pthread_once_slow", "what a pthread_once initializer makes, once per process"},
+    {"stack:once_cell::*", "Rust's lazily initialized statics (once_cell)"},
+    {"stack:pyo3::sync::*[Oo]nce*", "Rust extensions' lazily initialized statics (pyo3)"},
+    {"stack:pyo3::impl_::pyclass::lazy_type_object::*",
+     "pyo3 makes each Rust class's Python type once, on first use"},
+    /* OpenSSL 3 builds these on first use and frees them only in OPENSSL_cleanup at exit,
+     * which a library that initializes it with OPENSSL_INIT_NO_ATEXIT never runs (the
+     * Rust bindings of pip's `cryptography`, with their own copy of OpenSSL). */
+    {"stack:ossl_method_construct*", "OpenSSL 3's store of the algorithms it fetched"},
+    {"stack:ossl_method_store_cache_set", "OpenSSL 3's cache of the algorithms it fetched"},
+    {"stack:ossl_namemap_*", "OpenSSL 3's table of algorithm names"},
+    {"stack:rand_get0_primary", "OpenSSL 3's random generators, one per process and thread"},
+    {"stack:rand_new_drbg", "OpenSSL 3's random generators, one per process and thread"},
+    {"stack:CRYPTO_THREAD_set_local_ex", "OpenSSL 3's per-thread state"},
+    {"stack:ossl_init_thread_start", "OpenSSL 3's per-thread state"},
+    {"stack:RAND_*bytes_ex stack:ossl_sa_set", "OpenSSL 3's per-thread random generators"},
     {"stack:textdomain", "glibc keeps gettext's message-catalog bindings for the process"},
 };
 

@@ -40,6 +40,8 @@ struct pass {
     bool has_mark;                /* a program-end mark to stop at */
     uint64_t mark_time;
     bool mark_taken;
+    bool has_since;               /* blocks allocated before since_time are marked */
+    uint64_t since_time;
     struct rs_timeline *timeline; /* may be NULL */
 };
 
@@ -88,6 +90,8 @@ static bool apply(struct pass *p, const struct rs_trace_event *ev,
         key.after_mark = p->has_mark && ev->time > p->mark_time;
         if (key.stack_id == RS_STACK_ID_NONE && key.after_mark)
             key.flags = RS_GROUP_AFTER_PROGRAM_END;
+        if (p->has_since && ev->time < p->since_time)
+            key.flags |= RS_GROUP_BEFORE_SINCE;
         if ((b.group = rs_live_groups_index(p->groups, &key)) == UINT32_MAX)
             return false;
         r->alloc_records++;
@@ -282,14 +286,15 @@ static bool find_program_end(const struct rs_trace *t, size_t *index)
 
 int rs_replay_run(const struct rs_trace *t, struct rs_replay *out)
 {
-    return rs_replay_run_timeline(t, out, NULL);
+    return rs_replay_run_timeline(t, out, NULL, NULL);
 }
 
 int rs_replay_run_timeline(const struct rs_trace *t, struct rs_replay *out,
-                           struct rs_timeline *timeline)
+                           struct rs_timeline *timeline, const uint64_t *since)
 {
     memset(out, 0, sizeof *out);
-    struct pass p = {.timeline = timeline};
+    struct pass p = {.timeline = timeline, .has_since = since != NULL,
+                     .since_time = since ? *since : 0};
     if (!(p.groups = rs_live_groups_new()))
         return -1;
     p.live.account = account;

@@ -13,6 +13,9 @@
 /* A stackless block allocated after the program-end mark (interpreter teardown), kept
  * apart from those allocated before it (interpreter start-up). */
 #define RS_GROUP_AFTER_PROGRAM_END 1u
+/* A block allocated before the replay's `since` time (the check's --from snapshot): its
+ * stack's totals keep it apart from the blocks allocated since. */
+#define RS_GROUP_BEFORE_SINCE 2u
 
 struct rs_stack_total {
     uint32_t stack_id;
@@ -102,10 +105,11 @@ struct rs_replay {
  * trace's file (event_stream.h; read_error says why). */
 int rs_replay_run(const struct rs_trace *t, struct rs_replay *out);
 /* The same, also feeding the live bytes after every event to `timeline` (timeline.h;
- * NULL: none). */
+ * NULL: none), and with `since` (NULL: none) marking the blocks allocated before that
+ * time RS_GROUP_BEFORE_SINCE. */
 struct rs_timeline;
 int rs_replay_run_timeline(const struct rs_trace *t, struct rs_replay *out,
-                           struct rs_timeline *timeline);
+                           struct rs_timeline *timeline, const uint64_t *since);
 void rs_replay_free(struct rs_replay *r);
 
 const struct rs_thread_activity *rs_replay_thread(const struct rs_replay *r, uint32_t tid);

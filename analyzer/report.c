@@ -5,6 +5,7 @@
 #include "python_frames.h"
 #include "report_suspects.h"
 #include "runtime_blocks.h"
+#include "snap_index.h"
 #include "rs_uthash.h"
 
 #include <ctype.h>
@@ -602,7 +603,9 @@ int rs_report_build(struct rs_report *r, const char *path, const struct rs_repor
         (want_suspects(r) && !(r->suspects_sym = rs_symbolizer_new(t, &r->suspects_notes))))
         goto nomem;
     start_suspects(r);
-    int replayed = rs_replay_run_timeline(t, &r->replay, opt->timeline);
+    const struct rs_snap_info *since = opt->since_snapshot ? rs_snap_find(t, opt->since_snapshot)
+                                                           : NULL;
+    int replayed = rs_replay_run_timeline(t, &r->replay, opt->timeline, since ? &since->time : NULL);
     if (replayed == -2) {
         memset(err, 0, sizeof *err);
         err->status = RS_READ_ERR_CHUNK_CORRUPT;

@@ -25,6 +25,9 @@ struct rs_report_options {
     struct rs_timeline *timeline; /* `html`: live bytes over time, filled by the replay
                                    * (timeline.h); NULL: none */
     bool suspects;           /* build the leak suspects too (rs_report's suspects) */
+    const char *since_snapshot; /* `check --from`: the blocks allocated before this
+                                 * snapshot (id or label) have RS_GROUP_BEFORE_SINCE in the
+                                 * sections' totals; NULL, or no such snapshot: none */
 };
 
 enum rs_trace_status {
