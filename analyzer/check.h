@@ -144,6 +144,7 @@ struct rs_check_finding {
     char *site_file;
     char *site_function;
     int site_line;
+    char *site_caller;       /* a site in a library: the program's line that called it */
     char *what;              /* extra words: "50 cycles of 3 objects", "(__del__)" */
     uint64_t value;          /* what the rule measures, in its unit */
     uint64_t count;          /* objects or blocks */

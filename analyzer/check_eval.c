@@ -102,6 +102,7 @@ static void free_finding(struct rs_check_finding *f)
     free(f->site);
     free(f->site_file);
     free(f->site_function);
+    free(f->site_caller);
     free(f->what);
     free(f->chain);
     free(f->root_kind);
@@ -145,7 +146,8 @@ static struct item *gather_item(struct gather *g, const char *key, const char *t
         goto nomem;
     if (site) {
         const struct rs_frame *fr = site->frame;
-        if (!(it->f.site = xstrdup(site->text)))
+        if (!(it->f.site = xstrdup(site->text)) ||
+            (site->caller && !(it->f.site_caller = strdup(site->caller))))
             goto nomem;
         if (fr) {
             if ((fr->file && !(it->f.site_file = strdup(fr->file))) ||
@@ -155,6 +157,8 @@ static struct item *gather_item(struct gather *g, const char *key, const char *t
             /* The key without the line number: it survives edits above the site. */
             const char *base = fr->file ? strrchr(fr->file, '/') : NULL;
             base = base ? base + 1 : fr->file;
+            if (base && fr->python)
+                base = rs_python_file_shown(fr->file);
             const char *fn = fr->function ? fr->function : "?";
             if (base && fr->line > 0) {
                 if (strncmp(key, "site:", 5) == 0)
@@ -800,6 +804,7 @@ static int analyse_to(struct ctx *x, struct rs_snap_graph *g, const struct rs_si
             const struct rs_site_name *sn = rs_site_name(x->names, mode_of(tally, m));
             if (sn && sn->text) {
                 f->site = strdup(sn->text);
+                f->site_caller = xstrdup(sn->caller);
                 if (sn->frame) {
                     f->site_file = xstrdup(sn->frame->file);
                     f->site_function = xstrdup(sn->frame->function);
@@ -929,6 +934,11 @@ static char *reason_of(const struct rs_check *c, const struct rs_check_result *r
     bool base = c->baseline || c->explicit_from;
     const char *newer = base ? " new or more than before" : "";
     char *head = NULL, *detail = NULL;
+    /* A site in a library is shown with the program's line that called into it. */
+    char *at = !f ? NULL
+               : f->site_caller ? xprintf("%s (called from %s)", f->site ? f->site : "(unknown site)",
+                                          f->site_caller)
+                                : xstrdup(f->site ? f->site : "(unknown site)");
     size_t over = 0;
     for (size_t i = 0; i < r->nfindings; i++)
         over += r->per_item ? r->findings[i].excess > r->limit : r->findings[i].excess > 0;
@@ -940,7 +950,7 @@ static char *reason_of(const struct rs_check *c, const struct rs_check_result *r
         if (f)
             detail = xprintf("largest: %s bytes in %s %s at %s", rs_fmt_count(a, f->excess),
                              rs_fmt_count(b, f->count), plural(f->count, "block", "blocks"),
-                             f->site ? f->site : "(unknown site)");
+                             at);
         break;
     case RS_RULE_GROWTH:
         if (!f)
@@ -954,14 +964,14 @@ static char *reason_of(const struct rs_check *c, const struct rs_check_result *r
             head = xprintf("%s more objects (%s -> %s, limit %s) allocated at %s",
                            rs_fmt_count(a, f->value), rs_fmt_count(b, f->from),
                            rs_fmt_count(d, f->to), rs_fmt_count(l, r->limit),
-                           f->site ? f->site : "(unknown site)");
+                           at);
         if (f->has_base && f->base)
             detail = xprintf("%s more than the baseline's %s", rs_fmt_count(a, f->excess),
                              rs_fmt_count(b, f->base));
         {
             char *where = NULL;
             if (f->type && strncmp(f->key, "type:", 5) == 0)
-                where = xprintf("allocated at %s", f->site ? f->site : "(unknown site)");
+                where = xprintf("allocated at %s", at);
             else if (f->type)
                 where = xprintf("mostly %s", rs_type_display(f->type, false));
             if (where) {
@@ -982,7 +992,7 @@ static char *reason_of(const struct rs_check *c, const struct rs_check_result *r
             detail = xprintf("%s %s allocated at %s, held from C (a missing Py_DECREF, or C "
                              "state such as atexit's callbacks)",
                              rs_fmt_count(a, f->excess), f->type ? rs_type_display(f->type, false) : "?",
-                             f->site ? f->site : "(unknown site)");
+                             at);
         break;
     case RS_RULE_UNCOLLECTABLE:
         head = xprintf("%s %s%s in uncollectable cycles, held by gc.garbage (limit %s)",
@@ -990,7 +1000,7 @@ static char *reason_of(const struct rs_check *c, const struct rs_check_result *r
                        rs_fmt_count(l, r->limit));
         if (f)
             detail = xprintf("%s, allocated at %s", f->what ? f->what : "?",
-                             f->site ? f->site : "(unknown site)");
+                             at);
         break;
     case RS_RULE_CYCLIC_GARBAGE:
         head = xprintf("%s %s%s of cyclic garbage not collected (limit %s)",
@@ -999,7 +1009,7 @@ static char *reason_of(const struct rs_check *c, const struct rs_check_result *r
         if (f)
             detail = xprintf("%s, allocated at %s; unreachable: no chain from a root (is gc "
                              "disabled?)", f->what ? f->what : "?",
-                             f->site ? f->site : "(unknown site)");
+                             at);
         break;
     default:
         break;
@@ -1014,6 +1024,7 @@ static char *reason_of(const struct rs_check *c, const struct rs_check_result *r
     free(detail);
     free(chain);
     free(more);
+    free(at);
     return out;
 }
 

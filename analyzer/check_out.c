@@ -330,6 +330,8 @@ static void json_finding(struct rs_json *j, const struct rs_check_result *r,
             rs_json_null(j);
         rs_json_key(j, "function");
         rs_json_cstring(j, f->site_function);
+        rs_json_key(j, "called_from");
+        rs_json_cstring(j, f->site_caller);
         rs_json_object_end(j);
     } else {
         rs_json_null(j);

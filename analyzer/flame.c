@@ -1,6 +1,7 @@
 #include "flame.h"
 
 #include "html_escape.h"
+#include "python_frames.h"
 #include "rs_uthash.h"
 
 #include <stdlib.h>
@@ -131,11 +132,6 @@ static uint32_t intern(struct rs_flame *f, const char *text, uint8_t kind)
     return n->id;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
 
 /* "function (file.py:12)", "function (in libfoo.so)", "libfoo.so+0x1234". */
 static char *frame_text(const struct rs_frame *fr)
@@ -143,10 +139,11 @@ static char *frame_text(const struct rs_frame *fr)
     char *s = NULL;
     int n;
     const char *fn = fr->function;
-    if (fn && fr->file && fr->line > 0)
-        n = asprintf(&s, "%s (%s:%d)", fn, base_name(fr->file), fr->line);
-    else if (fn && fr->file)
-        n = asprintf(&s, "%s (%s)", fn, base_name(fr->file));
+    const char *file = rs_frame_file_shown(fr);
+    if (fn && file && fr->line > 0)
+        n = asprintf(&s, "%s (%s:%d)", fn, file, fr->line);
+    else if (fn && file)
+        n = asprintf(&s, "%s (%s)", fn, file);
     else if (fn && fr->module)
         n = asprintf(&s, "%s (in %s)", fn, fr->module);
     else if (fn)

@@ -123,7 +123,7 @@ static void frame_html(struct page *pg, const struct rs_frame *f)
     ctext(pg, f->function ? f->function : "??");
     if (f->file) {
         lit(pg, " <span class=\"mono\">(");
-        ctext(pg, base_name(f->file));
+        ctext(pg, rs_frame_file_shown(f));
         if (f->line > 0)
             P(pg, ":%d", f->line);
         lit(pg, ")</span>");

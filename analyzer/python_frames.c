@@ -45,3 +45,33 @@ bool rs_trace_is_python(const struct rs_trace *t)
 {
     return t->py.present || t->py_codes != NULL;
 }
+
+const char *rs_python_file_shown(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *b = slash ? slash + 1 : path;
+    if (b != path && (strcmp(b, "__init__.py") == 0 || strcmp(b, "__main__.py") == 0)) {
+        b--; /* the slash */
+        while (b > path && b[-1] != '/')
+            b--;
+    }
+    return b;
+}
+
+const char *rs_frame_file_shown(const struct rs_frame *f)
+{
+    if (!f->file)
+        return NULL;
+    if (f->python)
+        return rs_python_file_shown(f->file);
+    const char *slash = strrchr(f->file, '/');
+    return slash ? slash + 1 : f->file;
+}
+
+bool rs_python_file_is_library(const char *path)
+{
+    /* lib/python3.X/ holds the standard library and, in a virtual environment or a
+     * pyenv, site-packages; Debian installs packages in dist-packages */
+    return strncmp(path, "<frozen ", 8) == 0 || strstr(path, "/lib/python3") ||
+           strstr(path, "/site-packages/") || strstr(path, "/dist-packages/");
+}

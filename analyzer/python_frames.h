@@ -18,4 +18,16 @@ bool rs_python_frame_resolve(const struct rs_trace *t, uint64_t code, uint64_t o
 /* The trace describes a Python process: it has a PY_INTERP record, or any code object. */
 bool rs_trace_is_python(const struct rs_trace *t);
 
+/* A Python file as the outputs show it: its base name, with its directory's when the base
+ * name alone says little (logging/__init__.py, not __init__.py). A suffix of `path`. */
+const char *rs_python_file_shown(const char *path);
+
+/* A frame's file as the outputs show it: rs_python_file_shown for a Python frame, the
+ * base name for a native one; NULL when it has none. */
+const char *rs_frame_file_shown(const struct rs_frame *f);
+
+/* Is `path` a library's Python file (the standard library, an installed package, a
+ * frozen module) rather than the program's own? */
+bool rs_python_file_is_library(const char *path);
+
 #endif

@@ -31,6 +31,7 @@ struct suspect {
     uint32_t largest_node;   /* that object, in the last snapshot */
     const struct rs_site_name *fills_at; /* where its items' block was last (re)allocated */
     uint64_t count, size, retained;
+    double grown;            /* the part of `retained` its growth stands for (the order) */
     const struct rs_site_name *site;
     uint64_t site_count;
     struct chain_step *chain;
@@ -101,11 +102,29 @@ static struct suspect *find_or_add(struct rs_suspects *S, const char *name, size
     return s;
 }
 
+/* What a suspect's growth retains, for the order: its retained bytes times the part of its
+ * count (of its bytes, when it grows in size) gained since the series' low. A type of which
+ * one big container holds the leak (a set of tasks) retains it all, yet when only a few of
+ * its many objects are new, most of what it retains is not its growth: the tasks come
+ * first. */
+static double grown_share(const struct suspect *s, size_t nsnaps)
+{
+    const uint64_t *v = s->grows_in_size ? s->sizes : s->counts;
+    if (!nsnaps || !(s->growing || s->grows_in_size) || !v[nsnaps - 1])
+        return 0;
+    uint64_t low = v[0];
+    for (size_t i = 1; i < nsnaps; i++)
+        low = v[i] < low ? v[i] : low;
+    return (double)s->retained * (double)(v[nsnaps - 1] - low) / (double)v[nsnaps - 1];
+}
+
 static int by_suspect(const void *a, const void *b)
 {
     const struct suspect *x = a, *y = b;
     if (x->leaked != y->leaked)
         return x->leaked ? -1 : 1;
+    if (x->grown != y->grown)
+        return x->grown > y->grown ? -1 : 1;
     if (x->retained != y->retained)
         return x->retained > y->retained ? -1 : 1;
     return strcmp(x->name, y->name);
@@ -549,6 +568,7 @@ static int details(struct rs_suspects *S, const struct rs_trace *t, struct rs_sn
             if (strcmp(st[i].name, S->v[k].name) == 0 && st[i].retained > S->v[k].retained)
                 S->v[k].retained = st[i].retained;
         }
+        S->v[k].grown = grown_share(&S->v[k], S->nsnaps);
     }
     free(st);
     rc = 0;
@@ -784,7 +804,12 @@ void rs_suspects_write_text(const struct rs_suspects *S, FILE *out)
         } else if (s->site) {
             fputs("     allocated at ", out);
             rs_fput_escaped(out, s->site->text, strlen(s->site->text));
-            fprintf(out, " (%s of them)\n", rs_fmt_count(a, s->site_count));
+            fprintf(out, " (%s of them)", rs_fmt_count(a, s->site_count));
+            if (s->site->caller) {
+                fputs(", called from ", out);
+                rs_fput_escaped(out, s->site->caller, strlen(s->site->caller));
+            }
+            fputc('\n', out);
         }
         if (s->nchain) {
             fputs("     held by: ", out);
@@ -839,6 +864,8 @@ static void json_site(struct rs_json *j, const char *key, const struct rs_site_n
         rs_json_u64(j, (uint64_t)site->frame->line);
     else
         rs_json_null(j);
+    rs_json_key(j, "called_from");
+    rs_json_cstring(j, site->caller);
     rs_json_object_end(j);
 }
 

@@ -4,6 +4,7 @@
 
 #include "escape.h"
 #include "format_num.h"
+#include "python_frames.h"
 #include "report_suspects.h"
 
 #include <string.h>
@@ -18,25 +19,7 @@ static void put_str(FILE *out, const char *s)
     rs_fput_escaped(out, s, strlen(s));
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
 
-/* A Python file as shown: its base name, with the directory's when the base name alone
- * says little (__init__.py, __main__.py). */
-static void put_python_file(FILE *out, const char *path)
-{
-    const char *b = base_name(path);
-    if (b != path && (strcmp(b, "__init__.py") == 0 || strcmp(b, "__main__.py") == 0)) {
-        const char *d = b - 1; /* the slash */
-        while (d > path && d[-1] != '/')
-            d--;
-        b = d;
-    }
-    put_str(out, b);
-}
 
 /* leak_here (native_leak.c:19) | leak_here (in libfoo.so) | libfoo.so+0x1234 | 0x7f12...
  * Python: handle (cache_leak.py:22) | <python code #7> */
@@ -46,7 +29,7 @@ static void put_frame(FILE *out, const struct rs_frame *f)
         put_str(out, f->function ? f->function : "?");
         if (f->file) {
             fputs(" (", out);
-            put_python_file(out, f->file);
+            put_str(out, rs_python_file_shown(f->file));
             if (f->line > 0)
                 fprintf(out, ":%d", f->line);
             fputc(')', out);
@@ -63,7 +46,7 @@ static void put_frame(FILE *out, const struct rs_frame *f)
     }
     if (f->function && f->file) {
         fputs(" (", out);
-        put_str(out, base_name(f->file));
+        put_str(out, rs_frame_file_shown(f));
         if (f->line > 0)
             fprintf(out, ":%d", f->line);
         fputc(')', out);

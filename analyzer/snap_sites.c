@@ -2,6 +2,7 @@
 
 #include "addr_home.h"
 #include "event_merge.h"
+#include "python_frames.h"
 #include "rs_uthash.h"
 #include "zeroed_table.h"
 
@@ -397,25 +398,21 @@ void rs_site_names_free(struct rs_site_names *s)
     HASH_ITER(hh, s->by_stack, c, tmp) {
         HASH_DEL(s->by_stack, c);
         free(c->name.text);
+        free(c->name.caller);
         free(c);
     }
     free(s);
-}
-
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
 }
 
 static char *format_frame(const struct rs_frame *f)
 {
     char *out = NULL;
     int r;
-    if (f->file && f->function && f->line > 0)
-        r = asprintf(&out, "%s:%d %s", base_name(f->file), f->line, f->function);
-    else if (f->file && f->function)
-        r = asprintf(&out, "%s %s", base_name(f->file), f->function);
+    const char *file = rs_frame_file_shown(f);
+    if (file && f->function && f->line > 0)
+        r = asprintf(&out, "%s:%d %s", file, f->line, f->function);
+    else if (file && f->function)
+        r = asprintf(&out, "%s %s", file, f->function);
     else if (f->function && f->module)
         r = asprintf(&out, "%s (in %s)", f->function, f->module);
     else if (f->function)
@@ -448,12 +445,28 @@ const struct rs_site_name *rs_site_name(struct rs_site_names *s, uint32_t stack_
             return NULL;
         }
         /* The Python view puts the Python frames first when the stack has any. */
-        for (size_t i = 0; i < fr.n && !c->name.frame; i++) {
-            if (fr.v[i]->python)
-                c->name.frame = fr.v[i];
+        size_t at = 0;
+        for (; at < fr.n && !c->name.frame; at++) {
+            if (fr.v[at]->python)
+                c->name.frame = fr.v[at];
         }
         if (!c->name.frame && fr.n)
             c->name.frame = fr.v[0];
+        /* In a library: the program's line that called into it (a logger per request is
+         * made in logging, at the program's getLogger call). */
+        const struct rs_frame *caller = NULL;
+        if (c->name.frame && c->name.frame->python && c->name.frame->file &&
+            rs_python_file_is_library(c->name.frame->file)) {
+            for (size_t i = at; i < fr.n && !caller; i++) {
+                if (fr.v[i]->python && fr.v[i]->file && !rs_python_file_is_library(fr.v[i]->file))
+                    caller = fr.v[i];
+            }
+        }
+        if (caller && !(c->name.caller = format_frame(caller))) {
+            rs_frames_free(&fr);
+            free(c);
+            return NULL;
+        }
         /* Made while a module was being imported (the import machinery's frozen frames on
          * the stack): module state, caches, singletons that C code keeps for good. */
         bool importing = false;
@@ -476,6 +489,7 @@ const struct rs_site_name *rs_site_name(struct rs_site_names *s, uint32_t stack_
         c->name.text = strdup(why);
     }
     if (!c->name.text) {
+        free(c->name.caller);
         free(c);
         return NULL;
     }
@@ -485,6 +499,7 @@ const struct rs_site_name *rs_site_name(struct rs_site_names *s, uint32_t stack_
         bt = calloc(1, sizeof *bt);
         if (!bt) {
             free(c->name.text);
+            free(c->name.caller);
             free(c);
             return NULL;
         }

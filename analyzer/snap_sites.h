@@ -81,6 +81,9 @@ struct rs_site_name {
                                    * sites by it */
     const struct rs_frame *frame; /* NULL: no frame (unknown site, no stack) */
     char *text;                   /* "file.py:21 handle", "(unknown site)"... */
+    char *caller;                 /* a Python site in a library (the standard library, a
+                                   * package): the program's innermost frame of the stack,
+                                   * "app.py:7 serve"; else NULL */
     bool internal;                /* no Python frame, the interpreter's own frozen modules
                                    * innermost, or made during an import: made by the
                                    * interpreter or for a module's lifetime, not by the

@@ -160,6 +160,7 @@ bool rs_py_api_init(void)
     SYM(PyWeakref_ProxyType, "_PyWeakref_ProxyType");
     SYM(PyWeakref_CallableProxyType, "_PyWeakref_CallableProxyType");
     SYM(PyByteArray_Type, "PyByteArray_Type");
+    SYM(PyTraceBack_Type, "PyTraceBack_Type");
     SYM(PyRuntime, "_PyRuntime");
     SYM(PyInterpreterState_ThreadHead, "PyInterpreterState_ThreadHead");
     SYM(PyThreadState_Next, "PyThreadState_Next");

@@ -89,7 +89,7 @@ struct rs_py_api {
     PyObject *PyModule_Type, *PyFrame_Type, *PyFunction_Type, *PyMethod_Type, *PyCell_Type,
         *PyDict_Type, *PyList_Type, *PyTuple_Type, *PyUnicode_Type, *PyBytes_Type, *PyLong_Type,
         *PySet_Type, *PyFrozenSet_Type, *PyFloat_Type, *PyWeakref_RefType, *PyWeakref_ProxyType,
-        *PyWeakref_CallableProxyType, *PyByteArray_Type;
+        *PyWeakref_CallableProxyType, *PyByteArray_Type, *PyTraceBack_Type;
     char *PyRuntime; /* _PyRuntime */
     void *(*PyInterpreterState_ThreadHead)(void *);
     void *(*PyThreadState_Next)(void *);

@@ -32,6 +32,7 @@
 #define TPFLAG_BYTES_SUBCLASS (1ul << 27)
 #define TPFLAG_UNICODE_SUBCLASS (1ul << 28)
 #define TPFLAG_DICT_SUBCLASS (1ul << 29)
+#define TPFLAG_BASE_EXC_SUBCLASS (1ul << 30)
 #define TPFLAG_TYPE_SUBCLASS (1ul << 31)
 
 #define OB_SIZE(o) (*(ssize_t *)((char *)(o) + 16))

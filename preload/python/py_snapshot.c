@@ -556,15 +556,17 @@ struct member_def {
 };
 #define T_OBJECT 6
 #define T_OBJECT_EX 16
+#define MEMBER_RELATIVE_OFFSET 8 /* 3.12+ Py_RELATIVE_OFFSET: from the base's end */
 
-static void slots_candidates(struct snap *s, const char *o, const char *type)
+/* Object members of the type and its bases: a heap type's __slots__, and a C type's own
+ * (a property's fget, a partial's func, a buffered file's raw). */
+static void members_candidates(struct snap *s, const char *o, const char *type)
 {
     for (int depth = 0; type && depth < 64; depth++, type = rs_field(type, TP_BASE)) {
-        if (!(rs_type_flags(type) & TPFLAG_HEAPTYPE))
-            break;
         const struct member_def *m = rs_field(type, TP_MEMBERS);
         for (; m && m->name; m++)
-            if ((m->type == T_OBJECT || m->type == T_OBJECT_EX) && m->offset > 0)
+            if ((m->type == T_OBJECT || m->type == T_OBJECT_EX) && m->offset > 0 &&
+                !(m->flags & MEMBER_RELATIVE_OFFSET))
                 candidate(s, *(char *const *)(o + m->offset), label_cstr(s, RS_EDGE_ATTR, m->name));
     }
 }
@@ -578,7 +580,16 @@ static void special_candidates(struct snap *s, const char *o, const char *type)
     if (dictoffset > 0)
         field_candidate(s, o, (unsigned)dictoffset, "__dict__");
     managed_dict_candidates(s, o, type);
-    slots_candidates(s, o, type);
+    if (flags & TPFLAG_BASE_EXC_SUBCLASS) {
+        /* getters, not members: args, (3.11+ notes,) traceback, context, cause */
+        unsigned tb = L->minor >= 11 ? 40 : 32;
+        field_candidate(s, o, 24, "args");
+        if (L->minor >= 11)
+            field_candidate(s, o, 32, "__notes__");
+        field_candidate(s, o, tb, "__traceback__");
+        field_candidate(s, o, tb + 8, "__context__");
+        field_candidate(s, o, tb + 16, "__cause__");
+    }
     if (type == (const char *)rs_py.PyModule_Type) {
         field_candidate(s, o, 16, "__dict__");
     } else if (flags & TPFLAG_TYPE_SUBCLASS) {
@@ -600,6 +611,9 @@ static void special_candidates(struct snap *s, const char *o, const char *type)
         field_candidate(s, o, 24, "__self__");
     } else if (type == (const char *)rs_py.PyCell_Type) {
         field_candidate(s, o, 16, "cell_contents");
+    } else if (type == (const char *)rs_py.PyTraceBack_Type) {
+        field_candidate(s, o, 16, "tb_next");
+        field_candidate(s, o, 24, "tb_frame");
     } else if (type == (const char *)rs_py.PyFrame_Type) {
         if (L->minor <= 10) {
             field_candidate(s, o, 24, "f_back");
@@ -618,6 +632,8 @@ static void special_candidates(struct snap *s, const char *o, const char *type)
                                   rs_field(code, L->co_localnames), *(const int *)(code + L->co_nlocals));
         }
     }
+    /* last: a label above names a pointer first (a type's __mro__ is also a member) */
+    members_candidates(s, o, type);
 }
 
 static uint64_t label_for(struct snap *s, uint64_t target)

@@ -24,8 +24,16 @@ def loggers(work):
     f = finding(rule(result, "growth"), "type:logging.Logger")
     check_eq(f["value"], 1200, "Loggers gained from the warm-up to the last round")
     check("loggerDict" in (f["chain"] or ""), f"held by logging's manager: {f['chain']!r}")
+    line = line_of(src, "getLogger(")
+    check_eq((f["site"]["text"].split(":")[0], f["site"]["called_from"]),
+             ("logging/__init__.py", f"logging_logger_leak.py:{line} handle"),
+             "made in logging (its package's file named with its directory), called from the program")
+    check(f"(called from logging_logger_leak.py:{line} handle)" in p.stdout.decode(),
+          f"the reason line names the caller: {p.stdout.decode()}")
     by_type = {s["type"]: s for s in report(trace)["leak_suspects"]}
     check("logging.Logger" in by_type, f"suspects: {sorted(by_type)}")
+    check_eq(by_type["logging.Logger"]["site"]["called_from"], f"logging_logger_leak.py:{line} handle",
+             "the suspect's site, called from the program")
     check_eq(by_type["logging.Logger"]["counts"], [100, 400, 700, 1000, 1300, 1300],
              "Loggers in the snapshots (the last at exit)")
 
