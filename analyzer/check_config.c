@@ -128,6 +128,8 @@ static const struct {
     {"stack:CRYPTO_THREAD_set_local_ex", "OpenSSL 3's per-thread state"},
     {"stack:ossl_init_thread_start", "OpenSSL 3's per-thread state"},
     {"stack:RAND_*bytes_ex stack:ossl_sa_set", "OpenSSL 3's per-thread random generators"},
+    {"rule:leaked-bytes stack:orjson.cpython-*.so",
+     "orjson keeps one parse buffer (8 MiB) for the process; its objects are Python's"},
     {"stack:textdomain", "glibc keeps gettext's message-catalog bindings for the process"},
 };
 

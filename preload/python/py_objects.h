@@ -17,6 +17,7 @@
 #define TP_IS_GC 328
 #define TP_BASES 336
 #define TP_MRO 344
+#define TP_SUBCLASSES 360
 #define TP_DEL 376
 #define TP_FINALIZE 392
 #define TP_MEMBERS 240

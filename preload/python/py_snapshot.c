@@ -546,7 +546,19 @@ static const char *unvisited_managed_dict(const char *o, const char *type)
     return values ? dict : NULL; /* valid values: the dict is not visited */
 }
 
-/* __slots__: member descriptors of the type and its heap-type bases. */
+/* A type's dict of its subclasses (weak references to them) is its own, yet type_traverse
+ * does not visit it: without this reference the dict a class statement adds to its bases
+ * would look held from C. On 3.12+ a static builtin type keeps an index there. */
+static const char *unvisited_subclasses(const char *o, const char *type)
+{
+    if (!(rs_type_flags(type) & TPFLAG_TYPE_SUBCLASS) ||
+        (rs_py_layout.minor >= 12 && !(rs_type_flags(o) & TPFLAG_HEAPTYPE)))
+        return NULL;
+    const char *d = rs_field(o, TP_SUBCLASSES);
+    return d && rs_type_of(d) == (const char *)rs_py.PyDict_Type ? d : NULL;
+}
+
+/* A type's member descriptor (PyMemberDef), read from tp_members. */
 struct member_def {
     const char *name;
     int type;
@@ -597,6 +609,7 @@ static void special_candidates(struct snap *s, const char *o, const char *type)
         field_candidate(s, o, TP_MRO, "__mro__");
         field_candidate(s, o, TP_BASES, "__bases__");
         field_candidate(s, o, TP_BASE, "__base__");
+        field_candidate(s, o, TP_SUBCLASSES, "__subclasses__");
     } else if (type == (const char *)rs_py.PyFunction_Type) {
         field_candidate(s, o, L->func_code, "__code__");
         field_candidate(s, o, L->func_globals, "__globals__");
@@ -718,6 +731,9 @@ static void record_edges(struct snap *s, const char *o)
     const char *dict = unvisited_managed_dict(o, type);
     if (dict)
         vec_push(&s->refs, (uint64_t)(uintptr_t)dict);
+    const char *subclasses = unvisited_subclasses(o, type);
+    if (subclasses)
+        vec_push(&s->refs, (uint64_t)(uintptr_t)subclasses);
     if (!s->refs.n && !s->last_type_weak) {
         /* A tracked object whose tp_traverse shows nothing may still hold references in its
          * C struct (3.8-3.11's io.StringIO keeps what was written in a list it does not
