@@ -1243,7 +1243,8 @@ static int snapshot_rules(struct ctx *x)
     c->results[RS_RULE_GROWTH].suppressed = x->growth_suppressed;
     if (!c->results[RS_RULE_GROWTH].measure)
         c->results[RS_RULE_GROWTH].measure =
-            sa ? xprintf("objects alive (cyclic garbage left out; those the collector does "
+            sa ? xprintf("objects alive (cyclic garbage, and what only bounded caches hold, "
+                         "left out; those the collector does "
                          "not track counted where a module or thread reaches them and a "
                          "container holds them, not an instance whose growth they are), gained "
                          "from snapshot %u to snapshot %u, per type and per allocation site",

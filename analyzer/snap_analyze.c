@@ -1258,10 +1258,66 @@ static uint8_t *container_types(const struct rs_snap_graph *g)
     return c;
 }
 
+/* Marks in out what only bounded caches hold (RS_NODE_BOUNDED_CACHE: an lru_cache with a
+ * maxsize): the walk from the roots stops at the caches, and what the caches reach beyond
+ * it is theirs alone. A cache evicts when full, so that cannot grow without bound, though a
+ * short run sees it fill up (urllib.parse's and botocore's caches, sympy's). */
+static int bounded_cache_only(const struct rs_snap_graph *g, uint8_t *out)
+{
+    size_t ncaches = 0, nheld = 0;
+    for (uint32_t v = 0; v < g->n && g->has_edges; v++) {
+        if (g->flags[v] & RS_NODE_BOUNDED_CACHE) {
+            ncaches++;
+            nheld += g->out_len[v];
+        }
+    }
+    if (!ncaches)
+        return 0;
+    uint8_t *mark = calloc(g->n, 1);
+    uint32_t *starts = malloc(((size_t)g->n > nheld ? g->n : nheld) * sizeof *starts);
+    int rc = -1;
+    if (!mark || !starts)
+        goto out;
+    size_t ns = 0;
+    for (size_t i = 0; i < g->nroots; i++) {
+        if (g->roots[i].node != RS_SNAP_NONE)
+            starts[ns++] = g->roots[i].node;
+    }
+    for (uint32_t v = 0; v < g->n; v++)
+        mark[v] = g->flags[v] & RS_NODE_BOUNDED_CACHE ? SKIP : 0;
+    if (rs_snap_reach(g, starts, ns, mark, REACH, SKIP))
+        goto out;
+    /* The roots' objects count as walked: the caches' walk does not enter them. */
+    ns = 0;
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (mark[v] & REACH)
+            mark[v] |= HELD;
+        else if (g->flags[v] & RS_NODE_BOUNDED_CACHE)
+            mark[v] |= HELD; /* an unreached cache holds nothing of the roots' */
+    }
+    for (uint32_t v = 0; v < g->n; v++) {
+        if (!(g->flags[v] & RS_NODE_BOUNDED_CACHE) || !(mark[v] & REACH))
+            continue;
+        for (uint32_t e = g->out_start[v]; e < g->out_start[v] + g->out_len[v]; e++)
+            starts[ns++] = g->dst[e];
+    }
+    if (rs_snap_reach(g, starts, ns, mark, HELD, 0))
+        goto out;
+    for (uint32_t v = 0; v < g->n; v++) {
+        if ((mark[v] & (HELD | REACH)) == HELD && !(g->flags[v] & RS_NODE_BOUNDED_CACHE))
+            out[v] = 1;
+    }
+    rc = 0;
+out:
+    free(mark);
+    free(starts);
+    return rc;
+}
+
 int rs_snap_growth_excluded(const struct rs_snap_graph *g, uint8_t *out)
 {
     uint8_t *container = container_types(g);
-    if (!container || collectable(g, out, true)) {
+    if (!container || collectable(g, out, true) || bounded_cache_only(g, out)) {
         free(container);
         return -1;
     }

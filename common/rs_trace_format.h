@@ -281,6 +281,8 @@ enum rs_node_flags {
     RS_NODE_SYNTHETIC = 1 << 7,   /* not a Python object (refcnt and size are 0) */
     RS_NODE_FUNCTION = 1 << 8,
     RS_NODE_TRUNCATED = 1 << 9,   /* its referents were not all recorded */
+    RS_NODE_BOUNDED_CACHE = 1 << 10, /* holds a bounded number of entries (an lru_cache with
+                                      * a maxsize): what only it holds cannot grow */
 };
 
 /* An edge label is a varint: 0 no label; odd: a sequence index ((index << 1) | 1);

@@ -147,7 +147,7 @@ void rs_type_name(const void *type, char *out, size_t max)
         snprintf(out, max, "builtins.%s", name);
 }
 
-static const void *deque_type, *bytesio_type, *array_type;
+static const void *deque_type, *bytesio_type, *array_type, *lru_cache_type;
 
 bool rs_type_is_container(const void *type)
 {
@@ -168,6 +168,19 @@ void rs_obj_note_type(const void *type, const char *name)
         bytesio_type = type;
     else if (strcmp(name, "array.array") == 0)
         array_type = type;
+    else if (strcmp(name, "functools._lru_cache_wrapper") == 0)
+        lru_cache_type = type;
+}
+
+bool rs_obj_bounded_cache(const void *o)
+{
+    /* lru_cache_object, 3.8-3.13: its list's root link (56 bytes with the header), the
+     * wrapper, typed, cache (a dict) at 72, hits, func at 88, maxsize at 96 (-1: None) */
+    if (!lru_cache_type || rs_type_of(o) != lru_cache_type)
+        return false;
+    const void *cache = rs_field(o, 72);
+    return cache && rs_type_of(cache) == (const char *)rs_py.PyDict_Type && rs_field(o, 88) &&
+           *(const ssize_t *)((const char *)o + 96) > 0;
 }
 
 /* A dict's keys table (3.8-3.10: dk_refcnt, dk_size, dk_lookup, dk_usable, dk_nentries,

@@ -62,14 +62,17 @@ RS_HIDDEN unsigned rs_obj_preheader(const void *o);
  * dict's table, a bytearray's bytes, a deque's blocks, an array's items, a BytesIO's
  * buffer). */
 RS_HIDDEN uint64_t rs_obj_size(const void *o);
-/* Types not exported by the C API whose size has buffers in it, known by name when a
- * snapshot first meets them (types are not freed while their objects live). */
+/* Types not exported by the C API that the snapshot reads (sizes with buffers in them, the
+ * lru_cache), known by name when a snapshot first meets them (types are not freed while
+ * their objects live). */
 RS_HIDDEN void rs_obj_note_type(const void *type, const char *name);
 /* The block holding a container's items when they take RS_ITEMS_BLOCK_MIN bytes or more (a
  * list's or an array's items, a bytearray's bytes, a dict's keys, a set's table, a deque's
  * last block, a BytesIO's bytes object), else NULL. */
 #define RS_ITEMS_BLOCK_MIN 4096
 RS_HIDDEN const void *rs_obj_items_block(const void *o);
+/* A functools.lru_cache with a maxsize (not None, not 0). */
+RS_HIDDEN bool rs_obj_bounded_cache(const void *o);
 /* A list, tuple, dict, set, frozenset or deque, or a subclass of one. */
 RS_HIDDEN bool rs_type_is_container(const void *type);
 RS_HIDDEN bool rs_obj_immortal(const void *o);

@@ -418,6 +418,8 @@ static void emit_node(struct snap *s, const void *o, uint32_t extra_flags)
         flags |= RS_NODE_IN_GC_GARBAGE;
     char text[64];
     uint32_t tid = type_id(s, type); /* first: it names the types rs_obj_size looks for */
+    if (rs_obj_bounded_cache(o))
+        flags |= RS_NODE_BOUNDED_CACHE;
     uint64_t size = rs_obj_size(o);
     /* A large container's items: the block's allocation site is where it fills up. */
     const void *items = size >= RS_ITEMS_BLOCK_MIN ? rs_obj_items_block(o) : NULL;
