@@ -668,6 +668,13 @@ static struct rs_check_finding *sorted_findings(struct gather *g, size_t *n, boo
 
 static int by_count_desc(const void *a, const void *b);
 
+/* A type the program's code defined or leaks, not the interpreter's plumbing (builtins,
+ * weak references): the growth rule's one-line reason names such a type when one fails. */
+static bool program_type(const char *type)
+{
+    return type && strncmp(type, "builtins.", 9) != 0 && strncmp(type, "weakref.", 8) != 0;
+}
+
 static int by_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -753,6 +760,20 @@ static int analyse_to(struct ctx *x, struct rs_snap_graph *g, const struct rs_si
         order[no++] = it;
     rs_qsort(order, no, sizeof *order, by_count_desc);
     size_t want = no < c->opt.max_chains ? no : c->opt.max_chains;
+    /* The type the reason line will name (headline) gets its details even when larger
+     * findings of builtins fill the first places. */
+    for (size_t k = 0; want && k < no; k++) {
+        const struct rs_check_finding *f = &order[k]->f;
+        if (f->type && strncmp(f->key, "type:", 5) == 0 && program_type(f->type) &&
+            f->value > c->cfg->limit[RS_RULE_GROWTH]) {
+            if (k >= want) {
+                struct item *t = order[want - 1];
+                order[want - 1] = order[k];
+                order[k] = t;
+            }
+            break;
+        }
+    }
     jobs = calloc(want + 64, sizeof *jobs);
     if (!jobs || rs_snap_build_reverse(g)) {
         free(order);
@@ -927,18 +948,41 @@ static const char *plural(uint64_t n, const char *one, const char *many)
 }
 
 /* The one-line reason of a broken rule, from its largest findings. */
+/* The finding the one-line reason names: the largest, but for growth the largest type over
+ * the limit that is not the interpreter's plumbing (builtins, weak references) when there
+ * is one: the program's objects (a Session, a logging.Logger, an asyncio Task) are what
+ * leaks, their dicts, lists, strings and weak references its parts, and a site of builtins
+ * may be where their free list's memory was first made. */
+static const struct rs_check_finding *headline(const struct rs_check_result *r)
+{
+    if (!r->nfindings)
+        return NULL;
+    const struct rs_check_finding *best = NULL;
+    for (size_t i = 0; r->rule == RS_RULE_GROWTH && i < r->nfindings; i++) {
+        const struct rs_check_finding *f = &r->findings[i];
+        if (f->excess <= r->limit || strncmp(f->key, "type:", 5) != 0 || !program_type(f->type))
+            continue;
+        if (best && f->excess < best->excess)
+            break;
+        /* of types that grew alike (a task and its context), the one nearer a root: the
+         * other is its part */
+        if (!best || (f->nsteps && (!best->nsteps || f->nsteps < best->nsteps)))
+            best = f;
+    }
+    return best ? best : &r->findings[0];
+}
+
 static char *reason_of(const struct rs_check *c, const struct rs_check_result *r)
 {
     char a[RS_NUM_BUF], b[RS_NUM_BUF], l[RS_NUM_BUF], d[RS_NUM_BUF];
-    const struct rs_check_finding *f = r->nfindings ? &r->findings[0] : NULL;
+    const struct rs_check_finding *f = headline(r);
     bool base = c->baseline || c->explicit_from;
     const char *newer = base ? " new or more than before" : "";
     char *head = NULL, *detail = NULL;
     /* A site in a library is shown with the program's line that called into it. */
-    char *at = !f ? NULL
-               : f->site_caller ? xprintf("%s (called from %s)", f->site ? f->site : "(unknown site)",
-                                          f->site_caller)
-                                : xstrdup(f->site ? f->site : "(unknown site)");
+    const char *site = f && f->site ? f->site : "(unknown site)";
+    char *called = f && f->site_caller ? xprintf("%s (called from %s)", site, f->site_caller) : NULL;
+    const char *at = called ? called : site;
     size_t over = 0;
     for (size_t i = 0; i < r->nfindings; i++)
         over += r->per_item ? r->findings[i].excess > r->limit : r->findings[i].excess > 0;
@@ -1024,7 +1068,7 @@ static char *reason_of(const struct rs_check *c, const struct rs_check_result *r
     free(detail);
     free(chain);
     free(more);
-    free(at);
+    free(called);
     return out;
 }
 
@@ -1251,7 +1295,8 @@ static int snapshot_rules(struct ctx *x)
                          (unsigned)sa->id, (unsigned)sb->id)
                : xprintf("one snapshot (%u): objects the collector tracks alive in it that "
                          "the program's own code made since it started (the interpreter's, "
-                         "imports' and start-up's left out), per allocation site; types are "
+                         "imports' and start-up's, and what only bounded caches hold, left "
+                         "out), per allocation site; types are "
                          "compared only between two snapshots", (unsigned)sb->id);
     c->results[RS_RULE_LEAKED_REFS].measure =
         xprintf("objects in snapshot %u that references no recorded object holds keep alive "

@@ -18,6 +18,10 @@ def test(work):
     check("type:__main__.Parsed" not in keys, f"the bounded cache's results do not: {keys}")
     f = finding(growth, "type:__main__.Rendered")
     check_eq(f["value"], 600, "Rendered gained from the warm-up to the last round")
+    out = p.stdout.decode()
+    check(f"FAIL growth: __main__.Rendered grew by 600 objects (150 -> 750, limit 100): allocated at "
+          f"bounded_cache.py:{line_of(src, '# UNBOUNDED')} render" in out,
+          f"the reason line names the program's type, not the key tuples: {out}")
     suspects = [s["type"] for s in report(trace)["leak_suspects"]]
     check("__main__.Rendered" in suspects, f"Rendered is a suspect: {suspects}")
     check("__main__.Parsed" not in suspects, f"Parsed is not: {suspects}")
