@@ -668,11 +668,13 @@ static struct rs_check_finding *sorted_findings(struct gather *g, size_t *n, boo
 
 static int by_count_desc(const void *a, const void *b);
 
-/* A type the program's code defined or leaks, not the interpreter's plumbing (builtins,
- * weak references): the growth rule's one-line reason names such a type when one fails. */
-static bool program_type(const char *type)
+/* A finding of a type the program's code defined or leaks, not of the interpreter's
+ * plumbing (builtins, weak references): the growth rule's one-line reason names such a
+ * type when one fails. */
+static bool of_program_type(const struct rs_check_finding *f)
 {
-    return type && strncmp(type, "builtins.", 9) != 0 && strncmp(type, "weakref.", 8) != 0;
+    return f->type && strncmp(f->key, "type:", 5) == 0 && strncmp(f->type, "builtins.", 9) != 0 &&
+           strncmp(f->type, "weakref.", 8) != 0;
 }
 
 static int by_u32(const void *a, const void *b)
@@ -764,8 +766,7 @@ static int analyse_to(struct ctx *x, struct rs_snap_graph *g, const struct rs_si
      * findings of builtins fill the first places. */
     for (size_t k = 0; want && k < no; k++) {
         const struct rs_check_finding *f = &order[k]->f;
-        if (f->type && strncmp(f->key, "type:", 5) == 0 && program_type(f->type) &&
-            f->value > c->cfg->limit[RS_RULE_GROWTH]) {
+        if (of_program_type(f) && f->value > c->cfg->limit[RS_RULE_GROWTH]) {
             if (k >= want) {
                 struct item *t = order[want - 1];
                 order[want - 1] = order[k];
@@ -960,7 +961,7 @@ static const struct rs_check_finding *headline(const struct rs_check_result *r)
     const struct rs_check_finding *best = NULL;
     for (size_t i = 0; r->rule == RS_RULE_GROWTH && i < r->nfindings; i++) {
         const struct rs_check_finding *f = &r->findings[i];
-        if (f->excess <= r->limit || strncmp(f->key, "type:", 5) != 0 || !program_type(f->type))
+        if (f->excess <= r->limit || !of_program_type(f))
             continue;
         if (best && f->excess < best->excess)
             break;

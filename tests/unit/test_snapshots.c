@@ -36,6 +36,25 @@ static int load(struct tb *b, struct rs_trace *t, const struct rs_snap_info *si,
     return rc;
 }
 
+/* A trace of one complete snapshot of sc (id, time, label) in b, read back, with that
+ * snapshot loaded into g with flags. NULL, b freed and a check failed, when it cannot be
+ * read or loaded. */
+static struct rs_trace *one_snapshot(struct tb *b, uint32_t id, uint64_t time, const char *label,
+                                     const struct scene *sc, unsigned flags, struct rs_snap_graph *g)
+{
+    sc_write(b, id, time, label, sc, 0, 1, true);
+    struct rs_trace *t = read_built(b);
+    char err[256];
+    if (t && load(b, t, rs_snap_last_complete(t), g, flags, err, sizeof err) != 0) {
+        CHECK_STR(err, "");
+        rs_trace_free(t);
+        t = NULL;
+    }
+    if (!t)
+        tb_free(b);
+    return t;
+}
+
 static uint32_t node_at(const struct rs_snap_graph *g, uint64_t addr)
 {
     return rs_snap_find_addr(g, addr);
@@ -129,14 +148,10 @@ static void test_dominators(void)
     struct tb b;
     tb_init(&b);
     tb_default_header(&b);
-    sc_write(&b, 7, 10, "", &sc, 0, 1, true);
-    struct rs_trace *t = read_built(&b);
+    struct rs_snap_graph g;
+    struct rs_trace *t = one_snapshot(&b, 7, 10, "", &sc, RS_SNAP_LOAD_EDGES, &g);
     if (!t)
         return;
-    struct rs_snap_graph g;
-    char err[256];
-    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g, RS_SNAP_LOAD_EDGES, err,
-                      sizeof err), 0);
     struct rs_snap_domtree d;
     CHECK_EQ_U64(rs_snap_full_domtree(&g, &d), 0);
     uint32_t R = node_at(&g, 0x100), A = node_at(&g, 0x200), B = node_at(&g, 0x300),
@@ -186,14 +201,11 @@ static void test_backrefs(void)
     struct tb b;
     tb_init(&b);
     tb_default_header(&b);
-    sc_write(&b, 1, 1000, "one", &scene_a, 0, 1, true);
-    struct rs_trace *t = read_built(&b);
+    struct rs_snap_graph g;
+    struct rs_trace *t = one_snapshot(&b, 1, 1000, "one", &scene_a,
+                                      RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, &g);
     if (!t)
         return;
-    struct rs_snap_graph g;
-    char err[256];
-    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g,
-                      RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, err, sizeof err), 0);
     CHECK_EQ_U64(rs_snap_build_reverse(&g), 0);
     uint32_t in_all[16];
     uint8_t kind[16];
@@ -218,6 +230,7 @@ static void test_backrefs(void)
                                         {.from = c.nodes[1], .to = c.nodes[2]},
                                         {.from = c.nodes[2], .to = c.nodes[3]}};
         struct rs_snap_source src;
+        char err[256];
         rs_snap_source_memory(&src, b.buf.data, b.buf.len);
         CHECK_EQ_U64(rs_snap_edge_labels(&g, &src, e, 3, err, sizeof err), 0);
         check_edge(&e[0], RS_EDGE_SPECIAL, "__dict__", 0);
@@ -546,13 +559,10 @@ static void test_growth_excluded_untracked(void)
     struct tb b;
     tb_init(&b);
     tb_default_header(&b);
-    sc_write(&b, 1, 1000, "exit", &sc, 0, 1, true);
-    struct rs_trace *t = read_built(&b);
+    struct rs_snap_graph g;
+    struct rs_trace *t = one_snapshot(&b, 1, 1000, "exit", &sc, RS_SNAP_LOAD_EDGES, &g);
     if (!t)
         return;
-    struct rs_snap_graph g;
-    char err[256];
-    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g, RS_SNAP_LOAD_EDGES, err, sizeof err), 0);
     uint8_t *out = calloc(g.n, 1);
     CHECK_EQ_U64(rs_snap_growth_excluded(&g, out), 0);
     CHECK(!out[node_at(&g, 0x3100)]); /* in a list a module reaches: counted */
@@ -639,16 +649,13 @@ static void test_dot(void)
     static const struct sc_root roots[] = {{0x1000, RS_ROOT_MODULE, "__main__"}};
     struct scene sc = {SC_ARRAY(types), SC_ARRAY(nodes), SC_ARRAY(edges), SC_ARRAY(labels),
                        SC_ARRAY(roots)};
-    sc_write(&b, 1, 10, "", &sc, 0, 1, true);
-    struct rs_trace *t = read_built(&b);
+    struct rs_snap_graph g;
+    struct rs_trace *t = one_snapshot(&b, 1, 10, "", &sc, RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, &g);
     if (!t)
         return;
-    struct rs_snap_graph g;
-    char err[256];
-    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g,
-                      RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS, err, sizeof err), 0);
     struct rs_snap_edge_ref refs[3] = {{.from = 0, .to = 1}, {.from = 1, .to = 2},
                                        {.from = 1, .to = 0}};
+    char err[256];
     struct rs_snap_source src;
     rs_snap_source_memory(&src, b.buf.data, b.buf.len);
     CHECK_EQ_U64(rs_snap_edge_labels(&g, &src, refs, 3, err, sizeof err), 0);
@@ -877,15 +884,11 @@ static void test_odd_objects(void)
     struct tb b;
     tb_init(&b);
     tb_default_header(&b);
-    sc_write(&b, 1, 10, "", &sc, 0, 1, true);
-    struct rs_trace *t = read_built(&b);
+    struct rs_snap_graph g;
+    struct rs_trace *t = one_snapshot(&b, 1, 10, "", &sc,
+                                      RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS | RS_SNAP_KEEP_INDEX, &g);
     if (!t)
         return;
-    struct rs_snap_graph g;
-    char err[256];
-    CHECK_EQ_U64(load(&b, t, rs_snap_last_complete(t), &g,
-                      RS_SNAP_LOAD_EDGES | RS_SNAP_LOAD_LABELS | RS_SNAP_KEEP_INDEX, err,
-                      sizeof err), 0);
     CHECK_EQ_U64(g.n, 5);
     CHECK_EQ_U64(g.stats.duplicate_nodes, 1);
     CHECK_EQ_U64(rs_snap_size(&g, node_at(&g, 0x500)), 0);
